@@ -1,0 +1,88 @@
+"""Cases: load an evidence record with its criteria, score it, and check its expectation.
+
+One runner serves `arbiter score`, `arbiter test` and the pytest suite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+from .catalog import Catalog, Loaded, expected_id
+from .check import check_case
+from .compile import Compiled, compile_set
+from .decide import evaluate
+from .diagnostics import DiagnosticError
+from .load import load_file
+from .models import Case
+from .record import decision_record
+from .tally import Evidence
+from .validate import to_model
+
+
+@dataclass(frozen=True)
+class LoadedCase:
+    case: Case
+    loaded: Loaded
+    compiled: Compiled
+
+
+def load_case(path: Path, catalog: Catalog) -> LoadedCase:
+    """Read a case and compile its criteria; every problem in the case at once."""
+    doc = load_file(path)
+    case = to_model(doc, "case")
+    problems = []
+    want = expected_id(path, "cases")
+    if want is not None and case.id != want:
+        problems.append(doc.diag(("id",), "E115", f"id '{case.id}' does not match the file's place ({want})",
+                                 f"write id: {want}"))
+    if not catalog.criteria_path(case.criteria).is_file():
+        raise DiagnosticError(problems + [doc.diag(
+            ("criteria",), "E120", f"unknown criteria set '{case.criteria}'",
+            _suggest_set(case.criteria, catalog))])
+    compiled = compile_set(catalog, case.criteria)
+    criteria = catalog.load(catalog.criteria_path(case.criteria), "criteria").model
+    framework = catalog.load(catalog.framework_path(criteria.framework), "framework").model
+    scale = catalog.load(catalog.scale_path(framework.scale), "scale").model
+    problems += check_case(case, doc, criteria, framework, scale)
+    if problems:
+        raise DiagnosticError(problems)
+    return LoadedCase(case, Loaded(case, doc), compiled)
+
+
+def _suggest_set(name: str, catalog: Catalog) -> str:
+    from .diagnostics import suggest
+    return suggest(name, catalog.criteria_set_ids())
+
+
+def score(loaded: LoadedCase) -> dict[str, Any]:
+    evaluation = evaluate(loaded.compiled, Evidence.from_case(loaded.case, loaded.compiled.plan))
+    return decision_record(loaded.compiled, loaded.case, evaluation)
+
+
+@dataclass(frozen=True)
+class Expectation:
+    expected: Optional[str]
+    actual: str
+
+    @property
+    def met(self) -> bool:
+        return self.expected is None or self.expected == self.actual
+
+
+def expectation(loaded: LoadedCase, record: dict[str, Any]) -> Expectation:
+    expect = loaded.case.expect
+    return Expectation(expect.outcome if expect else None, record["outcome"])
+
+
+def case_files(paths: list[Path]) -> list[Path]:
+    """Case files named directly or found below folders, sorted; cases/invalid is skipped in folders."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += [p for p in sorted(path.rglob("*.yaml")) if "invalid" not in p.relative_to(path).parts
+                      and not (path.name == "invalid")]
+        else:
+            found.append(path)
+    return found

@@ -1,0 +1,229 @@
+"""Check: semantic rules beyond the schema, each a small pass returning diagnostics.
+
+The passes for one file kind all run, so an author sees every problem at once. Passes:
+
+    scale      : unique_level_ids
+    framework  : scale_levels_exist, vocabulary_exists, builds_on_is_acyclic, unique_limiter_ids
+    criteria   : unique_criterion_ids, criteria_vocabulary, selections_not_empty
+    case       : findings_match_criteria, factors_match, subgrades_match, expectation_is_a_level
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Iterable, Iterator
+
+from .diagnostics import Diagnostic, suggest
+from .load import Document
+from .models import (LEVEL_QUANTITIES, UNDECIDED, Case, Condition, CriteriaSet, Framework, Scale,
+                     Selection)
+
+
+def check_scale(scale: Scale, doc: Document) -> list[Diagnostic]:
+    return list(_duplicates(doc, [(("levels", i, "id"), lv.id) for i, lv in enumerate(scale.levels)], "level"))
+
+
+def check_framework(fw: Framework, doc: Document, scale: Scale) -> list[Diagnostic]:
+    levels = [lv.id for lv in scale.levels]
+    found: list[Diagnostic] = []
+    found += _levels_exist(fw, doc, levels)
+    found += _vocabulary_exists(fw, doc, levels)
+    found += _builds_on_is_acyclic(fw, doc)
+    found += _duplicates(doc, [(("grades", i, "level"), g.level) for i, g in enumerate(fw.grades)], "grade rule for level")
+    found += _duplicates(doc, [(("limiters", i, "id"), x.id) for i, x in enumerate(fw.limiters)]
+                         + [(("floors", i, "id"), x.id) for i, x in enumerate(fw.floors)], "limiter or floor")
+    return found
+
+
+def _levels_exist(fw: Framework, doc: Document, levels: list[str]) -> Iterator[Diagnostic]:
+    refs = [(("grades", i, "level"), g.level) for i, g in enumerate(fw.grades)]
+    refs += [(("grades", i, "builds_on"), g.builds_on) for i, g in enumerate(fw.grades) if g.builds_on]
+    refs += [(("limiters", i, "cap"), x.cap) for i, x in enumerate(fw.limiters)]
+    refs += [(("floors", i, "floor"), x.floor) for i, x in enumerate(fw.floors)]
+    for loc, level in refs:
+        if level not in levels:
+            yield doc.diag(loc, "E125", f"unknown level '{level}' (scale '{fw.scale}')", suggest(level, levels))
+
+
+def framework_conditions(fw: Framework) -> Iterator[tuple[tuple, Condition]]:
+    """Every condition in the framework with its location."""
+    for group in ("grades", "limiters", "floors"):
+        for i, item in enumerate(getattr(fw, group)):
+            for j, cond in enumerate(item.when):
+                yield (group, i, "when", j), cond
+
+
+def _vocabulary_exists(fw: Framework, doc: Document, levels: list[str]) -> Iterator[Diagnostic]:
+    for loc, cond in framework_conditions(fw):
+        quantity = cond.quantity
+        selection = getattr(cond, quantity)
+        if isinstance(selection, Selection):
+            yield from _selection_vocabulary(fw, doc, loc + (quantity,), selection)
+        if quantity == "factors_present":
+            for k, factor in enumerate(selection):
+                if factor not in fw.factors:
+                    yield doc.diag(loc + (quantity, k), "E120", f"unknown factor '{factor}'",
+                                   suggest(factor, fw.factors))
+        if quantity.startswith("subgrades_at_or") and selection.level not in levels:
+            yield doc.diag(loc + (quantity, "level"), "E125", f"unknown level '{selection.level}'",
+                           suggest(selection.level, levels))
+        bound, value = cond.bound
+        if bound == "is" and value not in fw.quantifiers:
+            yield doc.diag(loc + ("is",), "E120", f"unknown quantifier '{value}'",
+                           suggest(value, fw.quantifiers))
+        if quantity in LEVEL_QUANTITIES and value not in levels:
+            yield doc.diag(loc + (bound,), "E125", f"unknown level '{value}'", suggest(str(value), levels))
+
+
+def _selection_vocabulary(fw: Framework, doc: Document, loc: tuple, sel: Selection) -> Iterator[Diagnostic]:
+    if sel.tier is not None and sel.tier not in fw.tiers:
+        yield doc.diag(loc + ("tier",), "E120", f"unknown tier '{sel.tier}'", suggest(sel.tier, fw.tiers))
+    flags = [(loc + ("flag",), sel.flag)] if sel.flag else []
+    flags += [(loc + ("flags", k), f) for k, f in enumerate(sel.flags)]
+    for flag_loc, flag in flags:
+        if flag not in fw.flags:
+            yield doc.diag(flag_loc, "E120", f"unknown flag '{flag}'", suggest(flag, fw.flags))
+
+
+def _builds_on_is_acyclic(fw: Framework, doc: Document) -> Iterator[Diagnostic]:
+    parent = {g.level: g.builds_on for g in fw.grades if g.builds_on}
+    for i, grade in enumerate(fw.grades):
+        seen, level = [grade.level], grade.builds_on
+        while level is not None:
+            if level in seen:
+                chain = " -> ".join(seen + [level])
+                yield doc.diag(("grades", i, "builds_on"), "E131", f"builds_on goes round in a circle: {chain}",
+                               "a grade may build on a lower grade, never on itself")
+                break
+            seen.append(level)
+            level = parent.get(level)
+
+
+def check_criteria_set(cs: CriteriaSet, doc: Document, fw: Framework, fw_doc: Document) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    found += _duplicates(doc, [(("criteria", i, "id"), c.id) for i, c in enumerate(cs.criteria)], "criterion")
+    found += _duplicates(doc, [(("subgrades", i, "id"), s.id) for i, s in enumerate(cs.subgrades)], "sub-area")
+    for i, crit in enumerate(cs.criteria):
+        if crit.tier not in fw.tiers:
+            found.append(doc.diag(("criteria", i, "tier"), "E120", f"unknown tier '{crit.tier}' (framework '{fw.id}')",
+                                  suggest(crit.tier, fw.tiers)))
+        for k, flag in enumerate(crit.flags):
+            if flag not in fw.flags:
+                found.append(doc.diag(("criteria", i, "flags", k), "E120", f"unknown flag '{flag}' (framework '{fw.id}')",
+                                      suggest(flag, fw.flags)))
+    if not cs.criteria and not cs.subgrades:
+        found.append(doc.diag(("criteria",), "E130", "the set has no criteria and no sub-areas",
+                              "list the criteria this area is judged on"))
+    found += _selections_not_empty(cs, doc, fw, fw_doc)
+    return found
+
+
+def select_criteria(cs: CriteriaSet, sel: Selection) -> list[str]:
+    wanted_flags = set(sel.flags) | ({sel.flag} if sel.flag else set())
+    return [c.id for c in cs.criteria
+            if (sel.tier is None or c.tier == sel.tier)
+            and wanted_flags <= set(c.flags)
+            and (not sel.ids or c.id in sel.ids)]
+
+
+def select_subgrades(cs: CriteriaSet, of: tuple[str, ...] | None) -> list[str]:
+    return [s.id for s in cs.subgrades if of is None or s.id in of]
+
+
+def _selections_not_empty(cs: CriteriaSet, doc: Document, fw: Framework, fw_doc: Document) -> Iterator[Diagnostic]:
+    criterion_ids = [c.id for c in cs.criteria]
+    subgrade_ids = [s.id for s in cs.subgrades]
+    for loc, cond in framework_conditions(fw):
+        quantity = cond.quantity
+        selection = getattr(cond, quantity)
+        line, _ = fw_doc.where(loc)
+        if isinstance(selection, Selection):
+            for k, cid in enumerate(selection.ids):
+                if cid not in criterion_ids:
+                    yield fw_doc.diag(loc + (quantity, "ids", k), "E122", f"unknown criterion '{cid}' in set '{cs.id}'",
+                                      suggest(cid, criterion_ids))
+            if not select_criteria(cs, selection):
+                yield doc.diag(("criteria",), "E130",
+                               f"no criterion in this set matches the selection at {fw_doc.path}:{line} ({_show(selection)})",
+                               "add a criterion with that tier and flags, or change the framework's condition")
+        elif quantity not in ("factors_present",):
+            of = selection.of
+            for k, sid in enumerate(of or ()):
+                if sid not in subgrade_ids:
+                    yield fw_doc.diag(loc + (quantity, "of", k), "E120", f"unknown sub-area '{sid}' in set '{cs.id}'",
+                                      suggest(sid, subgrade_ids))
+            if not select_subgrades(cs, of):
+                yield doc.diag(("subgrades",), "E130",
+                               f"no sub-area in this set matches the condition at {fw_doc.path}:{line}",
+                               "list the sub-areas graded in this set under 'subgrades:'")
+
+
+def _show(sel: Selection) -> str:
+    parts = [f"{k}: {v}" for k, v in sel.model_dump(exclude_defaults=True).items()]
+    return "{" + ", ".join(parts) + "}" if parts else "every criterion"
+
+
+def check_case(case: Case, doc: Document, cs: CriteriaSet, fw: Framework, scale: Scale) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    criterion_ids = [c.id for c in cs.criteria]
+    seen: dict[str, int] = {}
+    for i, finding in enumerate(case.findings):
+        loc = ("findings", i, "criterion")
+        if finding.criterion not in criterion_ids:
+            found.append(doc.diag(loc, "E122", f"finding for unknown criterion '{finding.criterion}' (criteria set '{cs.id}')",
+                                  suggest(finding.criterion, criterion_ids)))
+        elif finding.criterion in seen:
+            first = doc.where(("findings", seen[finding.criterion]))[0]
+            found.append(doc.diag(loc, "E124", f"second finding for criterion '{finding.criterion}' (first at line {first})",
+                                  "keep one finding per criterion"))
+        else:
+            seen[finding.criterion] = i
+    missing = [cid for cid in criterion_ids if cid not in seen]
+    if missing:
+        found.append(doc.diag(("findings",), "E123", f"no finding for {len(missing)} criteria: {', '.join(missing)}",
+                              "add a finding for each (met, not_met or not_assessed)", at_key=True))
+    found += _factors_match(case, doc, fw)
+    found += _subgrades_match(case, doc, cs, scale)
+    levels = [lv.id for lv in scale.levels] + [UNDECIDED]
+    if case.expect and case.expect.outcome not in levels:
+        found.append(doc.diag(("expect", "outcome"), "E125", f"expected outcome '{case.expect.outcome}' is not a level",
+                              suggest(case.expect.outcome, levels)))
+    return found
+
+
+def _factors_match(case: Case, doc: Document, fw: Framework) -> Iterator[Diagnostic]:
+    for name in case.factors:
+        if name not in fw.factors:
+            yield doc.diag(("factors", name), "E120", f"unknown factor '{name}' (framework '{fw.id}')",
+                           suggest(name, fw.factors), at_key=True)
+    missing = [f for f in fw.factors if f not in case.factors]
+    if missing:
+        yield doc.diag(("factors",), "E123", f"no value for factor(s): {', '.join(missing)}",
+                       "give each factor true or false", at_key=True)
+
+
+def _subgrades_match(case: Case, doc: Document, cs: CriteriaSet, scale: Scale) -> Iterator[Diagnostic]:
+    subgrade_ids = [s.id for s in cs.subgrades]
+    levels = [lv.id for lv in scale.levels]
+    for name, level in case.subgrades.items():
+        if name not in subgrade_ids:
+            yield doc.diag(("subgrades", name), "E120", f"unknown sub-area '{name}'", suggest(name, subgrade_ids), at_key=True)
+        if level not in levels:
+            yield doc.diag(("subgrades", name), "E125", f"unknown level '{level}' for sub-area '{name}'",
+                           suggest(level, levels))
+    missing = [s for s in subgrade_ids if s not in case.subgrades]
+    if missing:
+        yield doc.diag(("subgrades",), "E123", f"no grade for sub-area(s): {', '.join(missing)}",
+                       "give each sub-area a level", at_key=True)
+
+
+def _duplicates(doc: Document, items: Iterable[tuple[tuple, str]], what: str) -> Iterator[Diagnostic]:
+    items = list(items)
+    counts = Counter(value for _, value in items)
+    first: dict[str, tuple] = {}
+    for loc, value in items:
+        if counts[value] > 1 and value in first:
+            line = doc.where(first[value])[0]
+            yield doc.diag(loc, "E121", f"duplicate {what} id '{value}' (first at line {line})",
+                           "ids must be unique; rename one")
+        first.setdefault(value, loc)

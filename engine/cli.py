@@ -1,0 +1,198 @@
+"""The command line: parse arguments, call the library, render. Nothing is decided here.
+
+Exit codes: 0 ok; 1 a case did not meet its expectation (or a ruleset is stale);
+2 invalid input or usage; 3 the rules engine itself failed (not a user mistake).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+from tabulate import tabulate
+
+from . import __version__
+from .catalog import Catalog
+from .diagnostics import Diagnostic, DiagnosticError, render_all, sorted_unique
+from .durable import EngineError
+from .explain import render_text
+from .runner import (CaseResult, InvalidResult, compile_all, run_tests, score_paths, validate_paths)
+
+EXIT_OK, EXIT_EXPECTATION, EXIT_INVALID, EXIT_ENGINE = 0, 1, 2, 3
+
+root_option = click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+                           help="Project folder holding criteria/ (default: found above the files or the working folder).")
+
+
+def _catalog(root: Path | None, paths: list[Path]) -> Catalog:
+    return Catalog.for_path(paths[0] if paths else Path.cwd(), root)
+
+
+def _guard(action: Callable[[], int]) -> None:
+    """Run a command; user mistakes become diagnostics, engine failures a one-line message."""
+    try:
+        code = action()
+    except DiagnosticError as error:
+        _print_diagnostics(error.diagnostics)
+        code = EXIT_INVALID
+    except EngineError as error:
+        click.echo(f"arbiter: the rules engine failed: {error}", err=True)
+        code = EXIT_ENGINE
+    sys.exit(code)
+
+
+def _print_diagnostics(diagnostics: list[Diagnostic]) -> None:
+    if diagnostics:
+        click.echo(render_all(diagnostics), err=True)
+        count = len(sorted_unique(diagnostics))
+        click.echo(f"{count} problem{'s' if count != 1 else ''} found", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="arbiter")
+def main() -> None:
+    """Arbiter grades inspection areas and appointments from declarative criteria.
+
+    \b
+    Example:
+      arbiter score cases/kent-2007/missing-persons.yaml --explain full
+    """
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@root_option
+def validate(paths: tuple[Path, ...], root: Path | None) -> None:
+    """Check criteria and case files; print every problem with file:line:col.
+
+    Folders are searched for *.yaml. Exit 0 when every file is valid, 2 otherwise.
+
+    \b
+    Example:
+      arbiter validate criteria/ cases/kent-2007/
+    """
+    def action() -> int:
+        checked, problems = validate_paths(list(paths), _catalog(root, list(paths)))
+        _print_diagnostics(problems)
+        if not problems:
+            click.echo(f"{checked} file{'s' if checked != 1 else ''} valid")
+        return EXIT_INVALID if problems else EXIT_OK
+    _guard(action)
+
+
+@main.command(name="compile")
+@click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 if any file in rules/ is stale or missing.")
+@root_option
+def compile_command(check_only: bool, root: Path | None) -> None:
+    """Compile every criteria set under criteria/ to rules/<set>.json.
+
+    The output is byte-for-byte deterministic, so rules/ is committed and reviewed.
+
+    \b
+    Example:
+      arbiter compile --check
+    """
+    def action() -> int:
+        changed, problems, total = compile_all(_catalog(root, []), check_only)
+        invalid = [p for p in problems if p.code not in ("E140", "E141")]
+        _print_diagnostics(problems)
+        if invalid:
+            return EXIT_INVALID
+        if check_only:
+            if changed:
+                return EXIT_EXPECTATION
+            click.echo(f"{total} compiled rulesets are up to date")
+            return EXIT_OK
+        click.echo(f"compiled {total} criteria sets; {len(changed)} file{'s' if len(changed) != 1 else ''} written")
+        return EXIT_OK
+    _guard(action)
+
+
+@main.command()
+@click.argument("cases", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True,
+              help="json prints JSON Lines, one decision record per line.")
+@click.option("--explain", type=click.Choice(["off", "fails", "full"]), default=None,
+              help="How much explanation to print (default: fails for table and markdown; json always carries it all).")
+@root_option
+def score(cases: tuple[Path, ...], fmt: str, explain: str | None, root: Path | None) -> None:
+    """Grade one or more evidence records (case files) and explain the outcome.
+
+    Exit 0 when all are scored (and meet any expectation they carry), 1 when a case's
+    outcome differs from its expectation, 2 when a file is invalid.
+
+    \b
+    Example:
+      arbiter score cases/kent-2007/*.yaml --format json
+      arbiter score cases/kent-2007/child-abuse.yaml --explain full
+    """
+    def action() -> int:
+        results, problems = score_paths(list(cases), _catalog(root, list(cases)))
+        _render_scores(results, fmt, explain or ("off" if fmt == "json" else "fails"))
+        _print_diagnostics(problems)
+        if problems:
+            return EXIT_INVALID
+        return EXIT_OK if all(r.expectation.met for r in results) else EXIT_EXPECTATION
+    _guard(action)
+
+
+def _render_scores(results: list[CaseResult], fmt: str, explain: str) -> None:
+    if fmt == "json":
+        for result in results:
+            click.echo(json.dumps(result.record, ensure_ascii=False, sort_keys=False))
+        return
+    rows = [_score_row(r) for r in results]
+    headers = ["case", "subject", "area", "outcome", "before limits", "limiter", "expected"]
+    markdown = fmt == "markdown"
+    click.echo(tabulate(rows, headers=headers, tablefmt="github" if markdown else "simple"))
+    for result in results:
+        text = render_text(result.record, explain, markdown=markdown)
+        if text:
+            click.echo("")
+            click.echo(text)
+
+
+def _score_row(result: CaseResult) -> list[Any]:
+    record = result.record
+    expected = result.expectation.expected
+    mark = "" if expected is None else (f"{expected} (met)" if result.expectation.met else f"{expected} (NOT MET)")
+    limiter = record["limiter"]["id"] if record["limiter"] else ""
+    before = record["uncapped_label"] if record["uncapped_outcome"] != record["outcome"] else ""
+    return [record["case"], record["subject"], record["area"], record["outcome_label"], before, limiter, mark]
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--update", is_flag=True,
+              help="Write expected diagnostics for invalid cases that have none yet; never overwrites one.")
+@root_option
+def test(paths: tuple[Path, ...], update: bool, root: Path | None) -> None:
+    """Run cases against their expected outcomes (default: cases/).
+
+    Valid cases are scored through durable-rules and the oracle; both must give the
+    expected outcome and fire the same rules. Files under an invalid/ folder must
+    produce exactly the diagnostics in their .expected file.
+
+    \b
+    Example:
+      arbiter test cases/
+    """
+    def action() -> int:
+        catalog = _catalog(root, list(paths))
+        targets = list(paths) or [catalog.root / "cases"]
+        results = run_tests(targets, catalog, update)
+        rows = [[r.name, r.expected, r.actual, "pass" if r.passed else "FAIL"] for r in results]
+        click.echo(tabulate(rows, headers=["case", "expected", "actual", "result"], tablefmt="simple"))
+        for r in results:
+            if not r.passed and r.detail:
+                click.echo(f"\n{r.name}:\n{r.detail}")
+        failed = sum(1 for r in results if not r.passed)
+        click.echo(f"\n{len(results) - failed} passed, {failed} failed")
+        return EXIT_EXPECTATION if failed else EXIT_OK
+    _guard(action)
+
+
+__all__ = ["main", "InvalidResult"]

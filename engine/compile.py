@@ -1,0 +1,381 @@
+"""Compile: criteria (scale + framework + criteria set) -> frozen Plan -> durable-rules ruleset.
+
+Passes, in order (each after the one above it):
+
+    load_criteria      read the three files and run the `check` passes on each
+    lower_conditions   quantifiers -> exact whole-number thresholds, via fractions
+    build_rules        grade, floor and cap tables, highest level first
+    build_ruleset      the durable-rules JSON: one pattern per condition, one stage event
+
+The ruleset is built so that none of durable-rules' looping shapes can arise: every
+rule joins exactly one stage *event* (events are consumed, so a rule cannot re-fire),
+every pattern starts with a `kind` discriminator the engine's state never has, nothing
+tests the state or tests only for an absent field, and actions never change the state.
+`durable.check_ruleset_shape` re-checks this before anything is registered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from fractions import Fraction
+from math import ceil, floor
+from pathlib import Path
+from typing import Any
+
+from .catalog import Catalog, Loaded, expected_id
+from .check import check_criteria_set, check_framework, check_scale, select_criteria, select_subgrades
+from .diagnostics import Diagnostic, DiagnosticError
+from .models import (COUNT_QUANTITIES, Condition, CriteriaSet, Framework, Scale, Selection)
+from .plan import Plan, PlanCondition, PlanLevel, PlanRule, Quantity, QuantifierUse, Trigger
+
+PLAN_FORMAT = "arbiter-plan/1"
+RULESET_FORMAT = "arbiter-ruleset/1"
+MAX_RULES = 400  # durable-rules hangs at ~516 sibling tests; stay well below (see durable.py)
+MAX_CONDITIONS = 400
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """The three validated files a criteria set compiles from."""
+
+    scale: Loaded
+    framework: Loaded
+    criteria: Loaded
+
+    @property
+    def sha256(self) -> str:
+        return sha256_bytes(canonical_json(self.canonical()))
+
+    def canonical(self) -> dict[str, Any]:
+        dump = lambda loaded: loaded.model.model_dump(mode="json", by_alias=True)  # noqa: E731
+        return {"scale": dump(self.scale), "framework": dump(self.framework), "criteria": dump(self.criteria)}
+
+
+@dataclass(frozen=True)
+class Compiled:
+    plan: Plan
+    ruleset: dict[str, Any]  # the file written to rules/
+    text: str  # its canonical text
+
+    @property
+    def sha256(self) -> str:
+        return sha256_bytes(self.text.encode())
+
+    @property
+    def durable_name(self) -> str:
+        return next(iter(self.ruleset["durable"]))
+
+
+def canonical_json(data: Any) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def sha256_bytes(blob: bytes) -> str:
+    return hashlib.sha256(blob).hexdigest()
+
+
+# --- load_criteria -----------------------------------------------------------------------
+
+def load_criteria(catalog: Catalog, set_id: str, path: Path | None = None) -> Criteria:
+    """Load and check a criteria set with its framework and scale; every problem at once.
+
+    The set is read from its place under criteria/ unless another path is given.
+    """
+    path = path or catalog.criteria_path(set_id)
+    cs = _load(catalog, path, "criteria")
+    problems = _id_matches_path(cs, path, "criteria")
+    fw = _load(catalog, catalog.framework_path(cs.model.framework), "framework", referrer=(cs, ("framework",)))
+    scale = _load(catalog, catalog.scale_path(fw.model.scale), "scale", referrer=(fw, ("scale",)))
+    problems += check_scale(scale.model, scale.doc)
+    problems += check_framework(fw.model, fw.doc, scale.model)
+    if not problems:
+        problems += check_criteria_set(cs.model, cs.doc, fw.model, fw.doc)
+    if problems:
+        raise DiagnosticError(problems)
+    return Criteria(scale, fw, cs)
+
+
+def _load(catalog: Catalog, path: Path, kind: str, referrer: tuple[Loaded, tuple] | None = None) -> Loaded:
+    if referrer and not path.is_file():
+        loaded, loc = referrer
+        raise DiagnosticError([loaded.doc.diag(loc, "E120", f"no {kind} file for '{loaded.doc.data.get(loc[0])}': "
+                                                            f"expected {path.relative_to(catalog.root)}",
+                                               "check the id; ids are paths under criteria/")])
+    return catalog.load(path, kind)
+
+
+def _id_matches_path(loaded: Loaded, path: Path, folder: str) -> list[Diagnostic]:
+    want = expected_id(path, folder)
+    got = loaded.model.id
+    if want is not None and got != want:
+        return [loaded.doc.diag(("id",), "E115", f"id '{got}' does not match the file's place ({want})",
+                                f"write id: {want}")]
+    return []
+
+
+# --- lower_conditions --------------------------------------------------------------------
+
+class _Lowering:
+    """Collects quantities and conditions, shared across rules, in first-use order."""
+
+    def __init__(self, criteria: Criteria):
+        self.scale: Scale = criteria.scale.model
+        self.fw: Framework = criteria.framework.model
+        self.cs: CriteriaSet = criteria.criteria.model
+        self.fw_doc = criteria.framework.doc
+        self.ranks = {lv.id: i for i, lv in enumerate(self.scale.levels)}
+        self.quantities: dict[tuple, Quantity] = {}
+        self.conditions: dict[tuple, PlanCondition] = {}
+        self.problems: list[Diagnostic] = []
+
+    def condition(self, cond: Condition, loc: tuple) -> str:
+        quantity = self._quantity(cond)
+        op, threshold, quantifier, level_bound = self._threshold(cond, quantity)
+        total = len(quantity.members)
+        if op == ">=" and threshold > total and quantity.level_rank is None and cond.quantity not in ("worst_subgrade", "best_subgrade"):
+            self.problems.append(self.fw_doc.diag(
+                loc, "E133", f"condition can never hold in set '{self.cs.id}': needs {threshold} but only {total} to count",
+                "lower the bound or widen the selection"))
+        key = (quantity.id, op, threshold, quantifier, level_bound, cond.choice, cond.source)
+        if key not in self.conditions:
+            self.conditions[key] = PlanCondition(
+                id=f"c{len(self.conditions) + 1}", quantity=quantity.id, op=op, threshold=threshold, total=total,
+                quantifier=quantifier, level_bound=level_bound, choice=cond.choice, source=cond.source)
+        return self.conditions[key].id
+
+    def _quantity(self, cond: Condition) -> Quantity:
+        kind = cond.quantity
+        spec = getattr(cond, kind)
+        level_rank = None
+        if isinstance(spec, Selection):
+            members = tuple(select_criteria(self.cs, spec))
+            describe = f"{_describe_selection(spec)} {kind.replace('_', ' ')}"
+        elif kind == "factors_present":
+            members = tuple(spec)
+            describe = f"factors present ({', '.join(spec)})"
+        else:
+            members = tuple(select_subgrades(self.cs, spec.of))
+            if kind.startswith("subgrades_at_or"):
+                level_rank = self.ranks[spec.level]
+                describe = f"sub-areas graded {spec.level} or {'below' if kind.endswith('below') else 'above'}"
+            else:
+                describe = f"{kind.split('_')[0]} sub-area grade"
+        key = (kind, members, level_rank)
+        if key not in self.quantities:
+            self.quantities[key] = Quantity(f"q{len(self.quantities) + 1}", kind, members, describe, level_rank)
+        return self.quantities[key]
+
+    def _threshold(self, cond: Condition, quantity: Quantity):
+        bound, value = cond.bound
+        if quantity.kind in ("worst_subgrade", "best_subgrade"):
+            rank = self.ranks[value]
+            return ("<=", rank, None, value) if bound == "at_least" else (">=", rank, None, value)
+        if bound == "at_least":
+            return ">=", value, None, None
+        if bound == "at_most":
+            return "<=", value, None, None
+        q = self.fw.quantifiers[value]
+        kind, fraction = q.bound
+        op, threshold = fraction_threshold(kind, Fraction(str(fraction)), len(quantity.members))
+        use = QuantifierUse(value, q.phrase, kind, str(fraction), q.choice, q.source)
+        return op, threshold, use, None
+
+
+def fraction_threshold(kind: str, fraction: Fraction, total: int) -> tuple[str, int]:
+    """The whole-number test equivalent to `count/total <kind> fraction`, exactly."""
+    scaled = fraction * total
+    if kind == "at_least":
+        return ">=", ceil(scaled)
+    if kind == "more_than":
+        return ">=", floor(scaled) + 1
+    if kind == "at_most":
+        return "<=", floor(scaled)
+    if kind == "less_than":
+        return "<=", ceil(scaled) - 1
+    raise ValueError(kind)
+
+
+def _describe_selection(sel: Selection) -> str:
+    flags = list(sel.flags) + ([sel.flag] if sel.flag else [])
+    words = " ".join(flags + ([sel.tier] if sel.tier else []))
+    text = f"{words} criteria" if words else "criteria"
+    if sel.ids:
+        text += f" among {', '.join(sel.ids)}"
+    return text
+
+
+# --- build_rules -------------------------------------------------------------------------
+
+def build_plan(criteria: Criteria) -> Plan:
+    low = _Lowering(criteria)
+    fw, scale = low.fw, low.scale
+    rules: list[PlanRule] = []
+    rules += _level_rules(low)
+    stages = ["level"]
+    if fw.floors:
+        stages.append("floor")
+        rules += _bound_rules(low, "floor")
+    if fw.limiters:
+        stages.append("cap")
+        rules += _bound_rules(low, "cap")
+    if len(rules) > MAX_RULES or len(low.conditions) > MAX_CONDITIONS:
+        low.problems.append(criteria.criteria.doc.diag(
+            (), "E134", f"the set compiles to {len(rules)} rules and {len(low.conditions)} conditions; "
+                        f"the limit is {MAX_RULES} of each", "split the area into smaller criteria sets"))
+    if low.problems:
+        raise DiagnosticError(low.problems)
+    return Plan(
+        format=PLAN_FORMAT, criteria_set=low.cs.id, title=low.cs.title, framework=fw.id,
+        framework_version=fw.version, scale=scale.id,
+        levels=tuple(PlanLevel(lv.id, lv.label, i) for i, lv in enumerate(scale.levels)),
+        quantities=tuple(low.quantities.values()), conditions=tuple(low.conditions.values()),
+        stages=tuple(stages), rules=tuple(rules), undecided_reason=fw.undecided.reason,
+        undecided_source=fw.undecided.source, criteria_sha256=criteria.sha256)
+
+
+def _level_rules(low: _Lowering) -> list[PlanRule]:
+    by_level = {g.level: (i, g) for i, g in enumerate(low.fw.grades)}
+    rules = []
+    for level in low.scale.levels:  # highest first: the first rule that holds decides
+        if level.id not in by_level:
+            continue
+        when: list[str] = []
+        for i, grade in _chain(by_level, level.id):
+            for j, cond in enumerate(grade.when):
+                cid = low.condition(cond, ("grades", i, "when", j))
+                if cid not in when:
+                    when.append(cid)
+        _, own = by_level[level.id]
+        describe = f"{level.label}: every condition holds" + (f" (builds on {own.builds_on})" if own.builds_on else "")
+        rules.append(PlanRule(f"level:{level.id}", "level", tuple(when), Trigger(), level.id, describe,
+                              source=own.source))
+    rules.append(PlanRule("level:undecided", "level", (), Trigger(), "undecided",
+                          "no grade rule holds", source=low.fw.undecided.source))
+    return rules
+
+
+def _chain(by_level: dict, level: str) -> list:
+    """The grade rule and those it builds on, the lowest first."""
+    chain = []
+    while level is not None:
+        chain.append(by_level[level])
+        level = by_level[level][1].builds_on
+    return list(reversed(chain))
+
+
+def _bound_rules(low: _Lowering, stage: str) -> list[PlanRule]:
+    items = low.fw.floors if stage == "floor" else low.fw.limiters
+    group = "floors" if stage == "floor" else "limiters"
+    ranked = [(low.ranks[getattr(x, stage)], i, x) for i, x in enumerate(items)]
+    # Most decisive first: the highest floor, the lowest cap.
+    ranked.sort(key=lambda t: (t[0] if stage == "floor" else -t[0], t[1]))
+    pinned_rank = 0 if stage == "floor" else len(low.scale.levels) - 1
+    rules = []
+    for rank, i, item in ranked:
+        level = getattr(item, stage)
+        when = tuple(dict.fromkeys(low.condition(c, (group, i, "when", j)) for j, c in enumerate(item.when)))
+        trigger = Trigger(True, rank_below=rank) if stage == "floor" else Trigger(True, rank_above=rank)
+        verb = "raises the grade to" if stage == "floor" else "caps the grade at"
+        rules.append(PlanRule(f"{stage}:{item.id}", stage, when, trigger, level,
+                              f"{item.description}: {verb} {level}", item.id, item.source, item.choice))
+        if rank == pinned_rank:
+            # With no grade decided, only a bound at the end of the scale settles the outcome.
+            rules.append(PlanRule(f"{stage}:{item.id}:undecided", stage, when, Trigger(False), level,
+                                  f"{item.description}: any judgement would be {level}", item.id, item.source,
+                                  item.choice))
+    rules.append(PlanRule(f"{stage}:none", stage, (), Trigger(), "pass", f"no {stage} applies"))
+    return rules
+
+
+# --- build_ruleset -----------------------------------------------------------------------
+
+def build_ruleset(plan: Plan) -> dict[str, Any]:
+    """The durable-rules ruleset: one rule per plan rule, plus an observer for tallies."""
+    rules: dict[str, Any] = {}
+    for stage in plan.stages:
+        for pri, rule in enumerate(plan.stage_rules(stage)):
+            patterns = [{cid: _condition_pattern(plan.condition(cid))} for cid in rule.when]
+            patterns.append({"ev": _event_pattern(stage, rule.trigger)})
+            rules[rule.id] = {"all": patterns, "pri": pri, "run": rule.id}
+    if plan.conditions:
+        # durable-rules raises on a fact no rule's alpha network accepts. This rule accepts
+        # every tally and waits for a fact that is never asserted, so it never fires.
+        rules["observe-tallies"] = {"all": [{"t": {"kind": "tally"}}, {"n": {"kind": "never"}}],
+                                    "pri": 0, "run": "observe-tallies"}
+    body_sha = sha256_bytes(canonical_json(rules))[:12]
+    name = "arbiter_" + "".join(ch if ch.isalnum() else "_" for ch in plan.criteria_set) + "_" + body_sha
+    return {name: rules}
+
+
+def _condition_pattern(cond: PlanCondition) -> dict:
+    op = "$gte" if cond.op == ">=" else "$lte"
+    return {"$and": [{"kind": "tally"}, {"c": cond.id}, {op: {"v": cond.threshold}}]}
+
+
+def _event_pattern(stage: str, trigger: Trigger) -> dict:
+    tests: list[dict] = [{"kind": "stage"}, {"stage": stage}]
+    if trigger.decided is not None:
+        tests.append({"decided": 1 if trigger.decided else 0})
+    if trigger.rank_above is not None:
+        tests.append({"$lt": {"rank": trigger.rank_above}})
+    if trigger.rank_below is not None:
+        tests.append({"$gt": {"rank": trigger.rank_below}})
+    return {"$and": tests}
+
+
+def compile_criteria(criteria: Criteria) -> Compiled:
+    plan = build_plan(criteria)
+    ruleset = {"format": RULESET_FORMAT, "criteria_set": plan.criteria_set, "plan": plan.to_json(),
+               "durable": build_ruleset(plan)}
+    return Compiled(plan, ruleset, render_ruleset(ruleset))
+
+
+def render_ruleset(ruleset: dict[str, Any]) -> str:
+    return json.dumps(ruleset, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def compile_set(catalog: Catalog, set_id: str) -> Compiled:
+    key = ("compiled", set_id)
+    if key not in catalog._cache:
+        catalog._cache[key] = compile_criteria(load_criteria(catalog, set_id))
+    return catalog._cache[key]
+
+
+def compiled_from_file(text: str) -> Compiled:
+    """A compiled ruleset read back from rules/ (or from a ledger), for replay."""
+    ruleset = json.loads(text)
+    return Compiled(Plan.from_json(ruleset["plan"]), ruleset, text)
+
+
+def write_all(catalog: Catalog, check_only: bool) -> tuple[list[str], list[Diagnostic]]:
+    """Compile every criteria set; write rules/ or, with check_only, report stale files."""
+    changed: list[str] = []
+    problems: list[Diagnostic] = []
+    for set_id in catalog.criteria_set_ids():
+        try:
+            compiled = compile_set(catalog, set_id)
+        except DiagnosticError as error:
+            problems += error.diagnostics
+            continue
+        path = catalog.ruleset_path(set_id)
+        current = path.read_text(encoding="utf-8") if path.is_file() else None
+        if current == compiled.text:
+            continue
+        changed.append(set_id)
+        if check_only:
+            code, what = ("E141", "is missing") if current is None else ("E140", "is stale")
+            shown = str(path.relative_to(catalog.root))
+            problems.append(Diagnostic(shown, 1, 1, code, f"compiled ruleset {what} for criteria set '{set_id}'",
+                                       "run: arbiter compile"))
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_atomically(path, compiled.text)
+    return changed, problems
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temp = path.with_suffix(".json.tmp")
+    temp.write_text(text, encoding="utf-8")
+    temp.replace(path)

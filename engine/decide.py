@@ -1,0 +1,87 @@
+"""Decide: facts in, durable-rules rules fire, conclusions out.
+
+The tally facts and a first stage event go into the engine. Each stage is a first-hit
+table; the rule that fires records its conclusion by handing the next stage an event
+that carries it (`decided`, `rank`). The outcome is the conclusion of the last rule
+that fired: nothing here compares a count with a threshold or picks a grade.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from . import durable
+from .compile import Compiled
+from .models import UNDECIDED
+from .plan import Plan, PlanRule
+from .tally import Evidence, tally, tally_facts
+
+FIRST_EVENT = {"kind": "stage", "stage": "level"}
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    quantities: dict[str, int]  # quantity id -> value
+    firings: tuple[durable.Firing, ...]
+    uncapped: str  # level id or UNDECIDED
+    outcome: str
+    limiter: Optional[str]  # id of the limiter (cap) that changed the grade
+    floor: Optional[str]  # id of the floor that changed the grade
+
+
+def evaluate(compiled: Compiled, evidence: Evidence) -> Evaluation:
+    plan = compiled.plan
+    quantities = tally(plan, evidence)
+    firings = durable.host().run(compiled.durable_name, compiled.ruleset["durable"][compiled.durable_name],
+                                 tally_facts(plan, quantities), FIRST_EVENT, _reactor(plan))
+    return conclude(plan, quantities, tuple(firings))
+
+
+def _reactor(plan: Plan):
+    """The action behind every rule: pass the rule's conclusion on to the next stage."""
+    following = dict(zip(plan.stages, plan.stages[1:]))
+
+    def react(rule_id: str, matched: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+        rule = plan.rule(rule_id)
+        after = following.get(rule.stage)
+        if after is None:
+            return []
+        return [stage_event(after, _concluded_rank(plan, rule, matched["ev"]))]
+
+    return react
+
+
+def _concluded_rank(plan: Plan, rule: PlanRule, event: dict[str, Any]) -> Optional[int]:
+    if rule.conclude == "pass":
+        return event.get("rank") if event.get("decided") == 1 else None
+    if rule.conclude == "undecided":
+        return None
+    return plan.level(rule.conclude).rank
+
+
+def stage_event(stage: str, rank: Optional[int]) -> dict[str, Any]:
+    if rank is None:
+        return {"kind": "stage", "stage": stage, "decided": 0}
+    return {"kind": "stage", "stage": stage, "decided": 1, "rank": rank}
+
+
+def conclude(plan: Plan, quantities: dict[str, int], firings: tuple[durable.Firing, ...]) -> Evaluation:
+    """Read the conclusions the fired rules recorded; one firing per stage is required."""
+    stages = [plan.rule(f.rule).stage for f in firings]
+    if stages != list(plan.stages):
+        raise durable.EngineError(f"expected one firing per stage {list(plan.stages)}, got {stages}")
+    rank: Optional[int] = None
+    uncapped = UNDECIDED
+    limiter = floor = None
+    for firing in firings:
+        rule = plan.rule(firing.rule)
+        rank = _concluded_rank(plan, rule, firing.matched["ev"])
+        if rule.stage == "level":
+            uncapped = UNDECIDED if rank is None else plan.level_at(rank).id
+        elif rule.limiter and rule.stage == "cap":
+            limiter = rule.limiter
+        elif rule.limiter and rule.stage == "floor":
+            floor = rule.limiter
+    outcome = UNDECIDED if rank is None else plan.level_at(rank).id
+    return Evaluation(quantities, firings, uncapped, outcome, limiter, floor)

@@ -1,0 +1,128 @@
+"""Diagnostics: one shape for every problem in a user's file.
+
+A diagnostic names the file, the 1-based line and column, a stable code, what is wrong
+and, where we can tell, what would be valid. Stages return lists of diagnostics rather
+than raising on the first problem, so the author sees every problem at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Iterable
+
+# Stable codes. A code never changes meaning once published; tests assert codes and
+# golden files pin the wording. criteria/README.md documents each with an example.
+CODES: dict[str, str] = {
+    "E100": "file-unreadable",
+    "E101": "not-utf8",
+    "E102": "file-too-large",
+    "E103": "yaml-syntax",
+    "E104": "duplicate-key",
+    "E105": "anchor-or-alias",
+    "E106": "implicit-type",
+    "E107": "not-one-document",
+    "E108": "explicit-tag",
+    "E110": "unknown-field",
+    "E111": "missing-field",
+    "E112": "wrong-type",
+    "E113": "invalid-value",
+    "E114": "wrong-file-kind",
+    "E115": "id-does-not-match-path",
+    "E116": "bad-citation",
+    "E120": "unknown-reference",
+    "E121": "duplicate-id",
+    "E122": "unknown-criterion",
+    "E123": "missing-finding",
+    "E124": "duplicate-finding",
+    "E125": "unknown-level",
+    "E130": "empty-selection",
+    "E131": "cyclic-builds-on",
+    "E132": "bad-quantifier",
+    "E133": "bad-comparison",
+    "E134": "too-many-rules",
+    "E140": "stale-ruleset",
+    "E141": "missing-ruleset",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem, located in a file. Line and column are 1-based; 0 means unknown."""
+
+    path: str
+    line: int
+    col: int
+    code: str
+    message: str
+    suggestion: str | None = None
+    severity: str = "error"
+
+    def __post_init__(self) -> None:
+        if self.code not in CODES:
+            raise ValueError(f"unregistered diagnostic code {self.code}")
+
+    @property
+    def name(self) -> str:
+        return CODES[self.code]
+
+    def sort_key(self) -> tuple:
+        return (self.path, self.line, self.col, self.code, self.message)
+
+    def render(self) -> str:
+        text = f"{self.path}:{self.line}:{self.col}: {self.severity} {self.code}: {self.message}"
+        if self.suggestion:
+            text += f"\n  hint: {self.suggestion}"
+        return text
+
+    def to_dict(self) -> dict:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "col": self.col,
+            "code": self.code,
+            "name": self.name,
+            "message": self.message,
+            "suggestion": self.suggestion,
+        }
+
+
+@dataclass
+class DiagnosticError(Exception):
+    """Raised by a stage that cannot go on; carries every problem it found."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return render_all(self.diagnostics)
+
+
+def sorted_unique(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    return sorted(set(diagnostics), key=Diagnostic.sort_key)
+
+
+def render_all(diagnostics: Iterable[Diagnostic]) -> str:
+    return "\n".join(d.render() for d in sorted_unique(diagnostics))
+
+
+def did_you_mean(name: str, options: Iterable[str]) -> str | None:
+    """A did-you-mean phrase for a misspelt id, or None when nothing is close."""
+    options = sorted(set(options))
+    close = difflib.get_close_matches(str(name), options, n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+def valid_list(options: Iterable[str], limit: int = 12) -> str:
+    options = sorted(set(options))
+    shown = ", ".join(f"'{o}'" for o in options[:limit])
+    if len(options) > limit:
+        shown += f", ... ({len(options) - limit} more)"
+    return shown or "(none defined)"
+
+
+def suggest(name: str, options: Iterable[str]) -> str:
+    """Did-you-mean when one is close, and the valid values either way."""
+    options = list(options)
+    hint = did_you_mean(name, options)
+    valid = f"valid: {valid_list(options)}"
+    return f"{hint} {valid}" if hint else valid

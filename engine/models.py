@@ -1,0 +1,287 @@
+"""Models: the schema of every file kind, as frozen pydantic models.
+
+Models check shape and types only; cross-references (a finding's criterion, a grade's
+level) are checked in `check`. Scalars are strict, so YAML's coercions cannot slip
+through: a `3` is not text, `"yes"` is not a boolean, `"3"` is not a number.
+Fields are documented in criteria/README.md, which the tests keep in step with this file.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
+
+Text = Annotated[str, Strict(), StringConstraints(min_length=1)]
+Int = Annotated[int, Strict()]
+Bool = Annotated[bool, Strict()]
+Number = Annotated[Union[Annotated[int, Strict()], Annotated[float, Strict()]], Field(union_mode="left_to_right")]
+Id = Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+PathId = Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*$")]
+Citation = Annotated[str, Strict(), StringConstraints(pattern=r"^[0-9]{3}:[0-9]+(-[0-9]+)?$")]
+
+FILE_KINDS = ("scale", "framework", "criteria", "case")
+FINDINGS = ("met", "not_met", "not_assessed")
+UNDECIDED = "professional_judgement"
+UNDECIDED_LABEL = "Professional judgement required"
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+# --- scales -----------------------------------------------------------------------------
+
+class Level(Model):
+    id: Id
+    label: Text
+    definition: Text
+    source: Optional[Citation] = None
+
+
+class Scale(Model):
+    arbiter: Literal["scale"]
+    id: Id
+    title: Text
+    source: Optional[Citation] = None
+    levels: tuple[Level, ...] = Field(min_length=2)
+
+
+# --- frameworks -------------------------------------------------------------------------
+
+class Described(Model):
+    description: Text
+    source: Optional[Citation] = None
+
+
+class Quantifier(Model):
+    """A named fraction: the criteria file's explicit reading of a word such as 'most'."""
+
+    at_least: Optional[Number] = None
+    more_than: Optional[Number] = None
+    at_most: Optional[Number] = None
+    less_than: Optional[Number] = None
+    phrase: Text
+    choice: Optional[Text] = None
+    source: Optional[Citation] = None
+
+    @model_validator(mode="after")
+    def _one_bound(self):
+        bounds = [b for b in ("at_least", "more_than", "at_most", "less_than") if getattr(self, b) is not None]
+        if len(bounds) != 1:
+            raise PydanticCustomError(
+                "E132", "a quantifier needs exactly one of at_least, more_than, at_most, less_than (found {found})",
+                {"found": ", ".join(bounds) or "none"})
+        value = getattr(self, bounds[0])
+        if not 0 <= value <= 1:
+            raise PydanticCustomError("E132", "a quantifier is a fraction from 0 to 1, not {value}",
+                                      {"value": value})
+        return self
+
+    @property
+    def bound(self) -> tuple[str, float]:
+        for name in ("at_least", "more_than", "at_most", "less_than"):
+            value = getattr(self, name)
+            if value is not None:
+                return name, value
+        raise AssertionError("validated quantifier without a bound")
+
+
+class Selection(Model):
+    """Which criteria a count looks at: all filters must hold; empty means every criterion."""
+
+    tier: Optional[Id] = None
+    flag: Optional[Id] = None
+    flags: tuple[Id, ...] = ()
+    ids: tuple[Id, ...] = ()
+
+
+class SubgradeCount(Model):
+    level: Id
+    of: Optional[tuple[Id, ...]] = None
+
+
+class SubgradeSelection(Model):
+    of: Optional[tuple[Id, ...]] = None
+
+
+COUNT_QUANTITIES = ("met", "not_met", "not_assessed")
+LEVEL_QUANTITIES = ("worst_subgrade", "best_subgrade")
+QUANTITIES = COUNT_QUANTITIES + ("factors_present", "subgrades_at_or_below", "subgrades_at_or_above") + LEVEL_QUANTITIES
+
+
+class Condition(Model):
+    """One quantity compared with one bound, e.g. `met: {tier: good}` with `is: most`."""
+
+    met: Optional[Selection] = None
+    not_met: Optional[Selection] = None
+    not_assessed: Optional[Selection] = None
+    factors_present: Optional[tuple[Id, ...]] = None
+    subgrades_at_or_below: Optional[SubgradeCount] = None
+    subgrades_at_or_above: Optional[SubgradeCount] = None
+    worst_subgrade: Optional[SubgradeSelection] = None
+    best_subgrade: Optional[SubgradeSelection] = None
+    is_: Optional[Id] = Field(default=None, alias="is")
+    at_least: Optional[Union[Int, Id]] = Field(default=None, union_mode="left_to_right")
+    at_most: Optional[Union[Int, Id]] = Field(default=None, union_mode="left_to_right")
+    choice: Optional[Text] = None
+    source: Optional[Citation] = None
+
+    @model_validator(mode="after")
+    def _one_quantity_one_bound(self):
+        quantities = [q for q in QUANTITIES if getattr(self, q) is not None]
+        if len(quantities) != 1:
+            raise PydanticCustomError(
+                "E133", "a condition needs exactly one quantity ({valid}); found {found}",
+                {"valid": ", ".join(QUANTITIES), "found": ", ".join(quantities) or "none"})
+        bounds = [b for b in ("is", "at_least", "at_most") if self._bound_value(b) is not None]
+        if len(bounds) != 1:
+            raise PydanticCustomError(
+                "E133", "a condition needs exactly one of is, at_least, at_most; found {found}",
+                {"found": ", ".join(bounds) or "none"})
+        quantity, (bound, value) = quantities[0], self.bound
+        wants_level = quantity in LEVEL_QUANTITIES
+        if wants_level and not isinstance(value, str):
+            raise PydanticCustomError(
+                "E133", "{quantity} is compared with a level id (at_least: good), not {value!r}",
+                {"quantity": quantity, "value": value})
+        if not wants_level and bound != "is" and not isinstance(value, int):
+            raise PydanticCustomError(
+                "E133", "{quantity} is a count: {bound} takes a whole number, not {value!r}",
+                {"quantity": quantity, "bound": bound, "value": value})
+        if bound == "is" and quantity not in COUNT_QUANTITIES + ("subgrades_at_or_below", "subgrades_at_or_above", "factors_present"):
+            raise PydanticCustomError(
+                "E133", "{quantity} cannot take a quantifier (is:); use at_least or at_most",
+                {"quantity": quantity})
+        if isinstance(value, int) and value < 0:
+            raise PydanticCustomError("E133", "a count bound cannot be negative ({value})", {"value": value})
+        return self
+
+    def _bound_value(self, name: str):
+        return self.is_ if name == "is" else getattr(self, name)
+
+    @property
+    def quantity(self) -> str:
+        return next(q for q in QUANTITIES if getattr(self, q) is not None)
+
+    @property
+    def bound(self) -> tuple[str, object]:
+        return next((b, self._bound_value(b)) for b in ("is", "at_least", "at_most")
+                    if self._bound_value(b) is not None)
+
+
+class GradeRule(Model):
+    level: Id
+    builds_on: Optional[Id] = None
+    when: tuple[Condition, ...] = Field(min_length=1)
+    source: Optional[Citation] = None
+    note: Optional[Text] = None
+
+
+class Limiter(Model):
+    id: Id
+    cap: Id
+    when: tuple[Condition, ...] = Field(min_length=1)
+    description: Text
+    choice: Optional[Text] = None
+    source: Optional[Citation] = None
+
+
+class Floor(Model):
+    id: Id
+    floor: Id
+    when: tuple[Condition, ...] = Field(min_length=1)
+    description: Text
+    choice: Optional[Text] = None
+    source: Optional[Citation] = None
+
+
+class Undecided(Model):
+    """What happens when no grade rule decides: the file must say, never a silent default."""
+
+    outcome: Literal["professional_judgement"]
+    reason: Text
+    source: Optional[Citation] = None
+
+
+class Framework(Model):
+    arbiter: Literal["framework"]
+    id: PathId
+    title: Text
+    version: Text
+    scale: Id
+    source: Optional[Citation] = None
+    tiers: dict[Id, Described] = Field(min_length=1)
+    flags: dict[Id, Described] = {}
+    factors: dict[Id, Described] = {}
+    quantifiers: dict[Id, Quantifier] = {}
+    grades: tuple[GradeRule, ...] = Field(min_length=1)
+    limiters: tuple[Limiter, ...] = ()
+    floors: tuple[Floor, ...] = ()
+    undecided: Undecided
+
+
+# --- criteria sets ----------------------------------------------------------------------
+
+class Criterion(Model):
+    id: Id
+    tier: Id
+    flags: tuple[Id, ...] = ()
+    text: Text
+    sources: tuple[Citation, ...] = ()
+
+
+class Subgrade(Model):
+    id: Id
+    title: Text
+    source: Optional[Citation] = None
+
+
+class CriteriaSet(Model):
+    arbiter: Literal["criteria"]
+    id: PathId
+    framework: PathId
+    title: Text
+    source: Optional[Citation] = None
+    derived: Bool = False
+    note: Optional[Text] = None
+    criteria: tuple[Criterion, ...] = ()
+    subgrades: tuple[Subgrade, ...] = ()
+
+
+# --- evidence ---------------------------------------------------------------------------
+
+class Finding(Model):
+    criterion: Id
+    finding: Literal["met", "not_met", "not_assessed"]
+    cites: tuple[Citation, ...] = ()
+    note: Optional[Text] = None
+
+
+class Expect(Model):
+    outcome: Id
+    source: Optional[Citation] = None
+    note: Optional[Text] = None
+
+
+class Case(Model):
+    arbiter: Literal["case"]
+    id: PathId
+    criteria: PathId
+    subject: Text
+    period: Optional[Text] = None
+    constructed: Bool
+    note: Optional[Text] = None
+    factors: dict[Id, Bool] = {}
+    subgrades: dict[Id, Id] = {}
+    findings: tuple[Finding, ...] = ()
+    expect: Optional[Expect] = None
+
+
+MODELS: dict[str, type[Model]] = {
+    "scale": Scale,
+    "framework": Framework,
+    "criteria": CriteriaSet,
+    "case": Case,
+}

@@ -1,0 +1,155 @@
+"""Plan: the compiled, engine-neutral form of one criteria set. Frozen; JSON in and out.
+
+A plan has three parts:
+
+- quantities: what the tally stage counts in the evidence (criteria met in a selection,
+  factors present, sub-areas at or below a level, the worst sub-area grade, ...);
+- conditions: one quantity compared with one whole-number threshold. Quantifiers such as
+  'the vast majority' are turned into thresholds here, exactly, with fractions, because
+  the selection sizes are known at compile time;
+- stages: first-hit decision tables run in order (level, then floor, then cap). Each rule
+  needs all its conditions; the first rule of a stage whose conditions hold (and whose
+  trigger matches the grade so far) fires and concludes the stage.
+
+Both evaluators read the same plan: the durable-rules one (`durable`) via the ruleset
+`compile` derives from it, and the pure-Python oracle (`reference`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional
+
+
+@dataclass(frozen=True)
+class PlanLevel:
+    id: str
+    label: str
+    rank: int  # 0 is the highest level
+
+
+@dataclass(frozen=True)
+class Quantity:
+    id: str
+    kind: str  # met | not_met | not_assessed | factors_present | subgrades_at_or_below | ...
+    members: tuple[str, ...]  # criterion, factor or sub-area ids counted over
+    describe: str  # e.g. "significant fair criteria met"
+    level_rank: Optional[int] = None  # for subgrades_at_or_below / _above
+
+
+@dataclass(frozen=True)
+class QuantifierUse:
+    name: str
+    phrase: str
+    bound: str  # at_least | more_than | at_most | less_than
+    fraction: str  # exact decimal as written, e.g. "0.8"
+    choice: Optional[str] = None
+    source: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class PlanCondition:
+    id: str
+    quantity: str
+    op: str  # ">=" or "<="
+    threshold: int
+    total: int  # how many members the quantity ranges over
+    quantifier: Optional[QuantifierUse] = None
+    level_bound: Optional[str] = None  # for worst/best sub-area: the level compared with
+    choice: Optional[str] = None
+    source: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """What the stage event must say for a rule to fire."""
+
+    decided: Optional[bool] = None  # None: either
+    rank_above: Optional[int] = None  # grade so far is better than this rank (rank < n)
+    rank_below: Optional[int] = None  # grade so far is worse than this rank (rank > n)
+
+
+@dataclass(frozen=True)
+class PlanRule:
+    id: str
+    stage: str  # level | floor | cap
+    when: tuple[str, ...]  # condition ids, all must hold
+    trigger: Trigger
+    conclude: str  # a level id, "undecided", or "pass" (keep the grade so far)
+    describe: str
+    limiter: Optional[str] = None  # the limiter or floor id this rule applies
+    source: Optional[str] = None
+    choice: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    format: str
+    criteria_set: str
+    title: str
+    framework: str
+    framework_version: str
+    scale: str
+    levels: tuple[PlanLevel, ...]
+    quantities: tuple[Quantity, ...]
+    conditions: tuple[PlanCondition, ...]
+    stages: tuple[str, ...]
+    rules: tuple[PlanRule, ...]
+    undecided_reason: str
+    undecided_source: Optional[str] = None
+    criteria_sha256: str = ""
+    _index: dict = field(default=None, compare=False, repr=False, hash=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        index = {
+            "level": {lv.id: lv for lv in self.levels},
+            "rank": {lv.rank: lv for lv in self.levels},
+            "quantity": {q.id: q for q in self.quantities},
+            "condition": {c.id: c for c in self.conditions},
+            "rule": {r.id: r for r in self.rules},
+        }
+        object.__setattr__(self, "_index", index)
+
+    def level(self, level_id: str) -> PlanLevel:
+        return self._index["level"][level_id]
+
+    def level_at(self, rank: int) -> PlanLevel:
+        return self._index["rank"][rank]
+
+    def quantity(self, quantity_id: str) -> Quantity:
+        return self._index["quantity"][quantity_id]
+
+    def condition(self, condition_id: str) -> PlanCondition:
+        return self._index["condition"][condition_id]
+
+    def rule(self, rule_id: str) -> PlanRule:
+        return self._index["rule"][rule_id]
+
+    def stage_rules(self, stage: str) -> list[PlanRule]:
+        return [r for r in self.rules if r.stage == stage]
+
+    @property
+    def lowest(self) -> PlanLevel:
+        return self.levels[-1]
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("_index")
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Plan":
+        def cond(c: dict) -> PlanCondition:
+            q = c.get("quantifier")
+            return PlanCondition(**{**c, "quantifier": QuantifierUse(**q) if q else None})
+
+        def rule(r: dict) -> PlanRule:
+            return PlanRule(**{**r, "when": tuple(r["when"]), "trigger": Trigger(**r["trigger"])})
+
+        return cls(
+            **{**data,
+               "levels": tuple(PlanLevel(**x) for x in data["levels"]),
+               "quantities": tuple(Quantity(**{**x, "members": tuple(x["members"])}) for x in data["quantities"]),
+               "conditions": tuple(cond(x) for x in data["conditions"]),
+               "stages": tuple(data["stages"]),
+               "rules": tuple(rule(x) for x in data["rules"])})

@@ -1,0 +1,79 @@
+"""The decision record: everything an auditor needs to check and replay one decision.
+
+A record is plain JSON with no timestamps, so the same criteria and evidence always give
+the same bytes. It carries the sha256 of the criteria (canonical form), of the compiled
+ruleset and of the evidence, and the versions of the engine and of durable-rules.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import __version__
+from .compile import Compiled, canonical_json, sha256_bytes
+from .decide import Evaluation
+from .durable import durable_version
+from .explain import observed, outcome_label, why_not
+from .models import Case
+
+RECORD_FORMAT = "arbiter-decision/1"
+
+
+def evidence_sha256(case: Case) -> str:
+    return sha256_bytes(canonical_json(case.model_dump(mode="json", by_alias=True)))
+
+
+def decision_record(compiled: Compiled, case: Case, evaluation: Evaluation) -> dict[str, Any]:
+    plan = compiled.plan
+    evidence_sha = evidence_sha256(case)
+    decision_id = sha256_bytes(f"{compiled.sha256}:{evidence_sha}:{__version__}".encode())[:16]
+    deciding = evaluation.firings[0]
+    return {
+        "format": RECORD_FORMAT,
+        "decision_id": decision_id,
+        "case": case.id,
+        "subject": case.subject,
+        "constructed": case.constructed,
+        "framework": plan.framework,
+        "framework_version": plan.framework_version,
+        "criteria_set": plan.criteria_set,
+        "area": plan.title,
+        "outcome": evaluation.outcome,
+        "outcome_label": outcome_label(plan, evaluation.outcome),
+        "uncapped_outcome": evaluation.uncapped,
+        "uncapped_label": outcome_label(plan, evaluation.uncapped),
+        "limiter": _bound(compiled, evaluation.limiter),
+        "floor": _bound(compiled, evaluation.floor),
+        "undecided_reason": plan.undecided_reason,
+        "decided_by": {
+            "rule": deciding.rule,
+            "conditions": [observed(plan, plan.condition(c), evaluation) for c in plan.rule(deciding.rule).when],
+        },
+        "why_not": why_not(plan, evaluation),
+        "trace": [f.to_json() for f in evaluation.firings],
+        "tallies": [observed(plan, c, evaluation) for c in plan.conditions],
+        "quantifiers": _quantifiers(compiled),
+        "criteria_sha256": plan.criteria_sha256,
+        "ruleset_sha256": compiled.sha256,
+        "evidence_sha256": evidence_sha,
+        "engine_version": __version__,
+        "durable_rules_version": durable_version(),
+    }
+
+
+def _bound(compiled: Compiled, bound_id: str | None) -> dict[str, Any] | None:
+    if bound_id is None:
+        return None
+    rule = next(r for r in compiled.plan.rules if r.limiter == bound_id)
+    return {"id": bound_id, "stage": rule.stage, "level": rule.conclude, "description": rule.describe,
+            "choice": rule.choice, "source": rule.source}
+
+
+def _quantifiers(compiled: Compiled) -> dict[str, Any]:
+    used = {}
+    for cond in compiled.plan.conditions:
+        q = cond.quantifier
+        if q is not None:
+            used[q.name] = {"phrase": q.phrase, "bound": q.bound, "fraction": q.fraction,
+                            "choice": q.choice, "source": q.source}
+    return dict(sorted(used.items()))

@@ -1,0 +1,62 @@
+"""Tally: count what each condition of a plan looks at, and turn the counts into facts.
+
+durable-rules has no aggregate construct, and counting by rules costs one Python action
+per finding (about 60 microseconds each). So counting happens here, before the engine,
+and the engine receives one tally fact per condition; every decision (does the count
+reach the threshold, which grade, which limiter) is made by rules firing on those facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping
+
+from .models import Case
+from .plan import Plan, Quantity
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the tally stage reads from a case: findings, factors, sub-area ranks."""
+
+    findings: Mapping[str, str]
+    factors: Mapping[str, bool]
+    subgrade_ranks: Mapping[str, int]
+
+    @classmethod
+    def from_case(cls, case: Case, plan: Plan) -> "Evidence":
+        ranks = {lv.id: lv.rank for lv in plan.levels}
+        return cls(
+            MappingProxyType({f.criterion: f.finding for f in case.findings}),
+            MappingProxyType(dict(case.factors)),
+            MappingProxyType({k: ranks[v] for k, v in case.subgrades.items()}),
+        )
+
+
+def quantity_value(quantity: Quantity, evidence: Evidence) -> int:
+    kind, members = quantity.kind, quantity.members
+    if kind in ("met", "not_met", "not_assessed"):
+        return sum(1 for m in members if evidence.findings.get(m) == kind)
+    if kind == "factors_present":
+        return sum(1 for m in members if evidence.factors.get(m) is True)
+    ranks = [evidence.subgrade_ranks[m] for m in members]
+    if kind == "subgrades_at_or_below":
+        return sum(1 for r in ranks if r >= quantity.level_rank)
+    if kind == "subgrades_at_or_above":
+        return sum(1 for r in ranks if r <= quantity.level_rank)
+    if kind == "worst_subgrade":
+        return max(ranks)
+    if kind == "best_subgrade":
+        return min(ranks)
+    raise ValueError(f"unknown quantity kind {kind}")
+
+
+def tally(plan: Plan, evidence: Evidence) -> dict[str, int]:
+    """Each quantity's value, by quantity id."""
+    return {q.id: quantity_value(q, evidence) for q in plan.quantities}
+
+
+def tally_facts(plan: Plan, quantities: Mapping[str, int]) -> list[dict]:
+    """One fact per condition. Values are ints: durable-rules coerces '1' == 1 == True."""
+    return [{"kind": "tally", "c": c.id, "v": int(quantities[c.quantity]), "id": c.id} for c in plan.conditions]
