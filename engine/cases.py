@@ -11,10 +11,10 @@ from typing import Any, Optional
 
 from .catalog import Catalog, Loaded, expected_id
 from .check import check_case
-from .compile import Compiled, compile_set
+from .compile import Compiled, Criteria, compile_set, load_criteria
 from .decide import evaluate
-from .diagnostics import DiagnosticError
-from .load import load_file
+from .diagnostics import Diagnostic, DiagnosticError
+from .load import Document, load_file
 from .models import Case
 from .record import decision_record
 from .tally import Evidence
@@ -41,14 +41,18 @@ def load_case(path: Path, catalog: Catalog) -> LoadedCase:
         raise DiagnosticError(problems + [doc.diag(
             ("criteria",), "E120", f"unknown criteria set '{case.criteria}'",
             _suggest_set(case.criteria, catalog))])
+    criteria = load_criteria(catalog, case.criteria)
     compiled = compile_set(catalog, case.criteria)
-    criteria = catalog.load(catalog.criteria_path(case.criteria), "criteria").model
-    framework = catalog.load(catalog.framework_path(criteria.framework), "framework").model
-    scale = catalog.load(catalog.scale_path(framework.scale), "scale").model
-    problems += check_case(case, doc, criteria, framework, scale)
+    problems += check_case_against(criteria, case, doc, catalog.criterion_homes())
     if problems:
         raise DiagnosticError(problems)
     return LoadedCase(case, Loaded(case, doc), compiled)
+
+
+def check_case_against(criteria: Criteria, case: Case, doc: Document,
+                       homes: dict[str, str] | None = None) -> list[Diagnostic]:
+    """A case's cross-references against the criteria it names (homes: criterion -> set)."""
+    return check_case(case, doc, criteria.criteria.model, criteria.framework.model, criteria.scale.model, homes or {})
 
 
 def _suggest_set(name: str, catalog: Catalog) -> str:

@@ -77,6 +77,28 @@ class Catalog:
             self._cache[key] = Loaded(to_model(doc, kind), doc)
         return self._cache[key]
 
+    def scale_ids(self) -> list[str]:
+        return sorted(p.stem for p in (self.criteria_dir / "scales").glob("*.yaml"))
+
+    def framework_ids(self) -> list[str]:
+        return sorted(p.parent.relative_to(self.criteria_dir).as_posix()
+                      for p in self.criteria_dir.rglob("framework.yaml"))
+
+    def criterion_homes(self) -> dict[str, str]:
+        """Which criteria set each criterion id belongs to (sets that do not load are skipped)."""
+        key = ("criterion_homes",)
+        if key not in self._cache:
+            homes: dict[str, str] = {}
+            for set_id in self.criteria_set_ids():
+                try:
+                    loaded = self.load(self.criteria_path(set_id), "criteria")
+                except DiagnosticError:
+                    continue
+                for criterion in loaded.model.criteria:
+                    homes.setdefault(criterion.id, set_id)
+            self._cache[key] = homes
+        return self._cache[key]
+
     def criteria_set_ids(self) -> list[str]:
         """Every criteria set under criteria/, by id, in a stable order."""
         ids = []

@@ -3,7 +3,7 @@
 The passes for one file kind all run, so an author sees every problem at once. Passes:
 
     scale      : unique_level_ids
-    framework  : scale_levels_exist, vocabulary_exists, builds_on_is_acyclic, unique_limiter_ids
+    framework  : levels_exist, vocabulary_exists, builds_on_is_lower (so never circular), unique ids
     criteria   : unique_criterion_ids, criteria_vocabulary, selections_not_empty
     case       : findings_match_criteria, factors_match, subgrades_match, expectation_is_a_level
 """
@@ -28,7 +28,7 @@ def check_framework(fw: Framework, doc: Document, scale: Scale) -> list[Diagnost
     found: list[Diagnostic] = []
     found += _levels_exist(fw, doc, levels)
     found += _vocabulary_exists(fw, doc, levels)
-    found += _builds_on_is_acyclic(fw, doc)
+    found += _builds_on_is_lower(fw, doc, levels)
     found += _duplicates(doc, [(("grades", i, "level"), g.level) for i, g in enumerate(fw.grades)], "grade rule for level")
     found += _duplicates(doc, [(("limiters", i, "id"), x.id) for i, x in enumerate(fw.limiters)]
                          + [(("floors", i, "id"), x.id) for i, x in enumerate(fw.floors)], "limiter or floor")
@@ -85,18 +85,22 @@ def _selection_vocabulary(fw: Framework, doc: Document, loc: tuple, sel: Selecti
             yield doc.diag(flag_loc, "E120", f"unknown flag '{flag}'", suggest(flag, fw.flags))
 
 
-def _builds_on_is_acyclic(fw: Framework, doc: Document) -> Iterator[Diagnostic]:
-    parent = {g.level: g.builds_on for g in fw.grades if g.builds_on}
+def _builds_on_is_lower(fw: Framework, doc: Document, levels: list[str]) -> Iterator[Diagnostic]:
+    """A grade builds on the rule of a lower grade; a level with no rule has nothing to build on.
+
+    Building only downwards also rules out circles (E131 names the first wrong step)."""
+    ruled = [g.level for g in fw.grades]
     for i, grade in enumerate(fw.grades):
-        seen, level = [grade.level], grade.builds_on
-        while level is not None:
-            if level in seen:
-                chain = " -> ".join(seen + [level])
-                yield doc.diag(("grades", i, "builds_on"), "E131", f"builds_on goes round in a circle: {chain}",
-                               "a grade may build on a lower grade, never on itself")
-                break
-            seen.append(level)
-            level = parent.get(level)
+        base = grade.builds_on
+        if base is None or base not in levels or grade.level not in levels:
+            continue
+        if base not in ruled:
+            yield doc.diag(("grades", i, "builds_on"), "E120", f"builds_on '{base}', but no grade rule is written for '{base}'",
+                           suggest(base, ruled))
+        elif levels.index(base) <= levels.index(grade.level):
+            yield doc.diag(("grades", i, "builds_on"), "E131",
+                           f"'{grade.level}' builds on '{base}', which is not a lower level",
+                           "a grade builds on a grade below it, e.g. excellent builds_on good")
 
 
 def check_criteria_set(cs: CriteriaSet, doc: Document, fw: Framework, fw_doc: Document) -> list[Diagnostic]:
@@ -113,9 +117,18 @@ def check_criteria_set(cs: CriteriaSet, doc: Document, fw: Framework, fw_doc: Do
                                       suggest(flag, fw.flags)))
     if not cs.criteria and not cs.subgrades:
         found.append(doc.diag(("criteria",), "E130", "the set has no criteria and no sub-areas",
-                              "list the criteria this area is judged on"))
-    found += _selections_not_empty(cs, doc, fw, fw_doc)
+                              "list the criteria this area is judged on", at_key=True))
+    if not found:  # an unknown tier or flag would make selections look empty: report it alone
+        found += _selections_not_empty(cs, doc, fw, fw_doc)
     return found
+
+
+def _rule_name(fw: Framework, loc: tuple) -> str:
+    group, index = loc[0], loc[1]
+    item = getattr(fw, group)[index]
+    if group == "grades":
+        return f"grade rule '{item.level}'"
+    return f"{'limiter' if group == 'limiters' else 'floor'} '{item.id}'"
 
 
 def select_criteria(cs: CriteriaSet, sel: Selection) -> list[str]:
@@ -133,6 +146,7 @@ def select_subgrades(cs: CriteriaSet, of: tuple[str, ...] | None) -> list[str]:
 def _selections_not_empty(cs: CriteriaSet, doc: Document, fw: Framework, fw_doc: Document) -> Iterator[Diagnostic]:
     criterion_ids = [c.id for c in cs.criteria]
     subgrade_ids = [s.id for s in cs.subgrades]
+    reported: set[str] = set()
     for loc, cond in framework_conditions(fw):
         quantity = cond.quantity
         selection = getattr(cond, quantity)
@@ -142,10 +156,13 @@ def _selections_not_empty(cs: CriteriaSet, doc: Document, fw: Framework, fw_doc:
                 if cid not in criterion_ids:
                     yield fw_doc.diag(loc + (quantity, "ids", k), "E122", f"unknown criterion '{cid}' in set '{cs.id}'",
                                       suggest(cid, criterion_ids))
-            if not select_criteria(cs, selection):
+            if not select_criteria(cs, selection) and _show(selection) not in reported:
+                reported.add(_show(selection))
                 yield doc.diag(("criteria",), "E130",
-                               f"no criterion in this set matches the selection at {fw_doc.path}:{line} ({_show(selection)})",
-                               "add a criterion with that tier and flags, or change the framework's condition")
+                               f"no criterion in this set matches {_show(selection)}, which {_rule_name(fw, loc)} "
+                               f"of framework '{fw.id}' counts ({fw_doc.path}:{line})",
+                               "add a criterion with that tier and flags, or change the framework's condition",
+                               at_key=True)
         elif quantity not in ("factors_present",):
             of = selection.of
             for k, sid in enumerate(of or ()):
@@ -163,13 +180,20 @@ def _show(sel: Selection) -> str:
     return "{" + ", ".join(parts) + "}" if parts else "every criterion"
 
 
-def check_case(case: Case, doc: Document, cs: CriteriaSet, fw: Framework, scale: Scale) -> list[Diagnostic]:
+def check_case(case: Case, doc: Document, cs: CriteriaSet, fw: Framework, scale: Scale,
+               homes: dict[str, str] | None = None) -> list[Diagnostic]:
+    """homes maps criterion ids of other sets to their set, to name a finding's real area."""
     found: list[Diagnostic] = []
     criterion_ids = [c.id for c in cs.criteria]
     seen: dict[str, int] = {}
     for i, finding in enumerate(case.findings):
         loc = ("findings", i, "criterion")
-        if finding.criterion not in criterion_ids:
+        home = (homes or {}).get(finding.criterion)
+        if finding.criterion not in criterion_ids and home:
+            found.append(doc.diag(loc, "E122", f"criterion '{finding.criterion}' belongs to criteria set '{home}', "
+                                               f"not '{cs.id}'",
+                                  f"check the case's 'criteria:' line, or remove this finding"))
+        elif finding.criterion not in criterion_ids:
             found.append(doc.diag(loc, "E122", f"finding for unknown criterion '{finding.criterion}' (criteria set '{cs.id}')",
                                   suggest(finding.criterion, criterion_ids)))
         elif finding.criterion in seen:

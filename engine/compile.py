@@ -26,7 +26,8 @@ from typing import Any
 
 from .catalog import Catalog, Loaded, expected_id
 from .check import check_criteria_set, check_framework, check_scale, select_criteria, select_subgrades
-from .diagnostics import Diagnostic, DiagnosticError
+from .diagnostics import Diagnostic, DiagnosticError, suggest
+from .load import Document
 from .models import (COUNT_QUANTITIES, Condition, CriteriaSet, Framework, Scale, Selection)
 from .plan import Plan, PlanCondition, PlanLevel, PlanRule, Quantity, QuantifierUse, Trigger
 
@@ -47,6 +48,13 @@ class Criteria:
     @property
     def sha256(self) -> str:
         return sha256_bytes(canonical_json(self.canonical()))
+
+    @classmethod
+    def from_models(cls, scale: Scale, framework: Framework, criteria: CriteriaSet) -> "Criteria":
+        """Criteria built in code (generated frameworks in tests and benchmarks), not read from files."""
+        def loaded(model, name):
+            return Loaded(model, Document(f"<{name}>", model.model_dump(mode="json", by_alias=True)))
+        return cls(loaded(scale, "scale"), loaded(framework, "framework"), loaded(criteria, "criteria"))
 
     def canonical(self) -> dict[str, Any]:
         dump = lambda loaded: loaded.model.model_dump(mode="json", by_alias=True)  # noqa: E731
@@ -79,30 +87,38 @@ def sha256_bytes(blob: bytes) -> str:
 # --- load_criteria -----------------------------------------------------------------------
 
 def load_criteria(catalog: Catalog, set_id: str, path: Path | None = None) -> Criteria:
-    """Load and check a criteria set with its framework and scale; every problem at once.
+    """Load a criteria set with its framework and scale (checks run in compile_criteria).
 
     The set is read from its place under criteria/ unless another path is given.
     """
     path = path or catalog.criteria_path(set_id)
     cs = _load(catalog, path, "criteria")
     problems = _id_matches_path(cs, path, "criteria")
-    fw = _load(catalog, catalog.framework_path(cs.model.framework), "framework", referrer=(cs, ("framework",)))
-    scale = _load(catalog, catalog.scale_path(fw.model.scale), "scale", referrer=(fw, ("scale",)))
-    problems += check_scale(scale.model, scale.doc)
-    problems += check_framework(fw.model, fw.doc, scale.model)
-    if not problems:
-        problems += check_criteria_set(cs.model, cs.doc, fw.model, fw.doc)
+    fw = load_framework(catalog, cs)
+    scale = load_scale(catalog, fw)
     if problems:
         raise DiagnosticError(problems)
     return Criteria(scale, fw, cs)
 
 
-def _load(catalog: Catalog, path: Path, kind: str, referrer: tuple[Loaded, tuple] | None = None) -> Loaded:
+def load_framework(catalog: Catalog, cs: Loaded) -> Loaded:
+    """The framework a criteria set names; E120 at its `framework:` line when there is none."""
+    return _load(catalog, catalog.framework_path(cs.model.framework), "framework",
+                 referrer=(cs, ("framework",), catalog.framework_ids()))
+
+
+def load_scale(catalog: Catalog, fw: Loaded) -> Loaded:
+    """The scale a framework names; E120 at its `scale:` line when there is none."""
+    return _load(catalog, catalog.scale_path(fw.model.scale), "scale", referrer=(fw, ("scale",), catalog.scale_ids()))
+
+
+def _load(catalog: Catalog, path: Path, kind: str, referrer: tuple[Loaded, tuple, list[str]] | None = None) -> Loaded:
     if referrer and not path.is_file():
-        loaded, loc = referrer
-        raise DiagnosticError([loaded.doc.diag(loc, "E120", f"no {kind} file for '{loaded.doc.data.get(loc[0])}': "
-                                                            f"expected {path.relative_to(catalog.root)}",
-                                               "check the id; ids are paths under criteria/")])
+        loaded, loc, known = referrer
+        name = loaded.doc.data.get(loc[0])
+        raise DiagnosticError([loaded.doc.diag(loc, "E120", f"unknown {kind} '{name}' "
+                                                            f"(no file {path.relative_to(catalog.root).as_posix()})",
+                                               suggest(str(name), known))])
     return catalog.load(path, kind)
 
 
@@ -326,6 +342,14 @@ def _event_pattern(stage: str, trigger: Trigger) -> dict:
 
 
 def compile_criteria(criteria: Criteria) -> Compiled:
+    """Check cross-references, then build the plan and the ruleset."""
+    problems = check_scale(criteria.scale.model, criteria.scale.doc)
+    problems += check_framework(criteria.framework.model, criteria.framework.doc, criteria.scale.model)
+    if not problems:
+        problems += check_criteria_set(criteria.criteria.model, criteria.criteria.doc,
+                                       criteria.framework.model, criteria.framework.doc)
+    if problems:
+        raise DiagnosticError(problems)
     plan = build_plan(criteria)
     ruleset = {"format": RULESET_FORMAT, "criteria_set": plan.criteria_set, "plan": plan.to_json(),
                "durable": build_ruleset(plan)}

@@ -121,8 +121,6 @@ def valid_list(options: Iterable[str], limit: int = 12) -> str:
 
 
 def suggest(name: str, options: Iterable[str]) -> str:
-    """Did-you-mean when one is close, and the valid values either way."""
+    """Did-you-mean when one is close (it names a valid value); else the valid values."""
     options = list(options)
-    hint = did_you_mean(name, options)
-    valid = f"valid: {valid_list(options)}"
-    return f"{hint} {valid}" if hint else valid
+    return did_you_mean(name, options) or f"valid: {valid_list(options)}"

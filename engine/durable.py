@@ -26,7 +26,6 @@ contains all of them:
 from __future__ import annotations
 
 import copy
-import itertools
 import json
 import threading
 from dataclasses import dataclass
@@ -84,7 +83,7 @@ class DurableHost:
     def __init__(self) -> None:
         self._host = _QuietHost()
         self._thread = threading.get_ident()
-        self._sids = itertools.count(1)
+        self._opened = 0  # sessions opened so far; each evaluation's sid is its number
         self._handles: dict[str, int] = {}
 
     def ensure_registered(self, name: str, rules: dict[str, Any]) -> int:
@@ -107,7 +106,8 @@ class DurableHost:
         if threading.get_ident() != self._thread:
             raise EngineError("durable-rules is not thread-safe: use one host per process, from one thread")
         handle = self.ensure_registered(name, rules)
-        sid = f"{SESSION_PREFIX}{next(self._sids)}"
+        self._opened += 1
+        sid = f"{SESSION_PREFIX}{self._opened}"
         try:
             if facts:
                 for fact in facts:
@@ -161,7 +161,7 @@ class DurableHost:
     @property
     def evaluations(self) -> int:
         """How many sessions this host has opened (the last sid number issued)."""
-        return int(repr(self._sids)[6:-1]) - 1
+        return self._opened
 
 
 _HOST: DurableHost | None = None

@@ -49,6 +49,7 @@ class Document:
     positions: dict = field(default_factory=dict)  # loc -> (line, col) of the value
     key_positions: dict = field(default_factory=dict)  # loc -> (line, col) of its key
     raw: dict = field(default_factory=dict)  # loc -> source text of a plain scalar
+    problems: tuple = ()  # dialect problems that did not stop the parse (reported with schema ones)
 
     def where(self, loc: Loc) -> tuple[int, int]:
         """The best position for loc: the value, else its key, else the nearest parent."""
@@ -83,7 +84,12 @@ def display_path(path: Path) -> str:
 
 
 def load_file(path: Path | str) -> Document:
-    """Read and parse one file; raise DiagnosticError with every problem found."""
+    """Read and parse one file.
+
+    Problems that stop parsing (encoding, size, syntax) raise DiagnosticError at once.
+    Dialect problems (duplicate keys, ambiguous scalars, aliases) are kept on the
+    document, so that validation can report them together with the schema's problems.
+    """
     path = Path(path)
     shown = display_path(path)
     try:
@@ -111,7 +117,8 @@ def _decode(blob: bytes, shown: str) -> str:
     except UnicodeDecodeError as error:
         before = blob[: error.start]
         line = before.count(b"\n") + 1
-        col = len(before) - (before.rfind(b"\n") + 1) + 1
+        line_start = before[before.rfind(b"\n") + 1:]
+        col = len(line_start.decode("utf-8", errors="replace")) + 1  # characters, not bytes
         raise DiagnosticError([Diagnostic(
             shown, line, col, "E101",
             f"file is not UTF-8: byte 0x{blob[error.start]:02x} cannot be decoded",
@@ -126,6 +133,8 @@ class _StrictComposer(yaml.SafeLoader):
         super().__init__(text)
         self.shown = shown
         self.problems: list[Diagnostic] = []
+        self.anchor_marks: dict[str, object] = {}  # anchor name -> where it was defined
+        self.alias_uses: dict[str, int] = {}  # anchor name -> how many aliases use it
 
     def _problem(self, mark, code: str, message: str, suggestion: str) -> None:
         self.problems.append(Diagnostic(self.shown, mark.line + 1, mark.column + 1, code,
@@ -133,19 +142,33 @@ class _StrictComposer(yaml.SafeLoader):
 
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
+            # Never expanded, so an alias bomb costs nothing; reported once per anchor.
             event = self.get_event()
-            self._problem(event.start_mark, "E105", f"alias '*{event.anchor}' is not allowed",
-                          "write the value out in full; anchors and aliases are not part of the dialect")
+            self.alias_uses[event.anchor] = self.alias_uses.get(event.anchor, 0) + 1
+            if event.anchor not in self.anchor_marks:
+                self._problem(event.start_mark, "E105", f"alias '*{event.anchor}' is not allowed",
+                              "write the value out in full; anchors and aliases are not part of the dialect")
             return yaml.ScalarNode("tag:yaml.org,2002:null", "", event.start_mark, event.end_mark)
         event = self.peek_event()
         if getattr(event, "anchor", None):
-            self._problem(event.start_mark, "E105", f"anchor '&{event.anchor}' is not allowed",
-                          "write the value out in full; anchors and aliases are not part of the dialect")
+            self.anchor_marks.setdefault(event.anchor, event.start_mark)
         tag = getattr(event, "tag", None)
         if tag not in (None, "!"):
-            self._problem(event.start_mark, "E108", f"explicit tag '{tag}' is not allowed",
+            written = tag.replace("tag:yaml.org,2002:", "!!", 1)
+            self._problem(event.start_mark, "E108", f"explicit tag '{written}' is not allowed",
                           "remove the tag; write the value as plain text, a number or true/false")
         return super().compose_node(parent, index)
+
+    def anchor_problems(self) -> list[Diagnostic]:
+        """One diagnostic for all anchors: a bomb has dozens, and one message says it all."""
+        if not self.anchor_marks:
+            return []
+        name, mark = next(iter(self.anchor_marks.items()))
+        anchors, aliases = len(self.anchor_marks), sum(self.alias_uses.values())
+        more = f" (the file has {anchors} anchor{'s' if anchors != 1 else ''} and {aliases} alias{'es' if aliases != 1 else ''})"
+        return [Diagnostic(self.shown, mark.line + 1, mark.column + 1, "E105",
+                           f"anchor '&{name}' is not allowed{more}",
+                           "write every value out in full; anchors and aliases are not part of the dialect")]
 
 
 def _parse(text: str, shown: str) -> Document:
@@ -160,9 +183,17 @@ def _parse(text: str, shown: str) -> Document:
             raise DiagnosticError([Diagnostic(shown, line, col, "E107",
                                               "file holds more than one YAML document",
                                               "keep one document per file; remove the '---' separator")]) from None
-        context = f" ({error.context})" if error.context else ""
+        context = ""
+        if error.context:
+            context = f" ({error.context}"
+            opened = error.context_mark
+            if opened is not None and mark is not None and opened.line != mark.line:
+                context += f" that starts at line {opened.line + 1}, column {opened.column + 1}"
+            context += ")"
+        hint = ("indent with spaces: YAML does not allow tabs" if "\\t" in problem or "\t" in problem
+                else "check indentation, quoting, closing brackets and ':' after keys")
         raise DiagnosticError([Diagnostic(shown, line, col, "E103", f"invalid YAML: {problem}{context}",
-                                          "check indentation, quoting and ':' after keys")]) from None
+                                          hint)]) from None
     except RecursionError:
         raise DiagnosticError([Diagnostic(shown, 1, 1, "E103", "invalid YAML: nesting is too deep",
                                           "flatten the structure")]) from None
@@ -173,11 +204,8 @@ def _parse(text: str, shown: str) -> Document:
                                           "a file holds exactly one YAML mapping")])
     builder = _Builder(shown)
     data = builder.build(node, ())
-    problems = composer.problems + builder.problems
-    doc = Document(shown, data, builder.positions, builder.key_positions, builder.raw)
-    if problems:
-        raise DiagnosticError(problems)
-    return doc
+    problems = tuple(composer.problems + composer.anchor_problems() + builder.problems)
+    return Document(shown, data, builder.positions, builder.key_positions, builder.raw, problems)
 
 
 class _Builder:
@@ -274,9 +302,19 @@ class _SafeDumper(yaml.SafeDumper):
 
 def _represent_str(dumper, value: str):
     resolved, problem = resolve_plain(value)
-    needs_quotes = problem is not None or not isinstance(resolved, str)
-    style = '"' if needs_quotes else ("|" if "\n" in value else None)
+    # Non-printing characters (and YAML's own line breaks such as U+0085) survive only
+    # as escapes, which only the double-quoted style writes.
+    unprintable = not all(ch.isprintable() or ch == "\n" for ch in value)
+    needs_quotes = problem is not None or not isinstance(resolved, str) or unprintable
+    style = '"' if needs_quotes else ("|" if _fits_literal_block(value) else None)
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+def _fits_literal_block(value: str) -> bool:
+    """Multi-line text reads best as a `|` block, when a block can hold it exactly."""
+    lines = value.split("\n")
+    return (len(lines) > 1 and all(line.isprintable() for line in lines)
+            and not value.startswith((" ", "\n")) and not any(line.endswith(" ") for line in lines))
 
 
 _SafeDumper.add_representer(str, _represent_str)

@@ -20,7 +20,11 @@ RECORD_FORMAT = "arbiter-decision/1"
 
 
 def evidence_sha256(case: Case) -> str:
-    return sha256_bytes(canonical_json(case.model_dump(mode="json", by_alias=True)))
+    """Hash of the evidence's canonical form: keys sorted and findings in criterion order,
+    so that the order in which an assessor wrote them does not matter."""
+    data = case.model_dump(mode="json", by_alias=True)
+    data["findings"] = sorted(data["findings"], key=lambda f: f["criterion"])
+    return sha256_bytes(canonical_json(data))
 
 
 def decision_record(compiled: Compiled, case: Case, evaluation: Evaluation) -> dict[str, Any]:

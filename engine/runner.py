@@ -10,7 +10,7 @@ from . import reference
 from .cases import Expectation, LoadedCase, case_files, expectation, load_case, score
 from .catalog import Catalog, expected_id
 from .check import check_framework, check_scale
-from .compile import load_criteria, write_all
+from .compile import compile_criteria, load_criteria, load_scale, write_all
 from .diagnostics import Diagnostic, DiagnosticError, sorted_unique
 from .load import load_file
 from .validate import file_kind, to_model
@@ -51,9 +51,9 @@ def validate_file(path: Path, catalog: Catalog) -> None:
         return
     model = catalog.load(path, kind)
     if kind == "criteria":
-        load_criteria(catalog, model.model.id, path)
+        compile_criteria(load_criteria(catalog, model.model.id, path))
     elif kind == "framework":
-        scale = catalog.load(catalog.scale_path(model.model.scale), "scale")
+        scale = load_scale(catalog, model)
         problems = check_scale(scale.model, scale.doc) + check_framework(model.model, model.doc, scale.model)
         if problems:
             raise DiagnosticError(problems)
@@ -154,7 +154,10 @@ def _test_invalid(path: Path, name: str, catalog: Catalog, update: bool) -> Test
         if update and actual:
             golden.write_text(actual + "\n", encoding="utf-8")
             return TestResult(name, "(written)", _codes(actual), True)
-        return TestResult(name, "diagnostics", _codes(actual) or "valid", False,
+        if not actual:
+            return TestResult(name, "diagnostics", "valid", False,
+                              "the file is valid, but a file under invalid/ must produce diagnostics")
+        return TestResult(name, "diagnostics", _codes(actual), False,
                           f"no {golden.name}; run 'arbiter test --update' to write it, then review it")
     expected = golden.read_text(encoding="utf-8").rstrip("\n")
     passed = bool(actual) and actual == expected

@@ -43,10 +43,12 @@ def file_kind(doc: Document) -> str:
         raise DiagnosticError([doc.diag((), "E112", "a file must be a mapping (key: value lines) at the top",
                                         "start with 'arbiter: <kind>'")])
     kind = data.get("arbiter")
-    if kind not in FILE_KINDS:
-        shown = "missing" if kind is None else f"'{kind}'"
-        raise DiagnosticError([doc.diag(("arbiter",), "E114", f"file kind is {shown}",
+    if kind is None:
+        raise DiagnosticError([doc.diag((), "E114", "the file does not say what kind it is",
                                         f"start the file with 'arbiter: <kind>'; valid: {valid_list(FILE_KINDS)}")])
+    if kind not in FILE_KINDS:
+        raise DiagnosticError([doc.diag(("arbiter",), "E114", f"unknown file kind '{kind}'",
+                                        suggest(str(kind), FILE_KINDS))])
     return kind
 
 
@@ -56,26 +58,40 @@ def to_model(doc: Document, expected: str | None = None) -> Model:
         raise DiagnosticError([doc.diag(("arbiter",), "E114", f"expected a {expected} file, found a {kind} file",
                                         "check which file the reference points at")])
     model_cls = MODELS[kind]
+    problems = list(doc.problems)
+    flagged = {(d.line, d.col) for d in problems}
     try:
-        return model_cls.model_validate(doc.data)
+        model = model_cls.model_validate(doc.data)
     except ValidationError as error:
-        raise DiagnosticError([_diagnostic(doc, model_cls, e) for e in error.errors()]) from None
+        found = [d for e in error.errors() if (d := _diagnostic(doc, model_cls, e))]
+        # A value the loader already flagged (e.g. an unquoted `no`) is reported once.
+        problems += [d for d in found if (d.line, d.col) not in flagged]
+    if problems:
+        raise DiagnosticError(problems)
+    return model
 
 
-def _diagnostic(doc: Document, model_cls: type[BaseModel], err: dict) -> Diagnostic:
+_CODE_HINTS = {
+    "E132": "write one bound as a fraction from 0 to 1, e.g. at_least: 0.8 for 80%",
+    "E133": "write one quantity (e.g. met: {tier: good}) and one bound (is: <quantifier>, at_least: N or at_most: N)",
+}
+_CITATION_FIELDS = ("source", "sources", "cites")
+
+
+def _diagnostic(doc: Document, model_cls: type[BaseModel], err: dict) -> Diagnostic | None:
     loc = tuple(err["loc"])
     kind = err["type"]
     where = _describe(loc)
     if kind == "extra_forbidden":
         field = loc[-1]
         allowed = _fields_at(model_cls, loc[:-1])
-        return doc.diag(loc, "E110", f"unknown field '{field}' in {_describe(loc[:-1])}",
+        return doc.diag(loc, "E110", f"unknown field '{field}'{_in(loc[:-1])}",
                         suggest(str(field), allowed), at_key=True)
     if kind == "missing":
-        return doc.diag(loc[:-1], "E111", f"missing field '{loc[-1]}' in {_describe(loc[:-1])}",
+        return doc.diag(loc[:-1], "E111", f"missing field '{loc[-1]}'{_in(loc[:-1])}",
                         f"add '{loc[-1]}:'", at_key=True)
     if kind in CODES:  # our own model validators raise with a code as the type
-        return doc.diag(loc, kind, err["msg"], None, at_key=True)
+        return doc.diag(loc, kind, err["msg"], _CODE_HINTS.get(kind), at_key=True)
     if kind in _TYPE_WORDS:
         return _wrong_type(doc, loc, kind, err)
     if kind == "literal_error":
@@ -87,8 +103,15 @@ def _diagnostic(doc: Document, model_cls: type[BaseModel], err: dict) -> Diagnos
         pattern = err.get("ctx", {}).get("pattern", "")
         code, hint = _PATTERN_HINTS.get(pattern, ("E113", f"it must match {pattern}"))
         return doc.diag(loc, code, f"{where} is {_shown(doc, loc, err)}, which is not well formed", hint)
-    if kind in ("too_short", "string_too_short"):
-        return doc.diag(loc, "E113", f"{where} is empty", "give at least one entry")
+    if kind == "string_too_short":
+        return doc.diag(loc, "E113", f"{where} is empty", "write some text, or leave the field out if it is optional")
+    if kind == "too_short":
+        minimum = err.get("ctx", {}).get("min_length", 1)
+        given = err.get("input")
+        if isinstance(given, (list, dict)) and len(given) >= minimum:
+            return None  # long enough as written: the invalid entries are reported on their own
+        return doc.diag(loc, "E113", f"{where} needs at least {minimum} entr{'y' if minimum == 1 else 'ies'}",
+                        "add the missing entries")
     return doc.diag(loc, "E113", f"{where}: {err['msg']}", None)
 
 
@@ -97,8 +120,13 @@ def _wrong_type(doc: Document, loc: tuple, kind: str, err: dict) -> Diagnostic:
     got = _shown(doc, loc, err)
     raw = doc.raw.get(loc)
     hint = None
+    if expected == "text" and any(step in _CITATION_FIELDS for step in loc[-2:] if isinstance(step, str)):
+        return doc.diag(loc, "E116", f"{_describe(loc)} must be a citation, not {got}",
+                        f"write a seed prefix and line in quotes, e.g. \"000:{raw or 1}\"")
     if expected == "text" and raw is not None:
         hint = f"quote it: \"{raw}\""
+    elif expected == "text" and isinstance(err.get("input"), (list, dict)):
+        hint = "write the text on the same line as the key, quoted if it holds ': ' or starts with '-'"
     elif expected == "true or false" and isinstance(err.get("input"), str):
         hint = "write true or false without quotes"
     elif expected.startswith("a whole number") and isinstance(err.get("input"), str):
@@ -122,6 +150,10 @@ def _shown(doc: Document, loc: tuple, err: dict) -> str:
     if value is None:
         return "empty"
     return repr(value)
+
+
+def _in(loc: tuple) -> str:
+    return f" in {_describe(loc)}" if loc else " at the top level"
 
 
 def _describe(loc: tuple) -> str:

@@ -1,0 +1,393 @@
+"""Arbiter benchmark: evaluation throughput, compile and registration cost, memory, CLI wall time.
+
+Run from the repository root:
+
+    python bench/bench.py                 # full run (about a minute on 2 cores)
+    python bench/bench.py --quick         # smoke run (a few seconds)
+    python bench/bench.py --evaluations 20000
+
+What it measures (see bench/README.md for how to read it):
+
+1. evaluations per second through durable-rules (engine.decide.evaluate) and through the
+   oracle (engine.reference.evaluate) on the six Kent 2007 cases, and on generated
+   frameworks with 30 and 200 criteria; the ratio durable/oracle time;
+2. compile time (compile_criteria on in-memory models) and, separately, the first-time
+   durable-rules registration of a fresh ruleset (host().ensure_registered);
+3. RSS and live threads before and after --evaluations durable-rules evaluations of the
+   30-criterion framework, and that the last session was deleted;
+4. wall time of `arbiter score cases/kent-2007/missing-persons.yaml --format json`;
+5. whether the target (>= 5,000 evaluations/s through durable-rules on 30 criteria,
+   within 10x of the oracle) is met.
+
+This is a script, not a test: it prints numbers and exits 0 unless something is wrong
+(durable-rules and the oracle disagree, a session leaks, the CLI fails).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as `python bench/bench.py` without installing
+    sys.path.insert(0, str(ROOT))
+
+import engine  # noqa: E402
+from engine import durable, reference  # noqa: E402
+from engine.catalog import Catalog  # noqa: E402
+from engine.cases import load_case  # noqa: E402
+from engine.compile import Compiled, Criteria, compile_criteria, load_criteria  # noqa: E402
+from engine.decide import evaluate  # noqa: E402
+from engine.models import (Case, Condition, CriteriaSet, Criterion, Described, Finding, Framework,  # noqa: E402
+                           GradeRule, Level, Limiter, Quantifier, Scale, Selection, Undecided)
+from engine.tally import Evidence  # noqa: E402
+
+TARGET_EPS = 5_000
+TARGET_RATIO = 10.0
+KENT_DIR = ROOT / "cases" / "kent-2007"
+SCORE_CASE = "cases/kent-2007/missing-persons.yaml"
+
+
+# --- generated frameworks ----------------------------------------------------------------
+
+def generated_scale() -> Scale:
+    levels = [("excellent", "Excellent"), ("good", "Good"), ("fair", "Fair"), ("poor", "Poor")]
+    return Scale(arbiter="scale", id="bench-grades", title="Benchmark grades",
+                 levels=tuple(Level(id=i, label=label, definition=f"{label} performance.") for i, label in levels))
+
+
+def generated_framework() -> Framework:
+    """The shape of criteria/hmic-2007/framework.yaml, built in code."""
+    def cond(quantity: str, spec, **bound) -> Condition:
+        return Condition(**{quantity: spec}, **bound)
+
+    return Framework(
+        arbiter="framework", id="bench", title="Generated benchmark framework", version="1", scale="bench-grades",
+        tiers={"fair": Described(description="fair criteria"), "good": Described(description="good criteria")},
+        flags={"significant": Described(description="Fair needs all of these"),
+               "critical": Described(description="failing one caps the grade at poor")},
+        factors={"beacon": Described(description="a beacon to others"),
+                 "evaluated_innovation": Described(description="introduced and evaluated new ways")},
+        quantifiers={
+            "all": Quantifier(at_least=1, phrase="all of"),
+            "most": Quantifier(more_than=0.5, phrase="most of"),
+            "vast_majority": Quantifier(at_least=0.8, phrase="the vast majority of"),
+            "significant_number": Quantifier(at_least=0.4, phrase="a significant number of"),
+        },
+        grades=(
+            GradeRule(level="excellent", builds_on="good", when=(
+                cond("met", Selection(tier="good"), is_="vast_majority"),
+                cond("factors_present", ("beacon", "evaluated_innovation"), at_least=2))),
+            GradeRule(level="good", when=(
+                cond("met", Selection(tier="fair"), is_="all"),
+                cond("met", Selection(tier="good"), is_="most"))),
+            GradeRule(level="fair", when=(
+                cond("met", Selection(tier="fair", flag="significant"), is_="all"),)),
+            GradeRule(level="poor", when=(
+                cond("not_met", Selection(tier="fair"), is_="significant_number"),)),
+        ),
+        limiters=(Limiter(id="failed-critical", cap="poor", description="a critical criterion was not met",
+                          when=(cond("not_met", Selection(flag="critical"), at_least=1),)),),
+        undecided=Undecided(outcome="professional_judgement", reason="No grade rule decides; an inspector must."),
+    )
+
+
+def generated_criteria_set(n: int, seed: int = 2007) -> CriteriaSet:
+    """n criteria: 60% fair, a third of fair significant, one or two of those critical."""
+    rng = random.Random(seed)
+    n_fair = max(3, round(n * 0.6))
+    n_significant = max(1, n_fair // 3)
+    n_critical = 1 if n < 50 else 2
+    criteria = []
+    for i in range(n):
+        if i < n_fair:
+            flags = ("significant",) if i < n_significant else ()
+            flags += ("critical",) if i < n_critical else ()
+            tier = "fair"
+        else:
+            tier, flags = "good", ()
+        criteria.append(Criterion(id=f"k{i:03d}", tier=tier, flags=flags,
+                                  text=f"Generated criterion {i} ({rng.random():.6f})."))
+    return CriteriaSet(arbiter="criteria", id=f"bench/gen-{n}", framework="bench",
+                       title=f"Generated set of {n} criteria", criteria=tuple(criteria))
+
+
+def generated_cases(cs: CriteriaSet, count: int, seed: int) -> list[Case]:
+    """Deterministic evidence: each case draws a met rate from 0.75 to 1.0 (mostly met)."""
+    rng = random.Random(seed)
+    cases = []
+    for k in range(count):
+        p_met = rng.uniform(0.75, 1.0)
+        findings = []
+        for crit in cs.criteria:
+            r = rng.random()
+            finding = "met" if r < p_met else ("not_met" if r < p_met + (1 - p_met) * 0.8 else "not_assessed")
+            findings.append(Finding(criterion=crit.id, finding=finding))
+        cases.append(Case(arbiter="case", id=f"bench/gen-{len(cs.criteria)}-{k}", criteria=cs.id,
+                          subject="Generated force", constructed=True,
+                          factors={"beacon": rng.random() < 0.5, "evaluated_innovation": rng.random() < 0.5},
+                          findings=tuple(findings)))
+    return cases
+
+
+# --- workloads ---------------------------------------------------------------------------
+
+@dataclass
+class Workload:
+    name: str
+    criteria: list[Criteria]  # the sets compiled (Kent: six)
+    items: list[tuple[Compiled, Evidence, Case]]  # cycled through by the evaluation loops
+    n_criteria: str
+
+
+def kent_workload(catalog: Catalog) -> Workload:
+    loaded = [load_case(path, catalog) for path in sorted(KENT_DIR.glob("*.yaml"))]
+    if len(loaded) != 6:
+        raise SystemExit(f"expected six Kent 2007 cases in {KENT_DIR}, found {len(loaded)}")
+    criteria = [load_criteria(catalog, lc.case.criteria) for lc in loaded]
+    items = [(lc.compiled, Evidence.from_case(lc.case, lc.compiled.plan), lc.case) for lc in loaded]
+    sizes = sorted(len(c.criteria.model.criteria) for c in criteria)
+    shown = str(sizes[0]) if sizes[0] == sizes[-1] else f"{sizes[0]}-{sizes[-1]}"
+    return Workload("kent-2007 (6 sets)", criteria, items, f"{shown} each")
+
+
+def generated_workload(n: int, pool: int) -> Workload:
+    criteria = Criteria.from_models(generated_scale(), generated_framework(), generated_criteria_set(n))
+    compiled = compile_criteria(criteria)
+    cases = generated_cases(criteria.criteria.model, pool, seed=n)
+    items = [(compiled, Evidence.from_case(case, compiled.plan), case) for case in cases]
+    return Workload(f"generated-{n}", [criteria], items, str(n))
+
+
+def renamed(criteria: Criteria, suffix: str) -> Criteria:
+    """The same criteria under another set id: same rules, fresh durable ruleset name."""
+    cs = criteria.criteria.model
+    fresh = cs.model_copy(update={"id": f"{cs.id}-{suffix}".replace("/", "-")})
+    return Criteria.from_models(criteria.scale.model, criteria.framework.model, fresh)
+
+
+# --- measurement -------------------------------------------------------------------------
+
+def median_time(fn: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def durable_loop(items, n: int) -> Callable[[], None]:
+    def run() -> None:
+        k = len(items)
+        for i in range(n):
+            compiled, evidence, _ = items[i % k]
+            evaluate(compiled, evidence)
+    return run
+
+
+def oracle_loop(items, n: int) -> Callable[[], None]:
+    def run() -> None:
+        k = len(items)
+        for i in range(n):
+            compiled, _, case = items[i % k]
+            reference.evaluate(compiled.plan, case)
+    return run
+
+
+def agreement(items) -> Counter:
+    """Both evaluators on every distinct item: same rules fired, same outcome. Returns outcomes."""
+    outcomes: Counter = Counter()
+    for compiled, evidence, case in items:
+        ours = evaluate(compiled, evidence)
+        oracle = reference.evaluate(compiled.plan, case)
+        fired = [f.rule for f in ours.firings]
+        if ours.outcome != oracle.outcome or fired != [rule for rule, _ in oracle.firings]:
+            raise SystemExit(f"durable-rules and the oracle disagree on {case.id}: "
+                             f"{ours.outcome} {fired} vs {oracle.outcome} {[r for r, _ in oracle.firings]}")
+        outcomes[ours.outcome] += 1
+    return outcomes
+
+
+def rss_kib() -> int | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def mib(kib: int | None) -> str:
+    return "n/a" if kib is None else f"{kib / 1024:.1f} MiB"
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
+    def line(cells):
+        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+    return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+# --- main --------------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--evaluations", type=int, default=None,
+                        help="durable-rules evaluations in the memory run (default 100,000; 5,000 with --quick)")
+    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    memory_n = args.evaluations if args.evaluations is not None else (5_000 if quick else 100_000)
+    per_rep = 1_000 if quick else 10_000  # evaluations per timed repetition
+    reps = 3
+    compile_reps = 3 if quick else 7
+    pool = 200
+
+    print(f"Arbiter benchmark{' (--quick)' if quick else ''}")
+    print(f"python {platform.python_version()} ({platform.python_implementation()}, {platform.machine()}), "
+          f"durable-rules {durable.durable_version()}, arbiter engine {engine.__version__}")
+    print(f"timed loops: median of {reps} x {per_rep:,} evaluations after warm-up; "
+          f"compile: median of {compile_reps}; generated evidence pool: {pool} cases")
+    print()
+
+    host = durable.host()
+    threads_at_start = threading.active_count()
+    rss_at_start = rss_kib()
+
+    catalog = Catalog(ROOT)
+    workloads = [kent_workload(catalog), generated_workload(30, pool), generated_workload(200, pool)]
+
+    rows = []
+    prepared = []
+    outcome_lines = []
+    results = {}
+    for wl in workloads:
+        # Compile time: compile_criteria on models already in memory (Kent: all six sets).
+        compile_s = median_time(lambda: [compile_criteria(c) for c in wl.criteria], compile_reps)
+        # First-time registration of a fresh ruleset. Kent: the six real sets (their first
+        # registration in this process). Generated: the same rules under fresh set ids.
+        if wl.name.startswith("kent"):
+            fresh = [compiled for compiled, _, _ in wl.items]
+        else:
+            fresh = [compile_criteria(renamed(wl.criteria[0], f"reg{i}")) for i in range(compile_reps)]
+        register_s = []
+        for compiled in fresh:
+            start = time.perf_counter()
+            host.ensure_registered(compiled.durable_name, compiled.ruleset["durable"][compiled.durable_name])
+            register_s.append(time.perf_counter() - start)
+
+        outcomes = agreement(wl.items)  # also a warm-up: every distinct item through both paths
+        durable_loop(wl.items, min(per_rep, 1_000))()
+        oracle_loop(wl.items, min(per_rep, 1_000))()
+        prepared.append((wl, compile_s, statistics.median(register_s)))
+        outcome_lines.append(f"  {wl.name}: {len(wl.items)} distinct cases, "
+                             + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
+
+    # Repetitions interleaved across workloads and evaluators, so that a slow spell on a
+    # shared machine lands on all of them rather than on one row or one side of a ratio.
+    times: dict[tuple[str, str], list[float]] = {}
+    for _ in range(reps):
+        for wl, _, _ in prepared:
+            for side, loop in (("durable", durable_loop), ("oracle", oracle_loop)):
+                run = loop(wl.items, per_rep)
+                start = time.perf_counter()
+                run()
+                times.setdefault((wl.name, side), []).append((time.perf_counter() - start) / per_rep)
+    for wl, compile_s, register_s in prepared:
+        ds, os_ = times[(wl.name, "durable")], times[(wl.name, "oracle")]
+        d, o = statistics.median(ds), statistics.median(os_)
+        spread = (max(ds) - min(ds)) / d * 100
+        plan = wl.items[0][0].plan
+        results[wl.name] = (d, o)
+        rows.append([wl.name, wl.n_criteria, str(len(plan.conditions)), str(len(plan.rules)),
+                     f"{compile_s * 1000:.2f}", f"{register_s * 1000:.2f}",
+                     f"{1 / d:,.0f}", f"{spread:.0f}%", f"{1 / o:,.0f}", f"{d / o:.1f}x"])
+
+    print(table(["workload", "criteria", "conds", "rules", "compile ms", "register ms",
+                 "durable eval/s", "spread", "oracle eval/s", "durable/oracle"], rows))
+    print()
+    print("outcomes (durable-rules and the oracle agree on rules fired and outcome for every distinct case):")
+    print("\n".join(outcome_lines))
+    print()
+    print("compile ms: compile_criteria on in-memory models (Kent: all six sets together); "
+          "register ms: first host().ensure_registered of a fresh ruleset, median;\n"
+          "spread: (slowest - fastest) / median of the durable repetitions; durable/oracle: time per evaluation")
+    kent_items = workloads[0].items
+    ev_s = median_time(lambda: [Evidence.from_case(case, c.plan) for c, _, case in kent_items * 100], reps)
+    print(f"durable eval/s takes Evidence built in advance; Evidence.from_case adds "
+          f"{ev_s / (len(kent_items) * 100) * 1e6:.1f} us per Kent case")
+    print()
+
+    # Memory, threads and session cleanup over a long run of the 30-criterion framework.
+    gen30 = workloads[1]
+    gc.collect()
+    rss_before, threads_before = rss_kib(), threading.active_count()
+    first_sid = host.evaluations + 1
+    start = time.perf_counter()
+    durable_loop(gen30.items, memory_n)()
+    elapsed = time.perf_counter() - start
+    gc.collect()
+    rss_after, threads_after = rss_kib(), threading.active_count()
+    name = gen30.items[0][0].durable_name
+    last_sid = host.evaluations
+    last_live = host.live_session(name, last_sid)
+    first_live = host.live_session(name, first_sid)
+    growth = None if rss_before is None or rss_after is None else rss_after - rss_before
+    print(f"memory run: {memory_n:,} durable-rules evaluations of generated-30 in {elapsed:.1f} s "
+          f"({memory_n / elapsed:,.0f} eval/s sustained)")
+    print(f"  RSS      {mib(rss_before)} -> {mib(rss_after)}"
+          + ("" if growth is None else f" ({growth / 1024:+.1f} MiB; {growth * 1024 / memory_n:+.1f} bytes/evaluation)")
+          + f"   [process start {mib(rss_at_start)}]")
+    print(f"  threads  {threads_before} -> {threads_after}   [process start {threads_at_start}]")
+    print(f"  sessions last (sid {last_sid}) live: {last_live}; first of run (sid {first_sid}) live: {first_live}"
+          f" -> {'deleted' if not (last_live or first_live) else 'LEAKED'}")
+    print()
+
+    # CLI wall time: a fresh process each run (interpreter start, imports, load, compile, score).
+    arbiter = Path(sys.executable).parent / "arbiter"
+    if not arbiter.exists():
+        print(f"arbiter score: console script not found at {arbiter}; skipped")
+    else:
+        def run_cli(cmd):
+            times = []
+            for _ in range(5):
+                start = time.perf_counter()
+                proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+                times.append(time.perf_counter() - start)
+                if proc.returncode != 0:
+                    raise SystemExit(f"{' '.join(map(str, cmd))} exited {proc.returncode}: {proc.stderr.strip()}")
+            return statistics.median(times), proc.stdout
+        cli_s, out = run_cli([str(arbiter), "score", SCORE_CASE, "--format", "json"])
+        outcome = json.loads(out.splitlines()[0])["outcome"]
+        bare_s, _ = run_cli([sys.executable, "-c", "import engine.cli"])
+        print(f"arbiter score {SCORE_CASE} --format json: {cli_s * 1000:.0f} ms wall, median of 5 "
+              f"(outcome {outcome}); of which python start + import engine.cli: {bare_s * 1000:.0f} ms")
+    print()
+
+    d, o = results["generated-30"]
+    eps, ratio = 1 / d, d / o
+    met = eps >= TARGET_EPS and ratio <= TARGET_RATIO
+    print(f"target: >= {TARGET_EPS:,} eval/s through durable-rules on the 30-criterion framework, within "
+          f"{TARGET_RATIO:.0f}x of the oracle: {eps:,.0f} eval/s, {ratio:.1f}x -> {'MET' if met else 'NOT MET'}"
+          f" (fastest repetition {1 / min(times[('generated-30', 'durable')]):,.0f} eval/s;"
+          f" memory run sustained {memory_n / elapsed:,.0f} eval/s)")
+    leaked = last_live or first_live or threads_after != threads_before
+    return 1 if leaked else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""Hypothesis strategies for generated criteria and evidence, kept in one place.
+
+`criteria_and_case(monotone=False)` draws a whole world: a scale, a framework (tiers,
+flags, factors, quantifiers, grade rules, caps, floors), a criteria set with sub-areas,
+and a schema-valid case for it. Every selection is drawn from criteria that exist and
+every bound is reachable, so the world always compiles. With `monotone=True` the
+framework only uses conditions for which meeting one more criterion can only help:
+counts of met criteria (or of factors) for grades and floors, counts of not-met
+criteria for caps and for the lowest grade.
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from engine.compile import Criteria
+from engine.models import (Case, Condition, Criterion, CriteriaSet, Described, Finding, Floor, Framework,
+                           GradeRule, Level, Limiter, Quantifier, Scale, Selection, Subgrade, SubgradeCount,
+                           SubgradeSelection, Undecided)
+
+TIERS = ["fair", "good", "core"]
+FLAGS = ["significant", "critical"]
+FACTORS = ["beacon", "innovation"]
+FRACTIONS = [0, 0.25, 0.4, 0.5, 0.6, 2 / 3, 0.75, 0.8, 0.9, 1]
+
+
+@st.composite
+def scales(draw) -> Scale:
+    count = draw(st.integers(2, 5))
+    levels = tuple(Level(id=f"l{i}", label=f"Level {i}", definition=f"level {i} of {count}") for i in range(count))
+    return Scale(arbiter="scale", id="gen-scale", title="Generated scale", levels=levels)
+
+
+@st.composite
+def criteria_sets(draw) -> CriteriaSet:
+    count = draw(st.integers(1, 25))
+    criteria = []
+    for i in range(count):
+        tier = draw(st.sampled_from(TIERS[:2]))
+        flags = tuple(f for f in FLAGS if draw(st.booleans()))
+        criteria.append(Criterion(id=f"k{i}", tier=tier, flags=flags, text=f"criterion {i}"))
+    subgrades = tuple(Subgrade(id=f"s{i}", title=f"sub-area {i}") for i in range(draw(st.integers(0, 4))))
+    return CriteriaSet(arbiter="criteria", id="gen/set", framework="gen", title="Generated area",
+                       criteria=tuple(criteria), subgrades=subgrades)
+
+
+def _quantifiers(draw) -> dict[str, Quantifier]:
+    quantifiers = {}
+    for i in range(draw(st.integers(1, 4))):
+        bound = draw(st.sampled_from(["at_least", "more_than", "at_most", "less_than"]))
+        quantifiers[f"q{i}"] = Quantifier(**{bound: draw(st.sampled_from(FRACTIONS))}, phrase=f"quantifier {i}")
+    return quantifiers
+
+
+def _selection(draw, cs: CriteriaSet) -> Selection:
+    """A selection that matches at least the criterion it was drawn from."""
+    anchor = draw(st.sampled_from(cs.criteria))
+    tier = anchor.tier if draw(st.booleans()) else None
+    flags = tuple(f for f in anchor.flags if draw(st.booleans()))
+    ids = ()
+    if draw(st.integers(0, 4)) == 0:
+        others = [c.id for c in cs.criteria]
+        ids = tuple(sorted({anchor.id, *draw(st.lists(st.sampled_from(others), max_size=3))}))
+    return Selection(tier=tier, flags=flags, ids=ids)
+
+
+def _members(cs: CriteriaSet, sel: Selection) -> int:
+    from engine.check import select_criteria
+    return len(select_criteria(cs, sel))
+
+
+def _count_condition(draw, cs: CriteriaSet, quantifiers: dict, quantity: str, monotone: bool) -> Condition:
+    sel = _selection(draw, cs)
+    size = _members(cs, sel)
+    upward = [n for n, q in quantifiers.items() if q.bound[0] in ("at_least", "more_than")
+              and not (q.bound[0] == "more_than" and q.bound[1] == 1)]
+    choices = ["at_least"] + (["is"] if (upward or not monotone) else []) + ([] if monotone else ["at_most"])
+    bound = draw(st.sampled_from(choices))
+    if bound == "is":
+        names = upward if monotone else [n for n, q in quantifiers.items()
+                                         if not (q.bound[0] == "more_than" and q.bound[1] == 1)]
+        if names:
+            return Condition(**{quantity: sel, "is": draw(st.sampled_from(sorted(names)))})
+        bound = "at_least"
+    value = draw(st.integers(0, size))
+    return Condition(**{quantity: sel, bound: value})
+
+
+def _any_condition(draw, cs: CriteriaSet, scale: Scale, quantifiers: dict) -> Condition:
+    kinds = ["met", "not_met", "not_assessed", "factors_present"]
+    if cs.subgrades:
+        kinds += ["subgrades_at_or_below", "subgrades_at_or_above", "worst_subgrade", "best_subgrade"]
+    kind = draw(st.sampled_from(kinds))
+    levels = [lv.id for lv in scale.levels]
+    if kind in ("met", "not_met", "not_assessed"):
+        return _count_condition(draw, cs, quantifiers, kind, monotone=False)
+    if kind == "factors_present":
+        factors = tuple(sorted(set(draw(st.lists(st.sampled_from(FACTORS), min_size=1, max_size=2)))))
+        return Condition(factors_present=factors, at_least=draw(st.integers(0, len(factors))))
+    of = _subgrade_of(draw, cs)
+    if kind.startswith("subgrades_at_or"):
+        size = len(of) if of else len(cs.subgrades)
+        spec = SubgradeCount(level=draw(st.sampled_from(levels)), of=of)
+        bound = draw(st.sampled_from(["at_least", "at_most"]))
+        return Condition(**{kind: spec, bound: draw(st.integers(0, size))})
+    bound = draw(st.sampled_from(["at_least", "at_most"]))
+    return Condition(**{kind: SubgradeSelection(of=of), bound: draw(st.sampled_from(levels))})
+
+
+def _subgrade_of(draw, cs: CriteriaSet):
+    if draw(st.booleans()):
+        return None
+    ids = [s.id for s in cs.subgrades]
+    return tuple(sorted(set(draw(st.lists(st.sampled_from(ids), min_size=1, max_size=len(ids))))))
+
+
+def _monotone_condition(draw, cs: CriteriaSet, quantifiers: dict, lowest: bool) -> Condition:
+    kind = draw(st.sampled_from(["met", "met", "factors_present"] + (["not_met"] if lowest else [])))
+    if kind == "factors_present":
+        factors = tuple(sorted(set(draw(st.lists(st.sampled_from(FACTORS), min_size=1, max_size=2)))))
+        return Condition(factors_present=factors, at_least=draw(st.integers(0, len(factors))))
+    return _count_condition(draw, cs, quantifiers, kind, monotone=True)
+
+
+@st.composite
+def worlds(draw, monotone: bool = False) -> tuple[Criteria, Case]:
+    scale = draw(scales())
+    cs = draw(criteria_sets())
+    quantifiers = _quantifiers(draw)
+    levels = [lv.id for lv in scale.levels]
+    graded = [lv for lv in levels if draw(st.booleans())] or [levels[-1]]
+    grades = []
+    for level in graded:
+        lowest = level == levels[-1]
+        conditions = tuple(
+            _monotone_condition(draw, cs, quantifiers, lowest) if monotone else _any_condition(draw, cs, scale, quantifiers)
+            for _ in range(draw(st.integers(1, 3))))
+        builds_on = None  # a grade may build on a lower one only
+        lower = [g for g in graded if levels.index(g) > levels.index(level)]
+        if lower and draw(st.booleans()):
+            builds_on = draw(st.sampled_from(lower))
+        grades.append(GradeRule(level=level, builds_on=builds_on, when=conditions))
+    limiters = tuple(
+        Limiter(id=f"cap{i}", cap=draw(st.sampled_from(levels)), description=f"cap {i}",
+                when=(_count_condition(draw, cs, quantifiers, "not_met", monotone=True) if monotone
+                      else _any_condition(draw, cs, scale, quantifiers),))
+        for i in range(draw(st.integers(0, 2))))
+    floors = tuple(
+        Floor(id=f"floor{i}", floor=draw(st.sampled_from(levels)), description=f"floor {i}",
+              when=(_count_condition(draw, cs, quantifiers, "met", monotone=True) if monotone
+                    else _any_condition(draw, cs, scale, quantifiers),))
+        for i in range(draw(st.integers(0, 2))))
+    framework = Framework(
+        arbiter="framework", id="gen", title="Generated framework", version="1", scale=scale.id,
+        tiers={t: Described(description=f"tier {t}") for t in TIERS},
+        flags={f: Described(description=f"flag {f}") for f in FLAGS},
+        factors={f: Described(description=f"factor {f}") for f in FACTORS},
+        quantifiers=quantifiers, grades=tuple(grades), limiters=limiters, floors=floors,
+        undecided=Undecided(outcome="professional_judgement", reason="no rule decides"))
+    case = draw(cases_for(cs, scale))
+    return Criteria.from_models(scale, framework, cs), case
+
+
+@st.composite
+def cases_for(draw, cs: CriteriaSet, scale: Scale) -> Case:
+    findings = tuple(Finding(criterion=c.id, finding=draw(st.sampled_from(["met", "not_met", "not_assessed"])))
+                     for c in cs.criteria)
+    levels = [lv.id for lv in scale.levels]
+    return Case(arbiter="case", id="gen/case", criteria=cs.id, subject="Generated force", constructed=True,
+                factors={f: draw(st.booleans()) for f in FACTORS},
+                subgrades={s.id: draw(st.sampled_from(levels)) for s in cs.subgrades},
+                findings=findings)

@@ -1,0 +1,53 @@
+"""Every case in cases/ meets its expectation; every invalid file gives its golden diagnostics."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.runner import run_tests, yaml_files
+
+from .conftest import ROOT
+
+CASE_FILES = yaml_files([ROOT / "cases"])
+
+
+@pytest.mark.parametrize("path", CASE_FILES, ids=lambda p: p.relative_to(ROOT / "cases").as_posix())
+def test_case(path, catalog):
+    (result,) = run_tests([path], catalog)
+    assert result.passed, result.detail or f"expected {result.expected}, got {result.actual}"
+
+
+PUBLISHED_2007 = {
+    "neighbourhood-policing": "fair",
+    "performance-management": "good",
+    "child-abuse": "fair",
+    "domestic-violence": "fair",
+    "public-protection": "fair",
+    "missing-persons": "good",
+}
+
+
+@pytest.mark.parametrize("area,grade", sorted(PUBLISHED_2007.items()))
+def test_kent_2007_reproduces_published_grade(area, grade, catalog):
+    """Kent's published 2007 grades (000:657-679), independent of the cases' own expect blocks."""
+    from engine.cases import load_case, score
+
+    record = score(load_case(ROOT / "cases" / "kent-2007" / f"{area}.yaml", catalog))
+    assert record["outcome"] == grade
+    assert record["constructed"] is False
+
+
+def test_constructed_cases_say_so(catalog):
+    from engine.cases import load_case
+
+    for path in sorted((ROOT / "cases" / "constructed-2007").glob("*.yaml")):
+        case = load_case(path, catalog).case
+        assert case.constructed and case.note.startswith("Constructed"), path
+
+
+def test_corpus_covers_every_outcome(catalog):
+    from engine.cases import load_case
+
+    outcomes = {load_case(p, catalog).case.expect.outcome
+                for p in CASE_FILES if "invalid" not in p.parts}
+    assert {"excellent", "good", "fair", "poor", "professional_judgement"} <= outcomes

@@ -1,0 +1,102 @@
+"""The command line: help with examples, output formats, exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from engine.cli import main
+
+from .conftest import ROOT
+
+KENT = sorted(str(p) for p in (ROOT / "cases" / "kent-2007").glob("*.yaml"))
+REQUIRED_KEYS = {"decision_id", "case", "subject", "framework", "outcome", "outcome_label", "uncapped_outcome",
+                 "limiter", "why_not", "trace", "criteria_sha256", "ruleset_sha256", "evidence_sha256",
+                 "engine_version"}
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.mark.parametrize("command", ["validate", "compile", "score", "test"])
+def test_every_command_has_help_with_an_example(command):
+    result = run(command, "--help")
+    assert result.exit_code == 0
+    assert "Example:" in result.output and f"arbiter {command}" in result.output
+
+
+def test_score_json_gives_the_six_published_grades():
+    result = run("score", *KENT, "--format", "json")
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.output.splitlines()]
+    assert REQUIRED_KEYS <= set(records[0])
+    assert {r["case"]: r["outcome"] for r in records} == {
+        "kent-2007/child-abuse": "fair", "kent-2007/domestic-violence": "fair",
+        "kent-2007/missing-persons": "good", "kent-2007/neighbourhood-policing": "fair",
+        "kent-2007/performance-management": "good", "kent-2007/public-protection": "fair"}
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_score_table_and_markdown_explain_failures(fmt):
+    result = run("score", KENT[0], "--format", fmt)
+    assert result.exit_code == 0
+    assert "Why not Good" in result.output and "Fair" in result.output
+
+
+def test_score_exits_1_when_a_case_misses_its_expectation(tmp_path):
+    case = (ROOT / "cases" / "kent-2007" / "child-abuse.yaml").read_text(encoding="utf-8")
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text(case.replace("outcome: fair", "outcome: good"), encoding="utf-8")
+    result = run("score", wrong, "--root", ROOT)
+    assert result.exit_code == 1
+    assert "good (NOT MET)" in result.output
+
+
+def test_score_exits_2_on_invalid_input_without_a_traceback():
+    result = run("score", ROOT / "cases" / "invalid" / "case-unknown-criterion.yaml")
+    assert result.exit_code == 2
+    assert "E122" in result.output and "Traceback" not in result.output
+
+
+def test_validate_reports_every_problem_with_location():
+    result = run("validate", ROOT / "cases" / "invalid")
+    assert result.exit_code == 2
+    assert "cases/invalid/" in result.output and ": error E" in result.output
+
+
+def test_validate_accepts_the_project_files():
+    result = run("validate", ROOT / "criteria", ROOT / "cases" / "kent-2007", ROOT / "cases" / "constructed-2007")
+    assert result.exit_code == 0, result.output
+
+
+def test_compile_check_passes_on_the_committed_rules():
+    result = run("compile", "--check", "--root", ROOT)
+    assert result.exit_code == 0, result.output
+
+
+def test_compile_check_fails_on_a_stale_ruleset(tmp_path):
+    import shutil
+
+    shutil.copytree(ROOT / "criteria", tmp_path / "criteria")
+    shutil.copytree(ROOT / "rules", tmp_path / "rules")
+    stale = tmp_path / "rules" / "hmic-2007" / "child-abuse.json"
+    stale.write_text(stale.read_text(encoding="utf-8").replace('"pri": 1', '"pri": 2', 1), encoding="utf-8")
+    result = run("compile", "--check", "--root", tmp_path)
+    assert result.exit_code == 1
+    assert "E140" in result.output and "child-abuse" in result.output
+    assert run("compile", "--root", tmp_path).exit_code == 0
+    assert run("compile", "--check", "--root", tmp_path).exit_code == 0
+
+
+def test_test_command_closes_with_a_count():
+    result = run("test", ROOT / "cases" / "kent-2007")
+    assert result.exit_code == 0
+    assert result.output.rstrip().endswith("6 passed, 0 failed")
+
+
+def test_usage_error_exits_2():
+    assert run("score").exit_code == 2
+    assert run("score", "--format", "xml", KENT[0]).exit_code == 2

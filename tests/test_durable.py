@@ -1,0 +1,146 @@
+"""Regression tests for each durable-rules trap the engine relies on avoiding."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from engine import durable
+from engine.cases import load_case
+from engine.decide import evaluate
+from engine.tally import Evidence
+
+from .conftest import ROOT
+
+
+def _kent(catalog, area="missing-persons"):
+    loaded = load_case(ROOT / "cases" / "kent-2007" / f"{area}.yaml", catalog)
+    return loaded.compiled, Evidence.from_case(loaded.case, loaded.compiled.plan)
+
+
+def test_host_starts_no_threads(catalog):
+    """The stock host's poller threads race with the caller; ours has none."""
+    before = threading.active_count()
+    compiled, evidence = _kent(catalog)
+    for _ in range(50):
+        evaluate(compiled, evidence)
+    assert threading.active_count() == before
+
+
+def test_one_host_per_process():
+    assert durable.host() is durable.host()
+
+
+def test_every_session_is_deleted(catalog):
+    """Sessions are capped at 1,024 live per ruleset: each evaluation deletes its own."""
+    compiled, evidence = _kent(catalog)
+    host = durable.host()
+    for _ in range(1500):  # more than the cap: would raise MemoryError if sessions leaked
+        evaluate(compiled, evidence)
+    assert not host.live_session(compiled.durable_name, host.evaluations)
+
+
+def test_refuses_calls_from_another_thread(catalog):
+    compiled, evidence = _kent(catalog)
+    evaluate(compiled, evidence)
+    errors = []
+    worker = threading.Thread(target=lambda: _capture(errors, lambda: evaluate(compiled, evidence)))
+    worker.start()
+    worker.join()
+    assert errors and "thread" in str(errors[0])
+
+
+def _capture(errors, action):
+    try:
+        action()
+    except durable.EngineError as error:
+        errors.append(error)
+
+
+def _stage_rule(extra=None):
+    ev = {"$and": [{"kind": "stage"}, {"stage": "level"}]}
+    return {"all": [{"ev": ev}], "pri": 0, "run": "r", **(extra or {})}
+
+
+@pytest.mark.parametrize("rule,message", [
+    ({"all": [{"s": {"$and": [{"kind": "tally"}, {"$s": 1}]}}, {"ev": {"kind": "stage"}}], "run": "r"}, "$s"),
+    ({"all": [{"m": {"$nex": {"x": 1}}}], "run": "r"}, "$nex"),
+    ({"all": [{"m": {"$and": [{"kind": "tally"}, {"v": 1}]}}], "run": "r"}, "exactly one stage event"),
+    ({"all": [{"m": {"v": 1}}, {"ev": {"kind": "stage"}}], "run": "r"}, "discriminator"),
+    (_stage_rule({"pri": -5}), "0..65535"),
+    (_stage_rule({"count": 3}), "keys"),
+])
+def test_looping_and_unsafe_shapes_are_refused(rule, message):
+    """Shapes that loop forever in the C core (state joins, absent-only tests, rules on
+    facts alone), wrapping priorities and batching are refused before registration."""
+    with pytest.raises(durable.EngineError, match=message.replace("$", r"\$").replace(".", r"\.")):
+        durable.check_ruleset_shape("bad", {"r": rule})
+
+
+def test_too_many_rules_are_refused():
+    """516 sibling tests hang registration forever; the host refuses long before."""
+    rules = {f"r{i}": _stage_rule() for i in range(durable.MAX_RULES + 1)}
+    with pytest.raises(durable.EngineError, match="limit"):
+        durable.check_ruleset_shape("big", rules)
+
+
+@pytest.mark.parametrize("value", [True, 1.5, 1e-05, None, 2**60])
+def test_values_the_engine_would_coerce_are_refused(value):
+    """'1' == 1 == True inside the engine, and 1e-05 is rejected: only ints and text go in."""
+    with pytest.raises(durable.EngineError):
+        durable.check_value({"kind": "tally", "v": value})
+
+
+@pytest.mark.parametrize("key", ["$s", "a.b"])
+def test_keys_the_engine_would_misread_are_refused(key):
+    with pytest.raises(durable.EngineError):
+        durable.check_value({key: 1})
+
+
+def test_an_action_that_raises_reaches_the_caller(catalog):
+    """durable-rules swallows exceptions in its own action loop; ours propagate."""
+    compiled, evidence = _kent(catalog)
+
+    def react(rule, matched):
+        raise RuntimeError("boom")
+
+    name = compiled.durable_name
+    with pytest.raises(RuntimeError, match="boom"):
+        durable.host().run(name, compiled.ruleset["durable"][name], [], {"kind": "stage", "stage": "level"}, react)
+    evaluate(compiled, evidence)  # the host is still usable afterwards
+
+
+def test_a_fact_no_rule_accepts_is_an_engine_error(catalog):
+    compiled, _ = _kent(catalog)
+    name = compiled.durable_name
+    with pytest.raises(durable.EngineError, match="no rule accepts"):
+        durable.host().run(name, compiled.ruleset["durable"][name], [{"kind": "stray", "x": 1}],
+                           {"kind": "stage", "stage": "level"}, lambda r, m: [])
+
+
+def test_a_repeated_fact_is_an_engine_error(catalog):
+    compiled, _ = _kent(catalog)
+    name = compiled.durable_name
+    fact = {"kind": "tally", "c": "c1", "v": 1, "id": "c1"}
+    with pytest.raises(durable.EngineError, match="already asserted"):
+        durable.host().run(name, compiled.ruleset["durable"][name], [fact, fact],
+                           {"kind": "stage", "stage": "level"}, lambda r, m: [])
+
+
+def test_registration_does_not_mutate_the_ruleset(catalog):
+    """register_rulesets pops 'run' from what it is given; the host passes a copy."""
+    compiled, evidence = _kent(catalog, "child-abuse")
+    before = json.dumps(compiled.ruleset, sort_keys=True)
+    evaluate(compiled, evidence)
+    assert json.dumps(compiled.ruleset, sort_keys=True) == before
+
+
+def test_compiled_rules_all_wait_for_a_stage_event(catalog):
+    """So that no rule can fire on facts alone, or fire twice."""
+    for set_id in catalog.criteria_set_ids():
+        from engine.compile import compile_set
+
+        compiled = compile_set(catalog, set_id)
+        durable.check_ruleset_shape(compiled.durable_name, compiled.ruleset["durable"][compiled.durable_name])

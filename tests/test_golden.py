@@ -1,0 +1,56 @@
+"""Golden files for what people read: explanations and compiled rulesets.
+
+Explanations live in tests/golden/explain/<case>.txt (full mode) and <case>.fails.txt.
+To write a missing golden file, run:
+
+    ARBITER_WRITE_GOLDENS=1 python -m pytest tests/test_golden.py
+
+That writes only files that do not exist yet; an existing expectation is never
+overwritten. To change one on purpose, delete it, regenerate it, and review the diff.
+Compiled rulesets are golden too: rules/ is checked by `arbiter compile --check`, and
+test_compiled_rulesets_are_current below does the same inside pytest.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from engine.cases import load_case, score
+from engine.compile import compile_set
+from engine.explain import render_text
+
+from .conftest import ROOT
+
+GOLDEN = ROOT / "tests" / "golden" / "explain"
+CASES = sorted(p for p in (ROOT / "cases").rglob("*.yaml") if "invalid" not in p.parts)
+
+
+def check_golden(path: Path, actual: str) -> None:
+    if not path.is_file():
+        if os.environ.get("ARBITER_WRITE_GOLDENS") == "1":
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(actual + "\n", encoding="utf-8")
+            pytest.skip(f"wrote missing golden file {path.relative_to(ROOT)}; review it")
+        pytest.fail(f"golden file {path.relative_to(ROOT)} is missing; "
+                    "run ARBITER_WRITE_GOLDENS=1 python -m pytest tests/test_golden.py")
+    assert actual + "\n" == path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("mode", ["full", "fails"])
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.relative_to(ROOT / "cases").with_suffix("").as_posix())
+def test_explanation(path, mode, catalog):
+    record = score(load_case(path, catalog))
+    name = path.relative_to(ROOT / "cases").with_suffix("").as_posix().replace("/", "__")
+    suffix = ".txt" if mode == "full" else ".fails.txt"
+    check_golden(GOLDEN / f"{name}{suffix}", render_text(record, mode))
+
+
+def test_compiled_rulesets_are_current(catalog):
+    for set_id in catalog.criteria_set_ids():
+        path = catalog.ruleset_path(set_id)
+        assert path.is_file(), f"{path} missing: run arbiter compile"
+        assert path.read_text(encoding="utf-8") == compile_set(catalog, set_id).text, \
+            f"{path} is stale: run arbiter compile"
