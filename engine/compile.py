@@ -308,16 +308,21 @@ def _bound_rules(low: _Lowering, stage: str) -> list[PlanRule]:
 # --- build_ruleset -----------------------------------------------------------------------
 
 def build_ruleset(plan: Plan) -> dict[str, Any]:
-    """The durable-rules ruleset: one rule per plan rule, plus an observer for tallies."""
+    """The durable-rules ruleset: one rule per plan rule, plus an observer for the tallies.
+
+    All tallies travel in one fact, so a rule is a join of two patterns: the tally fact
+    with every condition of the rule, and its stage event. (durable-rules cannot bind
+    one fact to two patterns, and one fact per condition costs a join per condition.)
+    """
     rules: dict[str, Any] = {}
     for stage in plan.stages:
         for pri, rule in enumerate(plan.stage_rules(stage)):
-            patterns = [{cid: _condition_pattern(plan.condition(cid))} for cid in rule.when]
+            patterns = [{"t": _tally_pattern([plan.condition(c) for c in rule.when])}] if rule.when else []
             patterns.append({"ev": _event_pattern(stage, rule.trigger)})
             rules[rule.id] = {"all": patterns, "pri": pri, "run": rule.id}
     if plan.conditions:
         # durable-rules raises on a fact no rule's alpha network accepts. This rule accepts
-        # every tally and waits for a fact that is never asserted, so it never fires.
+        # the tally fact and waits for a fact that is never asserted, so it never fires.
         rules["observe-tallies"] = {"all": [{"t": {"kind": "tally"}}, {"n": {"kind": "never"}}],
                                     "pri": 0, "run": "observe-tallies"}
     body_sha = sha256_bytes(canonical_json(rules))[:12]
@@ -325,9 +330,10 @@ def build_ruleset(plan: Plan) -> dict[str, Any]:
     return {name: rules}
 
 
-def _condition_pattern(cond: PlanCondition) -> dict:
-    op = "$gte" if cond.op == ">=" else "$lte"
-    return {"$and": [{"kind": "tally"}, {"c": cond.id}, {op: {"v": cond.threshold}}]}
+def _tally_pattern(conditions: list[PlanCondition]) -> dict:
+    tests: list[dict] = [{"kind": "tally"}]
+    tests += [{"$gte" if c.op == ">=" else "$lte": {c.id: c.threshold}} for c in conditions]
+    return {"$and": tests}
 
 
 def _event_pattern(stage: str, trigger: Trigger) -> dict:

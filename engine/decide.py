@@ -15,7 +15,7 @@ from . import durable
 from .compile import Compiled
 from .models import UNDECIDED
 from .plan import Plan, PlanRule
-from .tally import Evidence, tally, tally_facts
+from .tally import Evidence, tally, tally_fact
 
 FIRST_EVENT = {"kind": "stage", "stage": "level"}
 
@@ -34,7 +34,8 @@ def evaluate(compiled: Compiled, evidence: Evidence) -> Evaluation:
     plan = compiled.plan
     quantities = tally(plan, evidence)
     firings = durable.host().run(compiled.durable_name, compiled.ruleset["durable"][compiled.durable_name],
-                                 tally_facts(plan, quantities), FIRST_EVENT, _reactor(plan))
+                                 [tally_fact(plan, quantities)] if plan.conditions else [], FIRST_EVENT,
+                                 _reactor(plan))
     return conclude(plan, quantities, tuple(firings))
 
 

@@ -196,14 +196,24 @@ def _dumps(value: Any) -> str:
 
 
 def check_value(message: dict[str, Any]) -> None:
-    """Only ints (not bools) and strings, under plain keys, reach the engine."""
+    """Only ints (not bools) and strings, under plain keys, reach the engine.
+
+    On the hot path: `type(v) is int` is both the fastest test and the one that refuses
+    bools, which durable-rules would compare equal to 1."""
     for key, value in message.items():
-        if not isinstance(key, str) or key.startswith("$") or "." in key:
-            raise EngineError(f"key {key!r} cannot be sent to durable-rules")
-        if isinstance(value, bool) or not isinstance(value, (int, str)):
+        kind = type(value)
+        if kind is str:
+            pass
+        elif kind is int:
+            if not -_SAFE_INT < value < _SAFE_INT:
+                raise EngineError(f"value {value} for {key!r} is too large to compare reliably")
+        else:
             raise EngineError(f"value {value!r} for {key!r} is not an int or a string")
-        if isinstance(value, int) and abs(value) >= 2**53:
-            raise EngineError(f"value {value} for {key!r} is too large to compare reliably")
+        if type(key) is not str or key[:1] == "$" or "." in key:
+            raise EngineError(f"key {key!r} cannot be sent to durable-rules")
+
+
+_SAFE_INT = 2**53
 
 
 _FORBIDDEN_OPERATORS = ("$s", "$nex", "$mt", "$imt", "$iall", "$iany")

@@ -29,6 +29,7 @@ def observed(plan: Plan, cond: PlanCondition, evaluation: Evaluation) -> dict[st
         "required": _required(plan, cond),
         "holds": condition_holds(cond, value),
         "text": condition_text(plan, cond, value),
+        "choice": cond.choice,
     }
 
 
@@ -100,17 +101,20 @@ def render_text(record: dict[str, Any], mode: str, markdown: bool = False) -> st
     decided = record["decided_by"]
     if decided["conditions"]:
         lines.append(f"Decided by rule {decided['rule']}:")
-        lines += [f"{bullet}{c['text']}" for c in decided["conditions"]]
+        lines += [f"{bullet}{_with_choice(c)}" for c in decided["conditions"]]
     else:
         lines.append(f"Decided by rule {decided['rule']}.")
     for entry in record["why_not"]:
         lines.append(f"Why not {entry['label']}: {entry['reason']}" if entry["failed"] == [] else f"Why not {entry['label']}:")
-        lines += [f"{bullet}{c['text']}" for c in entry["failed"]]
+        lines += [f"{bullet}{_with_choice(c)}" for c in entry["failed"]]
+    # The seeds never quantify their words: every explanation shows the file's readings.
+    lines.append("Readings of the source's words (chosen by the criteria file):")
+    for name, q in record["quantifiers"].items():
+        choice = f" [choice: {q['choice']}]" if q.get("choice") else ""
+        lines.append(f"{bullet}'{name.replace('_', ' ')}' means {q['bound'].replace('_', ' ')} {q['fraction']}{choice}")
     if mode == "full":
-        lines.append("Quantifiers (the criteria file's explicit readings):")
-        for name, q in record["quantifiers"].items():
-            choice = f" [choice: {q['choice']}]" if q.get("choice") else ""
-            lines.append(f"{bullet}'{name.replace('_', ' ')}' means {q['bound'].replace('_', ' ')} {q['fraction']}{choice}")
+        lines.append("Tallies given to the rules engine (one fact, by condition):")
+        lines += [f"{bullet}{t['condition']} = {t['observed']}: {t['quantity']} (of {t['of']})" for t in record["tallies"]]
         lines.append("Rules fired:")
         for firing in record["trace"]:
             facts = ", ".join(f"{alias}={_fact(f)}" for alias, f in firing["matched"].items())
@@ -119,6 +123,11 @@ def render_text(record: dict[str, Any], mode: str, markdown: bool = False) -> st
         lines.append(f"ruleset sha256 {record['ruleset_sha256']}")
         lines.append(f"evidence sha256 {record['evidence_sha256']}")
     return "\n".join(lines)
+
+
+def _with_choice(condition: dict[str, Any]) -> str:
+    choice = condition.get("choice")
+    return condition["text"] + (f" [choice: {choice}]" if choice else "")
 
 
 def _uncapped_note(record: dict[str, Any]) -> str:

@@ -55,7 +55,7 @@ def evaluate(plan: Plan, case: Case) -> OracleResult:
     for stage in plan.stages:
         event = {**event, "stage": stage}
         rule = next(r for r in plan.stage_rules(stage) if all(holds[c] for c in r.when) and _triggered(r, event))
-        matched = {c: {"c": c, "kind": "tally", "v": value_of[c]} for c in rule.when}
+        matched = {"t": dict(sorted({"kind": "tally", **value_of}.items()))} if rule.when else {}
         matched["ev"] = dict(sorted(event.items()))
         firings.append((rule.id, matched))
         if rule.conclude == "undecided":

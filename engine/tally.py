@@ -57,6 +57,13 @@ def tally(plan: Plan, evidence: Evidence) -> dict[str, int]:
     return {q.id: quantity_value(q, evidence) for q in plan.quantities}
 
 
-def tally_facts(plan: Plan, quantities: Mapping[str, int]) -> list[dict]:
-    """One fact per condition. Values are ints: durable-rules coerces '1' == 1 == True."""
-    return [{"kind": "tally", "c": c.id, "v": int(quantities[c.quantity]), "id": c.id} for c in plan.conditions]
+TALLY_FACT_ID = "tallies"
+
+
+def tally_fact(plan: Plan, quantities: Mapping[str, int]) -> dict:
+    """One fact holding every condition's observed value, keyed by condition id.
+
+    Values are ints: durable-rules coerces '1' == 1 == True."""
+    fact: dict = {"kind": "tally", "id": TALLY_FACT_ID}
+    fact.update((c.id, int(quantities[c.quantity])) for c in plan.conditions)
+    return fact

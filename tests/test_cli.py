@@ -56,7 +56,7 @@ def test_score_exits_1_when_a_case_misses_its_expectation(tmp_path):
 
 
 def test_score_exits_2_on_invalid_input_without_a_traceback():
-    result = run("score", ROOT / "cases" / "invalid" / "case-unknown-criterion.yaml")
+    result = run("score", ROOT / "cases" / "invalid" / "unknown-criterion.yaml")
     assert result.exit_code == 2
     assert "E122" in result.output and "Traceback" not in result.output
 
