@@ -114,7 +114,8 @@ def render_text(record: dict[str, Any], mode: str, markdown: bool = False) -> st
         lines.append(f"{bullet}'{name.replace('_', ' ')}' means {q['bound'].replace('_', ' ')} {q['fraction']}{choice}")
     if mode == "full":
         lines.append("Tallies given to the rules engine (one fact, by condition):")
-        lines += [f"{bullet}{t['condition']} = {t['observed']}: {t['quantity']} (of {t['of']})" for t in record["tallies"]]
+        lines += [f"{bullet}{t['condition']} = {t['observed']}: {t['quantity']} (of {t['of']}; a rule needs {t['required']})"
+                  for t in record["tallies"]]
         lines.append("Rules fired:")
         for firing in record["trace"]:
             facts = ", ".join(f"{alias}={_fact(f)}" for alias, f in firing["matched"].items())

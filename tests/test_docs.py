@@ -1,0 +1,39 @@
+"""The documentation says what the code does: every code, field and message is in it."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from engine import models
+from engine.diagnostics import CODES
+
+from .conftest import ROOT
+
+LANGUAGE = (ROOT / "criteria" / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_diagnostic_code_is_documented():
+    for code, name in CODES.items():
+        assert f"### {code} {name}" in LANGUAGE, code
+
+
+def test_every_golden_diagnostic_is_quoted_exactly():
+    """criteria/README.md quotes each invalid example's messages as Arbiter prints them."""
+    for golden in sorted((ROOT / "cases" / "invalid").glob("*.expected")):
+        assert golden.read_text(encoding="utf-8").rstrip("\n") in LANGUAGE, golden.name
+
+
+def test_every_field_of_every_file_kind_is_documented():
+    for value in vars(models).values():
+        if isinstance(value, type) and issubclass(value, BaseModel) and value is not models.Model:
+            for name, field in value.model_fields.items():
+                assert f"{field.alias or name}:" in LANGUAGE or f"`{field.alias or name}" in LANGUAGE, \
+                    f"{value.__name__}.{field.alias or name}"
+
+
+def test_readme_quick_start_has_exactly_two_commands_and_ci_runs_the_second():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Quick start", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    commands = [line for line in block.strip().splitlines() if line.strip()]
+    assert len(commands) == 2
+    assert commands[1] in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
