@@ -13,7 +13,7 @@ from .catalog import Catalog, Loaded, expected_id
 from .check import check_case
 from .compile import Compiled, Criteria, compile_set, load_criteria
 from .decide import evaluate
-from .diagnostics import Diagnostic, DiagnosticError
+from .diagnostics import Diagnostic, DiagnosticError, suggest
 from .load import Document, load_file
 from .models import Case
 from .record import decision_record
@@ -56,7 +56,6 @@ def check_case_against(criteria: Criteria, case: Case, doc: Document,
 
 
 def _suggest_set(name: str, catalog: Catalog) -> str:
-    from .diagnostics import suggest
     return suggest(name, catalog.criteria_set_ids())
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .diagnostics import Diagnostic, DiagnosticError
 from .load import Document, display_path, load_file
-from .models import CriteriaSet, Framework, Model, Scale
+from .models import Model
 from .validate import to_model
 
 
@@ -70,6 +70,12 @@ class Catalog:
     def ruleset_path(self, set_id: str) -> Path:
         return self.rules_dir / f"{set_id}.json"
 
+    def memo(self, key: tuple, make):
+        """Compute once per catalog: compiled sets, indexes."""
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
     def load(self, path: Path, kind: str) -> Loaded:
         key = path.resolve()
         if key not in self._cache:
@@ -86,8 +92,7 @@ class Catalog:
 
     def criterion_homes(self) -> dict[str, str]:
         """Which criteria set each criterion id belongs to (sets that do not load are skipped)."""
-        key = ("criterion_homes",)
-        if key not in self._cache:
+        def index() -> dict[str, str]:
             homes: dict[str, str] = {}
             for set_id in self.criteria_set_ids():
                 try:
@@ -96,8 +101,9 @@ class Catalog:
                     continue
                 for criterion in loaded.model.criteria:
                     homes.setdefault(criterion.id, set_id)
-            self._cache[key] = homes
-        return self._cache[key]
+            return homes
+
+        return self.memo(("criterion_homes",), index)
 
     def criteria_set_ids(self) -> list[str]:
         """Every criteria set under criteria/, by id, in a stable order."""

@@ -192,7 +192,7 @@ def check_case(case: Case, doc: Document, cs: CriteriaSet, fw: Framework, scale:
         if finding.criterion not in criterion_ids and home:
             found.append(doc.diag(loc, "E122", f"criterion '{finding.criterion}' belongs to criteria set '{home}', "
                                                f"not '{cs.id}'",
-                                  f"check the case's 'criteria:' line, or remove this finding"))
+                                  "check the case's 'criteria:' line, or remove this finding"))
         elif finding.criterion not in criterion_ids:
             found.append(doc.diag(loc, "E122", f"finding for unknown criterion '{finding.criterion}' (criteria set '{cs.id}')",
                                   suggest(finding.criterion, criterion_ids)))

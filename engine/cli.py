@@ -19,7 +19,7 @@ from .catalog import Catalog
 from .diagnostics import Diagnostic, DiagnosticError, render_all, sorted_unique
 from .durable import EngineError
 from .explain import render_text
-from .runner import (CaseResult, InvalidResult, compile_all, run_tests, score_paths, validate_paths)
+from .runner import CaseResult, compile_all, run_tests, score_paths, validate_paths
 
 EXIT_OK, EXIT_EXPECTATION, EXIT_INVALID, EXIT_ENGINE = 0, 1, 2, 3
 
@@ -194,5 +194,3 @@ def test(paths: tuple[Path, ...], update: bool, root: Path | None) -> None:
         return EXIT_EXPECTATION if failed else EXIT_OK
     _guard(action)
 
-
-__all__ = ["main", "InvalidResult"]

@@ -28,7 +28,7 @@ from .catalog import Catalog, Loaded, expected_id
 from .check import check_criteria_set, check_framework, check_scale, select_criteria, select_subgrades
 from .diagnostics import Diagnostic, DiagnosticError, suggest
 from .load import Document
-from .models import (COUNT_QUANTITIES, Condition, CriteriaSet, Framework, Scale, Selection)
+from .models import Condition, CriteriaSet, Framework, Scale, Selection
 from .plan import Plan, PlanCondition, PlanLevel, PlanRule, Quantity, QuantifierUse, Trigger
 
 PLAN_FORMAT = "arbiter-plan/1"
@@ -150,7 +150,7 @@ class _Lowering:
         quantity = self._quantity(cond)
         op, threshold, quantifier, level_bound = self._threshold(cond, quantity)
         total = len(quantity.members)
-        if op == ">=" and threshold > total and quantity.level_rank is None and cond.quantity not in ("worst_subgrade", "best_subgrade"):
+        if op == ">=" and threshold > total and level_bound is None:
             self.problems.append(self.fw_doc.diag(
                 loc, "E133", f"condition can never hold in set '{self.cs.id}': needs {threshold} but only {total} to count",
                 "lower the bound or widen the selection"))
@@ -367,10 +367,7 @@ def render_ruleset(ruleset: dict[str, Any]) -> str:
 
 
 def compile_set(catalog: Catalog, set_id: str) -> Compiled:
-    key = ("compiled", set_id)
-    if key not in catalog._cache:
-        catalog._cache[key] = compile_criteria(load_criteria(catalog, set_id))
-    return catalog._cache[key]
+    return catalog.memo(("compiled", set_id), lambda: compile_criteria(load_criteria(catalog, set_id)))
 
 
 def compiled_from_file(text: str) -> Compiled:

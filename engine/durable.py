@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import threading
 from dataclasses import dataclass
 from importlib import metadata
@@ -170,8 +171,6 @@ _HOST_PID: int | None = None
 
 def host() -> DurableHost:
     """The process's host, created on first use (and anew in a forked child)."""
-    import os
-
     global _HOST, _HOST_PID
     if _HOST is None or _HOST_PID != os.getpid():
         _HOST, _HOST_PID = DurableHost(), os.getpid()

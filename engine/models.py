@@ -179,22 +179,22 @@ class GradeRule(Model):
     note: Optional[Text] = None
 
 
-class Limiter(Model):
+class _Bound(Model):
+    """A limiter or floor: when every condition holds, the grade is bounded."""
+
     id: Id
-    cap: Id
     when: tuple[Condition, ...] = Field(min_length=1)
     description: Text
     choice: Optional[Text] = None
     source: Optional[Citation] = None
 
 
-class Floor(Model):
-    id: Id
-    floor: Id
-    when: tuple[Condition, ...] = Field(min_length=1)
-    description: Text
-    choice: Optional[Text] = None
-    source: Optional[Citation] = None
+class Limiter(_Bound):
+    cap: Id  # the grade is at most this level
+
+
+class Floor(_Bound):
+    floor: Id  # the grade is at least this level
 
 
 class Undecided(Model):

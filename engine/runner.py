@@ -8,12 +8,13 @@ from typing import Any
 
 from . import reference
 from .cases import Expectation, LoadedCase, case_files, expectation, load_case, score
-from .catalog import Catalog, expected_id
+from .catalog import Catalog
 from .check import check_framework, check_scale
 from .compile import compile_criteria, load_criteria, load_scale, write_all
 from .diagnostics import Diagnostic, DiagnosticError, sorted_unique
+from .explain import render_text
 from .load import load_file
-from .validate import file_kind, to_model
+from .validate import file_kind
 
 EXPECTED_SUFFIX = ".expected"
 
@@ -91,9 +92,6 @@ class TestResult:
     detail: str = ""
 
 
-InvalidResult = TestResult
-
-
 def run_tests(paths: list[Path], catalog: Catalog, update: bool = False) -> list[TestResult]:
     results = []
     for path in yaml_files(paths):
@@ -122,15 +120,14 @@ def _test_case(path: Path, name: str, catalog: Catalog) -> TestResult:
     expected = loaded.case.expect.outcome if loaded.case.expect else "(none)"
     disagreement = engines_disagree(record, oracle)
     passed = loaded.case.expect is not None and record["outcome"] == expected and not disagreement
-    detail = disagreement or ("" if passed else _explain_miss(loaded))
+    detail = disagreement or ("" if passed else _explain_miss(loaded, record))
     return TestResult(name, expected, record["outcome"], passed, detail)
 
 
-def _explain_miss(loaded: LoadedCase) -> str:
+def _explain_miss(loaded: LoadedCase, record: dict[str, Any]) -> str:
     if loaded.case.expect is None:
         return "the case has no expect: block"
-    from .explain import render_text
-    return render_text(score(loaded), "fails")
+    return render_text(record, "fails")
 
 
 def engines_disagree(record: dict[str, Any], oracle: reference.OracleResult) -> str:
@@ -184,6 +181,3 @@ def render_rebased(diagnostics: list[Diagnostic], catalog: Catalog) -> str:
         rebased.append(Diagnostic(shown, d.line, d.col, d.code, d.message, d.suggestion))
     return "\n".join(d.render() for d in rebased)
 
-
-__all__ = ["CaseResult", "TestResult", "InvalidResult", "validate_paths", "compile_all", "score_paths",
-           "run_tests", "expected_id", "to_model"]

@@ -144,3 +144,25 @@ def test_compiled_rules_all_wait_for_a_stage_event(catalog):
 
         compiled = compile_set(catalog, set_id)
         durable.check_ruleset_shape(compiled.durable_name, compiled.ruleset["durable"][compiled.durable_name])
+
+
+def _rss_kib() -> int:
+    for line in open("/proc/self/status", encoding="ascii"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def test_nothing_is_left_behind_after_100000_evaluations(catalog):
+    """No session, thread or memory growth after 100,000 evaluations (issue: evaluate)."""
+    compiled, evidence = _kent(catalog, "public-protection")
+    host = durable.host()
+    for _ in range(2000):  # warm up allocator pools before the baseline
+        evaluate(compiled, evidence)
+    threads, rss, first = threading.active_count(), _rss_kib(), host.evaluations + 1
+    for _ in range(100_000):
+        evaluate(compiled, evidence)
+    assert threading.active_count() == threads
+    assert not host.live_session(compiled.durable_name, first)
+    assert not host.live_session(compiled.durable_name, host.evaluations)
+    assert _rss_kib() - rss < 8 * 1024, f"RSS grew by {(_rss_kib() - rss) // 1024} MiB"

@@ -12,7 +12,6 @@ from engine import reference
 from engine.cases import check_case_against
 from engine.compile import Criteria, compile_criteria
 from engine.decide import evaluate
-from engine.diagnostics import DiagnosticError
 from engine.load import Document, dump_yaml, load_bytes
 from engine.models import UNDECIDED, Case, Finding
 from engine.record import decision_record
