@@ -84,7 +84,7 @@ def validate(paths: tuple[Path, ...], root: Path | None) -> None:
 
 
 @main.command(name="compile")
-@click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 if any file in rules/ is stale or missing.")
+@click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 if a file in rules/ is stale, missing, or has no criteria set.")
 @root_option
 def compile_command(check_only: bool, root: Path | None) -> None:
     """Compile every criteria set under criteria/ to rules/<set>.json.
@@ -97,12 +97,12 @@ def compile_command(check_only: bool, root: Path | None) -> None:
     """
     def action() -> int:
         changed, problems, total = compile_all(_catalog(root, []), check_only)
-        invalid = [p for p in problems if p.code not in ("E140", "E141")]
+        stale = [p for p in problems if p.code in ("E140", "E141", "E142")]
         _print_diagnostics(problems)
-        if invalid:
+        if len(stale) < len(problems):
             return EXIT_INVALID
         if check_only:
-            if changed:
+            if stale:
                 return EXIT_EXPECTATION
             click.echo(f"{total} compiled rulesets are up to date")
             return EXIT_OK

@@ -399,7 +399,16 @@ def write_all(catalog: Catalog, check_only: bool) -> tuple[list[str], list[Diagn
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             _write_atomically(path, compiled.text)
-    return changed, problems
+    return changed, problems + _orphans(catalog)
+
+
+def _orphans(catalog: Catalog) -> list[Diagnostic]:
+    """Files in rules/ whose criteria set is gone. Reported, never deleted: a person decides."""
+    known = {catalog.ruleset_path(set_id).resolve() for set_id in catalog.criteria_set_ids()}
+    return [Diagnostic(str(path.relative_to(catalog.root)), 1, 1, "E142",
+                       "compiled ruleset has no criteria set under criteria/",
+                       "delete it if the criteria set was removed on purpose")
+            for path in sorted(catalog.rules_dir.rglob("*.json")) if path.resolve() not in known]
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -43,6 +43,7 @@ CODES: dict[str, str] = {
     "E134": "too-many-rules",
     "E140": "stale-ruleset",
     "E141": "missing-ruleset",
+    "E142": "orphan-ruleset",
 }
 
 

@@ -100,3 +100,16 @@ def test_test_command_closes_with_a_count():
 def test_usage_error_exits_2():
     assert run("score").exit_code == 2
     assert run("score", "--format", "xml", KENT[0]).exit_code == 2
+
+
+def test_compile_check_reports_an_orphaned_ruleset_and_never_deletes_it(tmp_path):
+    import shutil
+
+    shutil.copytree(ROOT / "criteria", tmp_path / "criteria")
+    shutil.copytree(ROOT / "rules", tmp_path / "rules")
+    orphan = tmp_path / "rules" / "hmic-2007" / "old-area.json"
+    orphan.write_text("{}\n", encoding="utf-8")
+    result = run("compile", "--check", "--root", tmp_path)
+    assert result.exit_code == 1 and "E142" in result.output
+    run("compile", "--root", tmp_path)
+    assert orphan.is_file()
