@@ -13,6 +13,7 @@ Loaded files are cached per catalog, so a run over many cases reads each criteri
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,15 +106,31 @@ class Catalog:
 
         return self.memo(("criterion_homes",), index)
 
+    def ids_of_kind(self, kind: str) -> list[str]:
+        """Every file under criteria/ of one kind, by id (its path), in a stable order."""
+        return self.memo(("ids", kind), lambda: [
+            path.relative_to(self.criteria_dir).with_suffix("").as_posix()
+            for path in sorted(self.criteria_dir.rglob("*.yaml")) if declared_kind(path) == kind])
+
     def criteria_set_ids(self) -> list[str]:
         """Every criteria set under criteria/, by id, in a stable order."""
-        ids = []
-        for path in sorted(self.criteria_dir.rglob("*.yaml")):
-            relative = path.relative_to(self.criteria_dir)
-            if relative.parts[0] == "scales" or path.name == "framework.yaml":
-                continue
-            ids.append(relative.with_suffix("").as_posix())
-        return ids
+        return self.ids_of_kind("criteria")
+
+    def path_of(self, file_id: str) -> Path:
+        """Where a file of the appointment kinds lives: criteria/<id>.yaml."""
+        return self.criteria_dir / f"{file_id}.yaml"
+
+
+_KIND_LINE = re.compile(rb"^arbiter:\s*([a-z_]+)\s*$", re.M)
+
+
+def declared_kind(path: Path) -> str | None:
+    """The `arbiter:` kind a file declares, read cheaply without parsing the YAML."""
+    try:
+        found = _KIND_LINE.search(path.read_bytes()[:4096])
+    except OSError:
+        return None
+    return found.group(1).decode() if found else None
 
 
 def expected_id(path: Path, folder_name: str) -> str | None:

@@ -57,8 +57,10 @@ class Criteria:
         return cls(loaded(scale, "scale"), loaded(framework, "framework"), loaded(criteria, "criteria"))
 
     def canonical(self) -> dict[str, Any]:
-        dump = lambda loaded: loaded.model.model_dump(mode="json", by_alias=True)  # noqa: E731
-        return {"scale": dump(self.scale), "framework": dump(self.framework), "criteria": dump(self.criteria)}
+        """The criteria as data, without comments, layout or fields left at their defaults,
+        so that the hash changes only when the criteria's meaning can."""
+        return {"scale": canonical_model(self.scale.model), "framework": canonical_model(self.framework.model),
+                "criteria": canonical_model(self.criteria.model)}
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,10 @@ class Compiled:
     @property
     def durable_name(self) -> str:
         return next(iter(self.ruleset["durable"]))
+
+
+def canonical_model(model) -> dict[str, Any]:
+    return model.model_dump(mode="json", by_alias=True, exclude_defaults=True)
 
 
 def canonical_json(data: Any) -> bytes:

@@ -48,7 +48,7 @@ def _reactor(plan: Plan):
         after = following.get(rule.stage)
         if after is None:
             return []
-        return [stage_event(after, _concluded_rank(plan, rule, matched["ev"]))]
+        return [("post", stage_event(after, _concluded_rank(plan, rule, matched["ev"])))]
 
     return react
 

@@ -21,7 +21,7 @@ Id = Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$"
 PathId = Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*$")]
 Citation = Annotated[str, Strict(), StringConstraints(pattern=r"^[0-9]{3}:[0-9]+(-[0-9]+)?$")]
 
-FILE_KINDS = ("scale", "framework", "criteria", "case")
+INSPECTION_KINDS = ("scale", "framework", "criteria", "case")
 FINDINGS = ("met", "not_met", "not_assessed")
 UNDECIDED = "professional_judgement"
 UNDECIDED_LABEL = "Professional judgement required"
@@ -37,6 +37,7 @@ class Level(Model):
     id: Id
     label: Text
     definition: Text
+    value: Optional[Int] = None  # for rating scales: the number an assessor writes
     source: Optional[Citation] = None
 
 
@@ -44,6 +45,7 @@ class Scale(Model):
     arbiter: Literal["scale"]
     id: Id
     title: Text
+    description: Optional[Text] = None
     source: Optional[Citation] = None
     levels: tuple[Level, ...] = Field(min_length=2)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import __version__
-from .compile import Compiled, canonical_json, sha256_bytes
+from .compile import Compiled, canonical_json, canonical_model, sha256_bytes
 from .decide import Evaluation
 from .durable import durable_version
 from .explain import observed, outcome_label, why_not
@@ -22,8 +22,8 @@ RECORD_FORMAT = "arbiter-decision/1"
 def evidence_sha256(case: Case) -> str:
     """Hash of the evidence's canonical form: keys sorted and findings in criterion order,
     so that the order in which an assessor wrote them does not matter."""
-    data = case.model_dump(mode="json", by_alias=True)
-    data["findings"] = sorted(data["findings"], key=lambda f: f["criterion"])
+    data = canonical_model(case)
+    data["findings"] = sorted(data.get("findings", []), key=lambda f: f["criterion"])
     return sha256_bytes(canonical_json(data))
 
 

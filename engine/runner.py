@@ -51,6 +51,8 @@ def validate_file(path: Path, catalog: Catalog) -> None:
         load_case(path, catalog)
         return
     model = catalog.load(path, kind)
+    if kind not in ("scale", "framework", "criteria"):
+        return
     if kind == "criteria":
         compile_criteria(load_criteria(catalog, model.model.id, path))
     elif kind == "framework":

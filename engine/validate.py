@@ -14,7 +14,11 @@ from pydantic import BaseModel, ValidationError
 
 from .diagnostics import CODES, Diagnostic, DiagnosticError, suggest, valid_list
 from .load import Document
-from .models import FILE_KINDS, MODELS, Model
+from .appointment_models import APPOINTMENT_MODELS
+from .models import MODELS, Model
+
+ALL_MODELS: dict[str, type[Model]] = {**MODELS, **APPOINTMENT_MODELS}
+FILE_KINDS = tuple(ALL_MODELS)
 
 _TYPE_WORDS = {
     "string_type": "text",
@@ -57,7 +61,7 @@ def to_model(doc: Document, expected: str | None = None) -> Model:
     if expected and kind != expected:
         raise DiagnosticError([doc.diag(("arbiter",), "E114", f"expected a {expected} file, found a {kind} file",
                                         "check which file the reference points at")])
-    model_cls = MODELS[kind]
+    model_cls = ALL_MODELS[kind]
     problems = list(doc.problems)
     flagged = {(d.line, d.col) for d in problems}
     try:

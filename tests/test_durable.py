@@ -166,3 +166,23 @@ def test_nothing_is_left_behind_after_100000_evaluations(catalog):
     assert not host.live_session(compiled.durable_name, first)
     assert not host.live_session(compiled.durable_name, host.evaluations)
     assert _rss_kib() - rss < 8 * 1024, f"RSS grew by {(_rss_kib() - rss) // 1024} MiB"
+
+
+def test_negation_is_refused_because_it_depends_on_fact_order():
+    """A negated pattern correlated with another fact is not re-checked when the negated
+    fact arrives later (probe: 'no other result with a total >= a.total' held although
+    b's equal total was present, when a was asserted first). The host refuses negation."""
+    rule = {"all": [{"r": {"$and": [{"kind": "result"}]}},
+                    {"o$not": {"$and": [{"kind": "result"}, {"$gte": {"total": {"r": "total"}}}]}},
+                    {"ev": {"$and": [{"kind": "stage"}, {"stage": "rank"}]}}], "run": "r"}
+    with pytest.raises(durable.EngineError, match="suffix"):
+        durable.check_ruleset_shape("neg", {"r": rule})
+
+
+def test_arithmetic_in_tests_is_refused():
+    """'$div'/'$mul' on the right of a test gave wrong answers in probes (8 of 13 >= 2/3)."""
+    test = {"$gte": {"votes": {"$div": {"$l": {"$mul": {"$l": {"$m": "members"}, "$r": 2}}, "$r": 3}}}}
+    rule = {"all": [{"t": {"$and": [{"kind": "hearing"}, test]}},
+                    {"ev": {"$and": [{"kind": "stage"}, {"stage": "veto"}]}}], "run": "r"}
+    with pytest.raises(durable.EngineError, match=r"\$mul|\$div"):
+        durable.check_ruleset_shape("arith", {"r": rule})

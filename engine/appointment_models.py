@@ -1,0 +1,308 @@
+"""Models of the appointment file kinds: competency frameworks, selection processes,
+panel rules, compliance frameworks, and their evidence records.
+
+Like `models`, these check shape and types only; cross-references are checked in
+`appointment_check`. Field meanings are documented in criteria/README.md.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from .models import Bool, Citation, Id, Int, Model, PathId, Text
+
+# --- the Competency and Values Framework ------------------------------------------------
+
+
+class CvfValue(Model):
+    id: Id
+    name: Text
+    description: tuple[Text, ...] = Field(min_length=1)
+    behaviours: tuple[Text, ...] = Field(min_length=1)
+    source: Optional[Citation] = None
+
+
+class CvfCluster(Model):
+    id: Id
+    name: Text
+    description: tuple[Text, ...] = Field(min_length=1)
+    competencies: tuple[Id, ...] = Field(min_length=1)
+    source: Optional[Citation] = None
+
+
+class CvfLevel(Model):
+    level: Int
+    behaviours: tuple[Text, ...] = Field(min_length=1)
+    source: Optional[Citation] = None
+
+
+class CvfCompetency(Model):
+    id: Id
+    name: Text
+    cluster: Id
+    description: tuple[Text, ...] = Field(min_length=1)
+    why_important: tuple[Text, ...] = ()
+    levels: tuple[CvfLevel, ...] = Field(min_length=1)
+    source: Optional[Citation] = None
+
+
+class WorkLevel(Model):
+    level: Int
+    description: Text
+
+
+class CompetencyFramework(Model):
+    arbiter: Literal["competency_framework"]
+    id: Id
+    title: Text
+    source: Optional[Citation] = None
+    copyright: Optional[Text] = None
+    levels_cumulative: Bool
+    cumulative_text: Text
+    work_levels: tuple[WorkLevel, ...] = ()
+    values: tuple[CvfValue, ...] = Field(min_length=1)
+    clusters: tuple[CvfCluster, ...] = ()
+    competencies: tuple[CvfCompetency, ...] = Field(min_length=1)
+
+
+# --- selection processes ----------------------------------------------------------------
+
+
+class ReconstructedCell(Model):
+    area: Id
+    note: Text
+
+
+class Exercise(Model):
+    id: Id
+    title: Text
+    assesses: tuple[Id, ...] = Field(min_length=1)
+    scored: Bool  # does it count toward the cumulative score?
+    reconstructed: tuple[ReconstructedCell, ...] = ()
+    source: Optional[Citation] = None
+
+
+class Gate(Model):
+    id: Id
+    description: Text
+    every_rating_at_least: Int
+    source: Optional[Citation] = None
+
+
+class PanelRules(Model):
+    scoring_roles: tuple[Id, ...] = Field(min_length=1)
+    advisory_roles: tuple[Id, ...] = ()
+    independent_role: Id
+    min_independent: Int = 1
+    source: Optional[Citation] = None
+
+
+class Shortlisting(Model):
+    elements: tuple[Id, ...] = Field(min_length=1)
+    rule: Text  # the declared shortlisting rule, in words
+    every_score_at_least: Optional[Int] = None
+    source: Optional[Citation] = None
+
+
+class SelectionProcess(Model):
+    arbiter: Literal["selection_process"]
+    id: PathId
+    title: Text
+    role: Text
+    competency_framework: Id
+    level: Int
+    rating_scale: Id
+    source: Optional[Citation] = None
+    note: Optional[Text] = None
+    exercises: tuple[Exercise, ...] = Field(min_length=1)
+    gates: tuple[Gate, ...] = Field(min_length=1)
+    scoring: Literal["sum_of_agreed_ratings"]
+    ranking: Literal["highest_total_among_gate_passers"]
+    tie_policy: Literal["refer_to_panel"]
+    panel: PanelRules
+    shortlisting: Optional[Shortlisting] = None
+
+
+# --- evidence: an appointment -----------------------------------------------------------
+
+
+class PanelMember(Model):
+    id: Id
+    name: Optional[Text] = None
+    role: Id
+
+
+class Candidate(Model):
+    id: Id  # a pseudonym; the name is optional and kept apart from the scores
+    name: Optional[Text] = None
+
+
+class Rating(Model):
+    candidate: Id
+    exercise: Id
+    area: Id
+    individual: dict[Id, Int] = {}
+    agreed: Int
+    rationale: Optional[str] = None  # required, and checked non-empty, by appointment_check
+    recorded_by: Id
+
+
+class ShortlistScore(Model):
+    candidate: Id
+    element: Id
+    score: Int
+    rationale: Optional[str] = None
+
+
+class CandidateExpect(Model):
+    gates: Literal["pass", "fail"]
+    total: Optional[Int] = None
+    rank: Optional[Int] = None
+
+
+class AppointmentExpect(Model):
+    outcome: Literal["preferred", "tie", "no_appointable_candidate"]
+    preferred: Optional[Id] = None
+    tied: tuple[Id, ...] = ()
+    candidates: dict[Id, CandidateExpect] = {}
+    source: Optional[Citation] = None
+
+
+class Appointment(Model):
+    arbiter: Literal["appointment"]
+    id: PathId
+    process: PathId
+    constructed: Bool
+    note: Optional[Text] = None
+    panel: tuple[PanelMember, ...] = Field(min_length=1)
+    candidates: tuple[Candidate, ...] = Field(min_length=1)
+    ratings: tuple[Rating, ...] = ()
+    shortlisting: tuple[ShortlistScore, ...] = ()
+    expect: Optional[AppointmentExpect] = None
+
+
+# --- the confirmation hearing -----------------------------------------------------------
+
+
+class Fraction(Model):
+    numerator: Int = Field(ge=1)
+    denominator: Int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _proper(self):
+        if self.numerator > self.denominator:
+            raise PydanticCustomError("E132", "a fraction of the members cannot exceed 1 ({n}/{d})",
+                                      {"n": self.numerator, "d": self.denominator})
+        return self
+
+
+class VetoRule(Model):
+    at_least: Fraction
+    of: Literal["members"]  # the Panel's membership, never those present
+    text: Text
+    source: Optional[Citation] = None
+
+
+class PanelRulesFile(Model):
+    arbiter: Literal["panel_rules"]
+    id: PathId
+    title: Text
+    source: Optional[Citation] = None
+    veto: VetoRule
+    on_veto: Text
+    on_no_veto: Text
+
+
+class HearingExpect(Model):
+    outcome: Literal["veto", "no_veto"]
+    source: Optional[Citation] = None
+
+
+class Hearing(Model):
+    arbiter: Literal["hearing"]
+    id: PathId
+    panel_rules: PathId
+    candidate: Text
+    constructed: Bool
+    note: Optional[Text] = None
+    members: Int = Field(ge=1)  # the Panel's membership, from the record
+    present: Optional[Int] = None
+    votes_for_veto: Int = Field(ge=0)
+    expect: Optional[HearingExpect] = None
+
+
+# --- process compliance -----------------------------------------------------------------
+
+class Requirement(Model):
+    """One statutory or procedural requirement, tested against the compliance record."""
+
+    id: Id
+    description: Text
+    source: Optional[Citation] = None
+    days_between: Optional[tuple[Id, Id]] = None  # two dates in the record; with at_least (days)
+    ratio: Optional[tuple[Id, Id]] = None  # value / base; with within (a fraction either way)
+    value: Optional[Id] = None  # a number in the record; with at_most or at_least
+    is_true: Optional[Id] = None  # a yes/no in the record
+    contains_all: Optional[Id] = None  # a list in the record; with items
+    at_least: Optional[Int] = None
+    at_most: Optional[Int] = None
+    within: Optional[Fraction] = None
+    items: tuple[Id, ...] = ()
+
+    @model_validator(mode="after")
+    def _one_test(self):
+        tests = [t for t in ("days_between", "ratio", "value", "is_true", "contains_all") if getattr(self, t) is not None]
+        if len(tests) != 1:
+            raise PydanticCustomError("E133", "a requirement needs exactly one test (days_between, ratio, value, "
+                                              "is_true, contains_all); found {found}", {"found": ", ".join(tests) or "none"})
+        needs = {"days_between": ("at_least",), "ratio": ("within",), "value": ("at_least", "at_most"),
+                 "is_true": (), "contains_all": ("items",)}[tests[0]]
+        if needs and not any(getattr(self, n) not in (None, ()) for n in needs):
+            raise PydanticCustomError("E133", "{test} needs {needs}", {"test": tests[0], "needs": " or ".join(needs)})
+        return self
+
+    @property
+    def test(self) -> str:
+        return next(t for t in ("days_between", "ratio", "value", "is_true", "contains_all") if getattr(self, t) is not None)
+
+
+class ComplianceFramework(Model):
+    arbiter: Literal["compliance"]
+    id: PathId
+    title: Text
+    source: Optional[Citation] = None
+    requirements: tuple[Requirement, ...] = Field(min_length=1)
+
+
+class ComplianceExpect(Model):
+    outcome: Literal["compliant", "not_compliant"]
+    failed: tuple[Id, ...] = ()
+
+
+class ComplianceRecord(Model):
+    arbiter: Literal["compliance_record"]
+    id: PathId
+    compliance: PathId
+    subject: Text
+    constructed: Bool
+    note: Optional[Text] = None
+    dates: dict[Id, Text] = {}  # ISO dates, quoted: "2022-10-03"
+    numbers: dict[Id, Int] = {}  # whole numbers (money in pence)
+    flags: dict[Id, Bool] = {}
+    lists: dict[Id, tuple[Id, ...]] = {}
+    cites: dict[Id, tuple[Citation, ...]] = {}
+    expect: Optional[ComplianceExpect] = None
+
+
+APPOINTMENT_MODELS = {
+    "competency_framework": CompetencyFramework,
+    "selection_process": SelectionProcess,
+    "appointment": Appointment,
+    "panel_rules": PanelRulesFile,
+    "hearing": Hearing,
+    "compliance": ComplianceFramework,
+    "compliance_record": ComplianceRecord,
+}
