@@ -77,15 +77,3 @@ class Expectation:
 def expectation(loaded: LoadedCase, record: dict[str, Any]) -> Expectation:
     expect = loaded.case.expect
     return Expectation(expect.outcome if expect else None, record["outcome"])
-
-
-def case_files(paths: list[Path]) -> list[Path]:
-    """Case files named directly or found below folders, sorted; cases/invalid is skipped in folders."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found += [p for p in sorted(path.rglob("*.yaml")) if "invalid" not in p.relative_to(path).parts
-                      and not (path.name == "invalid")]
-        else:
-            found.append(path)
-    return found

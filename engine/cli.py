@@ -19,7 +19,7 @@ from .catalog import Catalog
 from .diagnostics import Diagnostic, DiagnosticError, render_all, sorted_unique
 from .durable import EngineError
 from .explain import render_text
-from .runner import CaseResult, compile_all, run_tests, score_paths, validate_paths
+from .runner import CaseResult, compile_all, make_scoresheet, run_tests, score_paths, validate_paths
 
 EXIT_OK, EXIT_EXPECTATION, EXIT_INVALID, EXIT_ENGINE = 0, 1, 2, 3
 
@@ -106,7 +106,7 @@ def compile_command(check_only: bool, root: Path | None) -> None:
                 return EXIT_EXPECTATION
             click.echo(f"{total} compiled rulesets are up to date")
             return EXIT_OK
-        click.echo(f"compiled {total} criteria sets; {len(changed)} file{'s' if len(changed) != 1 else ''} written")
+        click.echo(f"compiled {total} criteria sets and processes; {len(changed)} file{'s' if len(changed) != 1 else ''} written")
         return EXIT_OK
     _guard(action)
 
@@ -135,33 +135,77 @@ def score(cases: tuple[Path, ...], fmt: str, explain: str | None, root: Path | N
         _print_diagnostics(problems)
         if problems:
             return EXIT_INVALID
-        return EXIT_OK if all(r.expectation.met for r in results) else EXIT_EXPECTATION
+        return EXIT_OK if all(r.met for r in results) else EXIT_EXPECTATION
     _guard(action)
 
 
 def _render_scores(results: list[CaseResult], fmt: str, explain: str) -> None:
     if fmt == "json":
         for result in results:
-            click.echo(json.dumps(result.record, ensure_ascii=False, sort_keys=False))
+            for record in result.records:
+                click.echo(json.dumps(record, ensure_ascii=False))
         return
-    rows = [_score_row(r) for r in results]
-    headers = ["case", "subject", "area", "outcome", "before limits", "limiter", "expected"]
     markdown = fmt == "markdown"
-    click.echo(tabulate(rows, headers=headers, tablefmt="github" if markdown else "simple"))
+    areas = [r for r in results if r.kind == "case"]
+    if areas:
+        headers = ["case", "subject", "area", "outcome", "before limits", "limiter", "expected"]
+        click.echo(tabulate([_score_row(r) for r in areas], headers=headers, tablefmt="github" if markdown else "simple"))
     for result in results:
-        text = render_text(result.record, explain, markdown=markdown)
+        text = result.render(explain, markdown) if (result.kind != "case" or explain != "off") else ""
         if text:
             click.echo("")
             click.echo(text)
+            if result.kind != "case" and result.expected:
+                click.echo(f"Expected: {result.expected} ({'met' if result.met else 'NOT MET'})")
 
 
 def _score_row(result: CaseResult) -> list[Any]:
-    record = result.record
-    expected = result.expectation.expected
-    mark = "" if expected is None else (f"{expected} (met)" if result.expectation.met else f"{expected} (NOT MET)")
+    record = result.records[0]
+    mark = "" if not result.expected else (f"{result.expected} (met)" if result.met else f"{result.expected} (NOT MET)")
     limiter = record["limiter"]["id"] if record["limiter"] else ""
     before = record["uncapped_label"] if record["uncapped_outcome"] != record["outcome"] else ""
     return [record["case"], record["subject"], record["area"], record["outcome_label"], before, limiter, mark]
+
+
+@main.command()
+@click.argument("process")
+@click.option("--candidates", required=True, help="Candidate pseudonyms, comma-separated: cand-a,cand-b.")
+@click.option("--panel", required=True,
+              help="Panel members, comma-separated, each NAME or NAME:ROLE (a bare name scores): pcc:chair,cummins:independent,hr:hr_adviser.")
+@click.option("--id", "sheet_id", default=None, help="The evidence id to write (default: from --output's place under cases/).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write here (never over an existing file); default: standard output.")
+@root_option
+def scoresheet(process: str, candidates: str, panel: str, sheet_id: str | None, output: Path | None,
+               root: Path | None) -> None:
+    """Write a blank scoresheet (an appointment evidence file) for a selection process.
+
+    Every required cell is there, commented with the behaviours at the level assessed;
+    fill in ratings and rationales, then score it.
+
+    \b
+    Example:
+      arbiter scoresheet appointments/kent-chief-constable-2022 --candidates cand-a,cand-b \\
+        --panel pcc:chair,boughton:member,cummins:independent,hr:hr_adviser -o cases/mine/selection.yaml
+    """
+    def action() -> int:
+        catalog = _catalog(root, [output] if output else [])
+        text = make_scoresheet(catalog, process, _split(candidates), _split(panel), sheet_id, output)
+        if output is None:
+            click.echo(text, nl=False)
+            return EXIT_OK
+        if output.exists():
+            click.echo(f"arbiter: {output} exists; a scoresheet never overwrites a file", err=True)
+            return EXIT_INVALID
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}")
+        return EXIT_OK
+    _guard(action)
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 @main.command()

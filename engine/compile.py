@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from math import ceil, floor
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .catalog import Catalog, Loaded, expected_id
 from .check import check_criteria_set, check_framework, check_scale, select_criteria, select_subgrades
@@ -382,37 +382,38 @@ def compiled_from_file(text: str) -> Compiled:
     return Compiled(Plan.from_json(ruleset["plan"]), ruleset, text)
 
 
-def write_all(catalog: Catalog, check_only: bool) -> tuple[list[str], list[Diagnostic]]:
-    """Compile every criteria set; write rules/ or, with check_only, report stale files."""
+def write_all(catalog: Catalog, check_only: bool,
+              compilers: list[tuple[str, Callable[[], Compiled]]]) -> tuple[list[str], list[Diagnostic]]:
+    """Compile each (id, compiler); write rules/<id>.json or, with check_only, report stale files."""
     changed: list[str] = []
     problems: list[Diagnostic] = []
-    for set_id in catalog.criteria_set_ids():
+    for file_id, compile_one in compilers:
         try:
-            compiled = compile_set(catalog, set_id)
+            compiled = compile_one()
         except DiagnosticError as error:
             problems += error.diagnostics
             continue
-        path = catalog.ruleset_path(set_id)
+        path = catalog.ruleset_path(file_id)
         current = path.read_text(encoding="utf-8") if path.is_file() else None
         if current == compiled.text:
             continue
-        changed.append(set_id)
+        changed.append(file_id)
         if check_only:
             code, what = ("E141", "is missing") if current is None else ("E140", "is stale")
             shown = str(path.relative_to(catalog.root))
-            problems.append(Diagnostic(shown, 1, 1, code, f"compiled ruleset {what} for criteria set '{set_id}'",
+            problems.append(Diagnostic(shown, 1, 1, code, f"compiled ruleset {what} for '{file_id}'",
                                        "run: arbiter compile"))
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             _write_atomically(path, compiled.text)
-    return changed, problems + _orphans(catalog)
+    return changed, problems + _orphans(catalog, {file_id for file_id, _ in compilers})
 
 
-def _orphans(catalog: Catalog) -> list[Diagnostic]:
-    """Files in rules/ whose criteria set is gone. Reported, never deleted: a person decides."""
-    known = {catalog.ruleset_path(set_id).resolve() for set_id in catalog.criteria_set_ids()}
+def _orphans(catalog: Catalog, ids: set[str]) -> list[Diagnostic]:
+    """Files in rules/ whose criteria are gone. Reported, never deleted: a person decides."""
+    known = {catalog.ruleset_path(file_id).resolve() for file_id in ids}
     return [Diagnostic(str(path.relative_to(catalog.root)), 1, 1, "E142",
-                       "compiled ruleset has no criteria set under criteria/",
+                       "compiled ruleset has no criteria under criteria/",
                        "delete it if the criteria set was removed on purpose")
             for path in sorted(catalog.rules_dir.rglob("*.json")) if path.resolve() not in known]
 

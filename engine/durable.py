@@ -253,7 +253,7 @@ def check_ruleset_shape(name: str, rules: dict[str, Any]) -> None:
     """Refuse shapes that hang or loop inside durable-rules' C core.
 
     Every rule must join exactly one stage event (events are consumed, so the rule cannot
-    re-fire), or be the tally observer, whose second pattern never matches. No pattern
+    re-fire), or be an observer of one fact kind, whose second pattern never matches. No pattern
     may test the session state or only test for absence, priorities must fit in 0..65535,
     and the rule count must stay well below the registration hang.
     """
@@ -276,7 +276,8 @@ def check_ruleset_shape(name: str, rules: dict[str, Any]) -> None:
         kinds = [_pattern_kind(p) for p in patterns]
         if None in kinds:
             raise EngineError(f"rule {rule_id} has a pattern without a 'kind' discriminator")
-        if kinds.count("stage") != 1 and kinds != ["tally", "never"]:
+        observer = len(kinds) == 2 and kinds[1] == "never" and kinds[0] not in ("stage", "never")
+        if kinds.count("stage") != 1 and not observer:
             raise EngineError(f"rule {rule_id} must join exactly one stage event")
 
 

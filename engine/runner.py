@@ -1,35 +1,66 @@
-"""Runner: the library calls behind each CLI command, returning data for the CLI to render."""
+"""Runner: the library calls behind each CLI command, returning data for the CLI to render.
+
+Files are dispatched by the kind they declare: inspection cases go through `cases`,
+the appointment evidence kinds through `appointments`.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from . import reference
-from .cases import Expectation, LoadedCase, case_files, expectation, load_case, score
-from .catalog import Catalog
+from . import appointment_reference, reference
+from .appointment_check import check_cvf
+from .appointment_record import expectation as appointment_expectation
+from .appointment_record import records_for, render
+from .appointments import EVIDENCE_KINDS, RULE_KINDS, LoadedEvidence, compile_rules, load_evidence, load_reference
+from .cases import LoadedCase, expectation, load_case, score
+from .catalog import Catalog, declared_kind, expected_id
 from .check import check_framework, check_scale
-from .compile import compile_criteria, load_criteria, load_scale, write_all
-from .diagnostics import Diagnostic, DiagnosticError, sorted_unique
+from .compile import compile_criteria, compile_set, load_criteria, load_scale, write_all
+from .diagnostics import Diagnostic, DiagnosticError, sorted_unique, suggest
 from .explain import render_text
 from .load import load_file
+from .scoresheet import parse_panel, scoresheet
 from .validate import file_kind
 
+_ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
+
 EXPECTED_SUFFIX = ".expected"
+CASE_KINDS = ("case",) + EVIDENCE_KINDS
 
 
 @dataclass(frozen=True)
 class CaseResult:
+    """One scored evidence file: its decision records and how they compare with its expectation."""
+
     path: Path
-    record: dict[str, Any]
-    expectation: Expectation
+    kind: str  # "case" (an inspection area) or an appointment evidence kind
+    records: list[dict[str, Any]]
+    expected: str  # '' when the file states no expectation
+    actual: str
+    met: bool
+    render: Callable[[str, bool], str]  # (explain mode, markdown) -> text
 
 
 def yaml_files(paths: list[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         found += sorted(path.rglob("*.yaml")) if path.is_dir() else [path]
+    return found
+
+
+def case_files(paths: list[Path]) -> list[Path]:
+    """Evidence files named directly, or found below folders (skipping invalid/ there)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += [p for p in sorted(path.rglob("*.yaml"))
+                      if "invalid" not in p.relative_to(path).parts and declared_kind(p) in CASE_KINDS]
+        else:
+            found.append(path)
     return found
 
 
@@ -49,26 +80,79 @@ def validate_file(path: Path, catalog: Catalog) -> None:
     kind = file_kind(load_file(path))
     if kind == "case":
         load_case(path, catalog)
-        return
-    model = catalog.load(path, kind)
-    if kind not in ("scale", "framework", "criteria"):
-        return
-    if kind == "criteria":
-        compile_criteria(load_criteria(catalog, model.model.id, path))
-    elif kind == "framework":
-        scale = load_scale(catalog, model)
-        problems = check_scale(scale.model, scale.doc) + check_framework(model.model, model.doc, scale.model)
-        if problems:
-            raise DiagnosticError(problems)
+    elif kind in EVIDENCE_KINDS:
+        load_evidence(path, catalog)
+    elif kind in RULE_KINDS:
+        compile_rules(catalog, catalog.load(path, kind))
+    elif kind == "criteria":
+        compile_criteria(load_criteria(catalog, catalog.load(path, kind).model.id, path))
     else:
-        problems = check_scale(model.model, model.doc)
-        if problems:
-            raise DiagnosticError(problems)
+        loaded = catalog.load(path, kind)
+        _raise_if(_standalone_checks(catalog, kind, loaded))
+
+
+def _standalone_checks(catalog: Catalog, kind: str, loaded) -> list[Diagnostic]:
+    if kind == "framework":
+        scale = load_scale(catalog, loaded)
+        return check_scale(scale.model, scale.doc) + check_framework(loaded.model, loaded.doc, scale.model)
+    if kind == "competency_framework":
+        return check_cvf(loaded.model, loaded.doc)
+    return check_scale(loaded.model, loaded.doc)
+
+
+def _raise_if(problems: list[Diagnostic]) -> None:
+    if problems:
+        raise DiagnosticError(problems)
+
+
+def compilers(catalog: Catalog) -> list[tuple[str, Callable]]:
+    """Everything under criteria/ that compiles to rules/, by id."""
+    found: list[tuple[str, Callable]] = [(s, lambda s=s: compile_set(catalog, s)) for s in catalog.criteria_set_ids()]
+    for kind in RULE_KINDS:
+        found += [(i, lambda i=i, k=kind: compile_rules(catalog, catalog.load(catalog.path_of(i), k)))
+                  for i in catalog.ids_of_kind(kind)]
+    return found
 
 
 def compile_all(catalog: Catalog, check_only: bool) -> tuple[list[str], list[Diagnostic], int]:
-    changed, problems = write_all(catalog, check_only)
-    return changed, problems, len(catalog.criteria_set_ids())
+    to_compile = compilers(catalog)
+    changed, problems = write_all(catalog, check_only, to_compile)
+    return changed, problems, len(to_compile)
+
+
+def make_scoresheet(catalog: Catalog, process: str, candidates: list[str], panel: list[str],
+                    sheet_id: str | None, output: Path | None) -> str:
+    """A blank appointment file for a process given by id (or path)."""
+    path = Path(process) if Path(process).is_file() else catalog.path_of(process)
+    if not path.is_file():
+        raise DiagnosticError([Diagnostic(process, 0, 0, "E120", f"unknown selection process '{process}'",
+                                          suggest(process, catalog.ids_of_kind("selection_process")))])
+    loaded = catalog.load(path, "selection_process")
+    compile_rules(catalog, loaded)  # the process must be valid before a sheet is made from it
+    cvf = load_reference(catalog, loaded, "competency_framework", "competency_framework")
+    bad = [name for name in candidates + [p.partition(":")[0] for p in panel] if not _ID.fullmatch(name)]
+    if bad or not candidates or not panel or len(set(candidates)) < len(candidates):
+        raise DiagnosticError([Diagnostic("--candidates/--panel", 0, 0, "E113",
+                                          f"ids must be unique, lowercase letters, digits, '-' or '_': {', '.join(bad) or 'duplicate or none given'}",
+                                          "e.g. --candidates cand-a,cand-b --panel pcc:chair,cummins:independent")])
+    members = parse_panel(panel, loaded.model)
+    if sheet_id is None:
+        sheet_id = (expected_id(output, "cases") if output else None) or "scoresheet"
+    return scoresheet(loaded.model, cvf.model, sheet_id, candidates, members)
+
+
+def score_file(path: Path, catalog: Catalog) -> CaseResult:
+    if declared_kind(path) in EVIDENCE_KINDS:
+        loaded = load_evidence(path, catalog)
+        records = records_for(loaded)
+        expected, actual, met = appointment_expectation(loaded, records)
+        return CaseResult(path, loaded.kind, records, expected, actual, met,
+                          lambda mode, markdown: render(loaded, records, mode, markdown))
+    case = load_case(path, catalog)
+    record = score(case)
+    outcome = expectation(case, record)
+    return CaseResult(path, "case", [record], outcome.expected or "", outcome.actual, outcome.met,
+                      lambda mode, markdown: render_text(record, mode, markdown))
 
 
 def score_paths(paths: list[Path], catalog: Catalog) -> tuple[list[CaseResult], list[Diagnostic]]:
@@ -76,12 +160,9 @@ def score_paths(paths: list[Path], catalog: Catalog) -> tuple[list[CaseResult], 
     problems: list[Diagnostic] = []
     for path in case_files(paths):
         try:
-            loaded = load_case(path, catalog)
+            results.append(score_file(path, catalog))
         except DiagnosticError as error:
             problems += error.diagnostics
-            continue
-        record = score(loaded)
-        results.append(CaseResult(path, record, expectation(loaded, record)))
     return results, sorted_unique(problems)
 
 
@@ -100,7 +181,7 @@ def run_tests(paths: list[Path], catalog: Catalog, update: bool = False) -> list
         name = _name(path, catalog)
         if "invalid" in path.parts:
             results.append(_test_invalid(path, name, catalog, update))
-        else:
+        elif declared_kind(path) in CASE_KINDS:
             results.append(_test_case(path, name, catalog))
     return results
 
@@ -114,22 +195,48 @@ def _name(path: Path, catalog: Catalog) -> str:
 
 def _test_case(path: Path, name: str, catalog: Catalog) -> TestResult:
     try:
-        loaded = load_case(path, catalog)
+        result = score_file(path, catalog)
     except DiagnosticError as error:
         return TestResult(name, "valid", "invalid", False, render_rebased(error.diagnostics, catalog))
-    record = score(loaded)
-    oracle = reference.evaluate(loaded.compiled.plan, loaded.case)
-    expected = loaded.case.expect.outcome if loaded.case.expect else "(none)"
-    disagreement = engines_disagree(record, oracle)
-    passed = loaded.case.expect is not None and record["outcome"] == expected and not disagreement
-    detail = disagreement or ("" if passed else _explain_miss(loaded, record))
-    return TestResult(name, expected, record["outcome"], passed, detail)
+    disagreement = oracle_disagrees(path, catalog, result)
+    has_expectation = bool(result.expected)
+    passed = has_expectation and result.met and not disagreement
+    detail = disagreement or ("" if passed else _explain_miss(result, has_expectation))
+    return TestResult(name, result.expected or "(none)", result.actual, passed, detail)
 
 
-def _explain_miss(loaded: LoadedCase, record: dict[str, Any]) -> str:
-    if loaded.case.expect is None:
+def _explain_miss(result: CaseResult, has_expectation: bool) -> str:
+    if not has_expectation:
         return "the case has no expect: block"
-    return render_text(record, "fails")
+    return result.render("fails", False)
+
+
+def oracle_disagrees(path: Path, catalog: Catalog, result: CaseResult) -> str:
+    """'' when the pure-Python oracle reaches the same decisions as durable-rules."""
+    if result.kind == "case":
+        loaded = load_case(path, catalog)
+        return engines_disagree(result.records[0], reference.evaluate(loaded.compiled.plan, loaded.case))
+    loaded = load_evidence(path, catalog)
+    return appointment_disagreement(loaded, result.records)
+
+
+def appointment_disagreement(loaded: LoadedEvidence, records: list[dict[str, Any]]) -> str:
+    final = records[-1]
+    if loaded.kind == "appointment":
+        answer = appointment_reference.selection(loaded.rules.model, loaded.evidence)
+        durable_view = ({c["candidate"]: c["gates"] == "pass" for c in final["candidates"]},
+                        {c["candidate"]: c["total"] for c in final["candidates"]},
+                        final["outcome"], final["preferred"], tuple(final["tied"]))
+        oracle_view = (answer.passed, answer.totals, answer.outcome, answer.preferred, answer.tied)
+    elif loaded.kind == "hearing":
+        durable_view = final["outcome"]
+        oracle_view = appointment_reference.hearing(loaded.rules.model, loaded.evidence)
+    else:
+        durable_view = {r["requirement"]: r["met"] for r in final["requirements"]}
+        oracle_view = appointment_reference.compliance(loaded.rules.model, loaded.evidence)
+    if durable_view != oracle_view:
+        return f"durable-rules and the oracle disagree:\n  durable-rules: {durable_view}\n  oracle:        {oracle_view}"
+    return ""
 
 
 def engines_disagree(record: dict[str, Any], oracle: reference.OracleResult) -> str:
@@ -150,12 +257,12 @@ def _test_invalid(path: Path, name: str, catalog: Catalog, update: bool) -> Test
         actual = render_rebased(error.diagnostics, catalog)
     golden = path.with_suffix(EXPECTED_SUFFIX)
     if not golden.is_file():
-        if update and actual:
-            golden.write_text(actual + "\n", encoding="utf-8")
-            return TestResult(name, "(written)", _codes(actual), True)
         if not actual:
             return TestResult(name, "diagnostics", "valid", False,
                               "the file is valid, but a file under invalid/ must produce diagnostics")
+        if update:
+            golden.write_text(actual + "\n", encoding="utf-8")
+            return TestResult(name, "(written)", _codes(actual), True)
         return TestResult(name, "diagnostics", _codes(actual), False,
                           f"no {golden.name}; run 'arbiter test --update' to write it, then review it")
     expected = golden.read_text(encoding="utf-8").rstrip("\n")
@@ -182,4 +289,3 @@ def render_rebased(diagnostics: list[Diagnostic], catalog: Catalog) -> str:
             shown = d.path
         rebased.append(Diagnostic(shown, d.line, d.col, d.code, d.message, d.suggestion))
     return "\n".join(d.render() for d in rebased)
-

@@ -18,9 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cases import load_case, score
-from engine.compile import compile_set
-from engine.explain import render_text
+from engine.runner import compilers, score_file
 
 from .conftest import ROOT
 
@@ -42,15 +40,14 @@ def check_golden(path: Path, actual: str) -> None:
 @pytest.mark.parametrize("mode", ["full", "fails"])
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.relative_to(ROOT / "cases").with_suffix("").as_posix())
 def test_explanation(path, mode, catalog):
-    record = score(load_case(path, catalog))
+    result = score_file(path, catalog)
     name = path.relative_to(ROOT / "cases").with_suffix("").as_posix().replace("/", "__")
     suffix = ".txt" if mode == "full" else ".fails.txt"
-    check_golden(GOLDEN / f"{name}{suffix}", render_text(record, mode))
+    check_golden(GOLDEN / f"{name}{suffix}", result.render(mode, False))
 
 
 def test_compiled_rulesets_are_current(catalog):
-    for set_id in catalog.criteria_set_ids():
-        path = catalog.ruleset_path(set_id)
+    for file_id, compile_one in compilers(catalog):
+        path = catalog.ruleset_path(file_id)
         assert path.is_file(), f"{path} missing: run arbiter compile"
-        assert path.read_text(encoding="utf-8") == compile_set(catalog, set_id).text, \
-            f"{path} is stale: run arbiter compile"
+        assert path.read_text(encoding="utf-8") == compile_one().text, f"{path} is stale: run arbiter compile"

@@ -1,0 +1,291 @@
+"""Check: the appointment file kinds' cross-references, and the flags a panel should see.
+
+Passes, all run so that an author sees every problem at once:
+
+    competency framework : unique ids, clusters and competencies agree, levels 1..n
+    selection process    : areas exist, level exists, gate thresholds are ratings, roles
+    appointment          : ids unique, every cell rated once with a rationale by the panel,
+                           ratings on the scale, areas assessed by their exercise
+    hearing              : votes and attendance fit the membership
+    compliance record    : every value a requirement tests is given, dates are dates
+
+Flags are not errors: they go on the decision for the panel to see (moderation).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Iterator
+
+from .appointment_models import (Appointment, CompetencyFramework, ComplianceFramework, ComplianceRecord,
+                                 Hearing, SelectionProcess)
+from .check import _duplicates
+from .diagnostics import Diagnostic, suggest
+from .load import Document
+from .models import Scale
+
+
+def cvf_areas(cvf: CompetencyFramework) -> dict[str, str]:
+    """Every assessable area (value or competency) by id, with its name."""
+    return {**{v.id: v.name for v in cvf.values}, **{c.id: c.name for c in cvf.competencies}}
+
+
+def check_cvf(cvf: CompetencyFramework, doc: Document) -> list[Diagnostic]:
+    found = list(_duplicates(doc, [(("values", i, "id"), v.id) for i, v in enumerate(cvf.values)]
+                             + [(("competencies", i, "id"), c.id) for i, c in enumerate(cvf.competencies)], "area"))
+    found += _duplicates(doc, [(("clusters", i, "id"), c.id) for i, c in enumerate(cvf.clusters)], "cluster")
+    clusters = [c.id for c in cvf.clusters]
+    competencies = [c.id for c in cvf.competencies]
+    for i, comp in enumerate(cvf.competencies):
+        if clusters and comp.cluster not in clusters:
+            found.append(doc.diag(("competencies", i, "cluster"), "E120", f"unknown cluster '{comp.cluster}'",
+                                  suggest(comp.cluster, clusters)))
+        levels = [lv.level for lv in comp.levels]
+        if levels != list(range(1, len(levels) + 1)):
+            found.append(doc.diag(("competencies", i, "levels"), "E113",
+                                  f"levels of '{comp.id}' are {levels}; they must run 1, 2, 3, ... in order",
+                                  "list each level once, lowest first", at_key=True))
+    for i, cluster in enumerate(cvf.clusters):
+        for k, comp_id in enumerate(cluster.competencies):
+            if comp_id not in competencies:
+                found.append(doc.diag(("clusters", i, "competencies", k), "E120", f"unknown competency '{comp_id}'",
+                                      suggest(comp_id, competencies)))
+    return found
+
+
+def rating_values(scale: Scale) -> list[int]:
+    return [lv.value for lv in scale.levels if lv.value is not None]
+
+
+def check_rating_scale(scale: Scale, doc: Document) -> list[Diagnostic]:
+    missing = [i for i, lv in enumerate(scale.levels) if lv.value is None]
+    return [doc.diag(("levels", i), "E111", f"rating level '{scale.levels[i].id}' has no value",
+                     "give each rating level the number assessors write, e.g. value: 3") for i in missing]
+
+
+def check_process(process: SelectionProcess, doc: Document, cvf: CompetencyFramework, scale: Scale) -> list[Diagnostic]:
+    areas = cvf_areas(cvf)
+    values = rating_values(scale)
+    found = list(_duplicates(doc, [(("exercises", i, "id"), e.id) for i, e in enumerate(process.exercises)], "exercise"))
+    found += _duplicates(doc, [(("gates", i, "id"), g.id) for i, g in enumerate(process.gates)], "gate")
+    cvf_levels = sorted({lv.level for c in cvf.competencies for lv in c.levels})
+    if process.level not in cvf_levels:
+        found.append(doc.diag(("level",), "E113", f"level {process.level} is not a level of '{cvf.id}'",
+                              f"valid: {', '.join(map(str, cvf_levels))}"))
+    for i, exercise in enumerate(process.exercises):
+        found += _duplicates(doc, [(("exercises", i, "assesses", k), a) for k, a in enumerate(exercise.assesses)],
+                             f"area in exercise '{exercise.id}':")
+        for k, area in enumerate(exercise.assesses):
+            if area not in areas:
+                found.append(doc.diag(("exercises", i, "assesses", k), "E120", f"unknown CVF area '{area}'",
+                                      suggest(area, areas)))
+        for k, cell in enumerate(exercise.reconstructed):
+            if cell.area not in exercise.assesses:
+                found.append(doc.diag(("exercises", i, "reconstructed", k, "area"), "E120",
+                                      f"reconstructed cell '{cell.area}' is not an area exercise '{exercise.id}' assesses",
+                                      suggest(cell.area, exercise.assesses)))
+    if not any(e.scored for e in process.exercises):
+        found.append(doc.diag(("exercises",), "E130", "no exercise is scored, so there is no cumulative score",
+                              "mark the exercises that count with scored: true", at_key=True))
+    for i, gate in enumerate(process.gates):
+        if gate.every_rating_at_least not in values:
+            found.append(doc.diag(("gates", i, "every_rating_at_least"), "E150",
+                                  f"{gate.every_rating_at_least} is not a rating on scale '{scale.id}'",
+                                  f"valid: {', '.join(map(str, values))}"))
+    if process.panel.independent_role not in process.panel.scoring_roles:
+        found.append(doc.diag(("panel", "independent_role"), "E120",
+                              f"independent role '{process.panel.independent_role}' is not a scoring role",
+                              suggest(process.panel.independent_role, process.panel.scoring_roles)))
+    if process.shortlisting:
+        for k, element in enumerate(process.shortlisting.elements):
+            if element not in areas:
+                found.append(doc.diag(("shortlisting", "elements", k), "E120", f"unknown CVF area '{element}'",
+                                      suggest(element, areas)))
+    return found
+
+
+def scored_cells(process: SelectionProcess) -> list[tuple[str, str]]:
+    """(exercise, area) for every cell that counts toward the cumulative score."""
+    return [(e.id, area) for e in process.exercises if e.scored for area in e.assesses]
+
+
+def check_appointment(appt: Appointment, doc: Document, process: SelectionProcess, scale: Scale) -> list[Diagnostic]:
+    found = list(_duplicates(doc, [(("candidates", i, "id"), c.id) for i, c in enumerate(appt.candidates)], "candidate"))
+    found += _duplicates(doc, [(("panel", i, "id"), m.id) for i, m in enumerate(appt.panel)], "panel member")
+    found += _panel_roles(appt, doc, process)
+    found += _ratings(appt, doc, process, scale)
+    found += _missing_cells(appt, doc, process)
+    found += _shortlisting(appt, doc, process, scale)
+    found += _appointment_expect(appt, doc)
+    return found
+
+
+def _panel_roles(appt: Appointment, doc: Document, process: SelectionProcess) -> Iterator[Diagnostic]:
+    roles = process.panel.scoring_roles + process.panel.advisory_roles
+    for i, member in enumerate(appt.panel):
+        if member.role not in roles:
+            yield doc.diag(("panel", i, "role"), "E120", f"unknown panel role '{member.role}'", suggest(member.role, roles))
+
+
+def _ratings(appt: Appointment, doc: Document, process: SelectionProcess, scale: Scale) -> Iterator[Diagnostic]:
+    candidates = [c.id for c in appt.candidates]
+    exercises = {e.id: e for e in process.exercises}
+    scorers = {m.id for m in appt.panel if m.role in process.panel.scoring_roles}
+    members = [m.id for m in appt.panel]
+    values = rating_values(scale)
+    seen: dict[tuple, int] = {}
+    for i, rating in enumerate(appt.ratings):
+        at = ("ratings", i)
+        if rating.candidate not in candidates:
+            yield doc.diag(at + ("candidate",), "E120", f"unknown candidate '{rating.candidate}'", suggest(rating.candidate, candidates))
+        exercise = exercises.get(rating.exercise)
+        if exercise is None:
+            yield doc.diag(at + ("exercise",), "E120", f"unknown exercise '{rating.exercise}'", suggest(rating.exercise, exercises))
+        elif rating.area not in exercise.assesses:
+            yield doc.diag(at + ("area",), "E151", f"exercise '{exercise.id}' does not assess '{rating.area}'",
+                           f"it assesses: {', '.join(exercise.assesses)}")
+        key = (rating.candidate, rating.exercise, rating.area)
+        if key in seen:
+            first = doc.where(("ratings", seen[key]))[0]
+            yield doc.diag(at + ("area",), "E121", f"second rating for {'/'.join(key)} (first at line {first})",
+                           "keep one agreed rating per candidate, exercise and area")
+        seen.setdefault(key, i)
+        if rating.agreed not in values:
+            yield doc.diag(at + ("agreed",), "E150", f"agreed rating {rating.agreed} is not on the scale",
+                           f"valid: {', '.join(map(str, values))}")
+        for member, score in rating.individual.items():
+            if member not in members:
+                yield doc.diag(at + ("individual", member), "E154", f"'{member}' is not on the panel",
+                               suggest(member, members), at_key=True)
+            elif member not in scorers:
+                yield doc.diag(at + ("individual", member), "E154", f"'{member}' is on the panel but does not score",
+                               f"scoring members: {', '.join(sorted(scorers))}", at_key=True)
+            if score not in values:
+                yield doc.diag(at + ("individual", member), "E150", f"{member}'s rating {score} is not on the scale",
+                               f"valid: {', '.join(map(str, values))}")
+        if not (rating.rationale or "").strip():
+            yield doc.diag(at + ("rationale",), "E153", "the agreed rating has no rationale",
+                           "record why the panel agreed this rating", at_key=True)
+        if rating.recorded_by not in members:
+            yield doc.diag(at + ("recorded_by",), "E154", f"'{rating.recorded_by}' is not on the panel",
+                           suggest(rating.recorded_by, members))
+
+
+def _missing_cells(appt: Appointment, doc: Document, process: SelectionProcess) -> Iterator[Diagnostic]:
+    given = {(r.candidate, r.exercise, r.area) for r in appt.ratings}
+    for candidate in appt.candidates:
+        missing = [f"{ex}/{area}" for ex, area in scored_cells(process) if (candidate.id, ex, area) not in given]
+        if missing:
+            yield doc.diag(("ratings",), "E152", f"candidate '{candidate.id}' has no agreed rating for {len(missing)} "
+                                                 f"cell(s): {', '.join(missing)}",
+                           "rate every area each scored exercise assesses", at_key=True)
+
+
+def _shortlisting(appt: Appointment, doc: Document, process: SelectionProcess, scale: Scale) -> Iterator[Diagnostic]:
+    if not appt.shortlisting:
+        return
+    elements = process.shortlisting.elements if process.shortlisting else ()
+    values = rating_values(scale)
+    seen: set[tuple] = set()
+    for i, score in enumerate(appt.shortlisting):
+        if score.element not in elements:
+            yield doc.diag(("shortlisting", i, "element"), "E120", f"'{score.element}' is not a shortlisting element",
+                           suggest(score.element, elements))
+        if score.score not in values:
+            yield doc.diag(("shortlisting", i, "score"), "E150", f"shortlisting score {score.score} is not on the scale",
+                           f"valid: {', '.join(map(str, values))}")
+        if (score.candidate, score.element) in seen:
+            yield doc.diag(("shortlisting", i, "element"), "E121",
+                           f"second shortlisting score for {score.candidate}/{score.element}", "record one score per element")
+        seen.add((score.candidate, score.element))
+
+
+def _appointment_expect(appt: Appointment, doc: Document) -> Iterator[Diagnostic]:
+    if appt.expect is None:
+        return
+    candidates = [c.id for c in appt.candidates]
+    named = [(("expect", "preferred"), appt.expect.preferred)] if appt.expect.preferred else []
+    named += [(("expect", "tied", k), c) for k, c in enumerate(appt.expect.tied)]
+    named += [(("expect", "candidates", c), c) for c in appt.expect.candidates]
+    for loc, cand in named:
+        if cand not in candidates:
+            yield doc.diag(loc, "E120", f"unknown candidate '{cand}' in expect", suggest(cand, candidates))
+
+
+@dataclass(frozen=True)
+class Flag:
+    """Something the panel should see, not an error: the decision still stands."""
+
+    code: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+FLAGS = {
+    "F201": "agreed-outside-individual-range",
+    "F202": "individual-ratings-differ-by-2-or-more",
+    "F203": "too-few-independent-members",
+}
+
+
+def flags(appt: Appointment, process: SelectionProcess) -> list[Flag]:
+    found = []
+    independents = [m for m in appt.panel if m.role == process.panel.independent_role]
+    if len(independents) < process.panel.min_independent:
+        found.append(Flag("F203", f"the panel has {len(independents)} independent member(s); the process requires "
+                                  f"at least {process.panel.min_independent}"))
+    for r in appt.ratings:
+        cell = f"{r.candidate} {r.exercise}/{r.area}"
+        scores = list(r.individual.values())
+        if scores and not min(scores) <= r.agreed <= max(scores):
+            found.append(Flag("F201", f"{cell}: agreed {r.agreed} is outside the individual ratings "
+                                      f"{min(scores)}-{max(scores)}"))
+        if scores and max(scores) - min(scores) >= 2:
+            found.append(Flag("F202", f"{cell}: individual ratings {sorted(scores)} differ by "
+                                      f"{max(scores) - min(scores)}: a case for moderation"))
+    return found
+
+
+def check_hearing(hearing: Hearing, doc: Document) -> list[Diagnostic]:
+    found = []
+    if hearing.votes_for_veto > hearing.members:
+        found.append(doc.diag(("votes_for_veto",), "E113", f"{hearing.votes_for_veto} votes from a Panel of "
+                                                           f"{hearing.members} members", "votes cannot exceed the membership"))
+    if hearing.present is not None and hearing.present > hearing.members:
+        found.append(doc.diag(("present",), "E113", f"{hearing.present} present from a Panel of {hearing.members} members",
+                              "attendance cannot exceed the membership"))
+    if hearing.present is not None and hearing.votes_for_veto > hearing.present:
+        found.append(doc.diag(("votes_for_veto",), "E113", f"{hearing.votes_for_veto} votes from {hearing.present} present",
+                              "votes cannot exceed the members present"))
+    return found
+
+
+def check_compliance_record(record: ComplianceRecord, doc: Document, framework: ComplianceFramework) -> list[Diagnostic]:
+    found = []
+    for key, text in record.dates.items():
+        try:
+            datetime.date.fromisoformat(text)
+        except ValueError:
+            found.append(doc.diag(("dates", key), "E113", f"'{text}' is not a date", "write dates as \"2022-10-03\""))
+    for requirement in framework.requirements:
+        for section, key in _needs(requirement):
+            if key not in getattr(record, section):
+                found.append(doc.diag((section,), "E123", f"requirement '{requirement.id}' needs {section[:-1]} '{key}'",
+                                      f"add {key} under {section}:", at_key=True))
+    return found
+
+
+def _needs(requirement) -> list[tuple[str, str]]:
+    test = requirement.test
+    if test == "days_between":
+        return [("dates", k) for k in requirement.days_between]
+    if test == "ratio":
+        return [("numbers", k) for k in requirement.ratio]
+    if test == "value":
+        return [("numbers", requirement.value)]
+    if test == "is_true":
+        return [("flags", requirement.is_true)]
+    return [("lists", requirement.contains_all)]

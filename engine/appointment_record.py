@@ -1,0 +1,296 @@
+"""Decision records and explanations for the appointment kinds.
+
+A selection gives one record per candidate and one for the process; a hearing and a
+compliance check give one record each. Every record carries the keys of an inspection
+decision record (decision_id, case, subject, framework, outcome, outcome_label,
+uncapped_outcome, limiter, why_not, trace, the three hashes and the versions) so that
+one reader, and later the ledger, handles them all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tabulate import tabulate
+
+from . import __version__, compliance, hearing, selection
+from .appointment_check import flags
+from .appointments import LoadedEvidence
+from .compile import canonical_json, canonical_model, sha256_bytes
+from .durable import durable_version
+
+RECORD_FORMAT = "arbiter-decision/1"
+
+
+def _evidence_sha(evidence) -> str:
+    return sha256_bytes(canonical_json(_canonical_evidence(evidence)))
+
+
+def _canonical_evidence(evidence) -> dict[str, Any]:
+    """Sorted so that the order of entry (candidates, members, cells) does not matter."""
+    data = canonical_model(evidence)
+    for key, sort_key in (("panel", "id"), ("candidates", "id")):
+        if key in data:
+            data[key] = sorted(data[key], key=lambda x: x[sort_key])
+    for key in ("ratings", "shortlisting"):
+        if key in data:
+            data[key] = sorted(data[key], key=lambda x: (x["candidate"], x.get("exercise", ""), x.get("area", x.get("element", ""))))
+    return data
+
+
+def _common(loaded: LoadedEvidence, subject: str, outcome: str, label: str, salt: str) -> dict[str, Any]:
+    evidence_sha = _evidence_sha(loaded.evidence)
+    ruleset_sha = loaded.compiled.sha256
+    return {
+        "format": RECORD_FORMAT,
+        "decision_id": sha256_bytes(f"{ruleset_sha}:{evidence_sha}:{salt}:{__version__}".encode())[:16],
+        "case": loaded.evidence.id,
+        "kind": loaded.kind if not salt.startswith("candidate:") else "candidate",
+        "subject": subject,
+        "constructed": loaded.evidence.constructed,
+        "framework": loaded.rules.model.id,
+        "outcome": outcome,
+        "outcome_label": label,
+        "uncapped_outcome": outcome,
+        "limiter": None,
+    }
+
+
+def _hashes(loaded: LoadedEvidence) -> dict[str, Any]:
+    return {
+        "criteria_sha256": loaded.compiled.plan.criteria_sha256,
+        "ruleset_sha256": loaded.compiled.sha256,
+        "evidence_sha256": _evidence_sha(loaded.evidence),
+        "engine_version": __version__,
+        "durable_rules_version": durable_version(),
+    }
+
+
+# --- selection ---------------------------------------------------------------------------
+
+def selection_records(loaded: LoadedEvidence, with_sensitivity: bool = True) -> list[dict[str, Any]]:
+    appt, compiled = loaded.evidence, loaded.compiled
+    plan: selection.SelectionPlan = compiled.plan  # type: ignore[assignment]
+    evaluation = selection.evaluate(compiled, appt)
+    ranking = selection.ranks(evaluation)
+    records = [_candidate_record(loaded, plan, evaluation, t, ranking[t.candidate]) for t in evaluation.tallies]
+    records.append(_process_record(loaded, plan, evaluation, ranking, with_sensitivity))
+    return records
+
+
+def gate_lines(plan: selection.SelectionPlan, appt, candidate: str) -> list[dict[str, Any]]:
+    cells = selection.agreed(appt)
+    lines = []
+    for gate in plan.gates:
+        failing = [f"area '{plan.area_name(area)}' at {exercise} rated {cells[(candidate, exercise, area)].agreed} "
+                   f"< {gate.threshold}: gate failed"
+                   for exercise, area in plan.cells if cells[(candidate, exercise, area)].agreed < gate.threshold]
+        lines.append({"gate": gate.id, "description": gate.description, "passed": not failing, "failing": failing,
+                      "source": gate.source})
+    return lines
+
+
+def _candidate_record(loaded, plan, evaluation, tally, rank) -> dict[str, Any]:
+    passed = evaluation.passed[tally.candidate]
+    outcome = "gates_passed" if passed else "gate_failed"
+    label = "Passed every gate" if passed else "Failed a gate: not appointable"
+    record = _common(loaded, tally.candidate, outcome, label, f"candidate:{tally.candidate}")
+    gates = gate_lines(plan, loaded.evidence, tally.candidate)
+    record.update({
+        "total": tally.total,
+        "rank": rank,
+        "preferred": evaluation.preferred == tally.candidate,
+        "gates": gates,
+        "why_not": [line for g in gates for line in g["failing"]],
+        "trace": [f.to_json() for f in evaluation.firings
+                  if f.matched.get("ev", {}).get("cand") == tally.candidate],
+        **_hashes(loaded),
+    })
+    return record
+
+
+def _process_record(loaded, plan, evaluation, ranking, with_sensitivity: bool) -> dict[str, Any]:
+    label = selection.OUTCOMES[evaluation.outcome]
+    if evaluation.outcome == "preferred":
+        label += f": {evaluation.preferred}"
+    elif evaluation.outcome == "tie":
+        label += f" ({', '.join(evaluation.tied)})"
+    record = _common(loaded, plan.title, evaluation.outcome, label, "process")
+    totals = {t.candidate: t.total for t in evaluation.tallies}
+    record.update({
+        "preferred": evaluation.preferred,
+        "tied": list(evaluation.tied),
+        "candidates": [{"candidate": t.candidate, "gates": "pass" if evaluation.passed[t.candidate] else "fail",
+                        "total": t.total, "rank": ranking[t.candidate]} for t in evaluation.tallies],
+        "why_not": _why_not_preferred(evaluation, totals),
+        "flags": [f.to_json() for f in flags(loaded.evidence, loaded.rules.model)],
+        "reconstructed_cells": [{"exercise": e, "area": a, "note": n} for e, a, n in plan.reconstructed],
+        "sensitivity": selection.sensitivity(loaded.compiled, loaded.evidence, evaluation) if with_sensitivity else None,
+        "trace": [f.to_json() for f in evaluation.firings],
+        **_hashes(loaded),
+    })
+    return record
+
+
+def _why_not_preferred(evaluation, totals: dict[str, int]) -> list[str]:
+    reasons = []
+    for cand, passed in evaluation.passed.items():
+        if cand == evaluation.preferred:
+            continue
+        if not passed:
+            reasons.append(f"{cand}: failed a gate, so is not appointable")
+        elif evaluation.outcome == "tie" and cand in evaluation.tied:
+            reasons.append(f"{cand}: tied on {totals[cand]}; the tie policy refers it to the panel")
+        elif evaluation.preferred:
+            reasons.append(f"{cand}: total {totals[cand]} < {totals[evaluation.preferred]} ({evaluation.preferred})")
+        else:
+            reasons.append(f"{cand}: total {totals[cand]} is below the tied leaders")
+    return reasons
+
+
+# --- hearing and compliance ------------------------------------------------------------
+
+def hearing_record(loaded: LoadedEvidence) -> dict[str, Any]:
+    plan: hearing.HearingPlan = loaded.compiled.plan  # type: ignore[assignment]
+    evaluation = hearing.evaluate(loaded.compiled, loaded.evidence)
+    vetoed = evaluation.outcome == "veto"
+    label = (f"Veto: the PCC must not appoint {loaded.evidence.candidate}" if vetoed
+             else f"No veto: the Panel's report makes a recommendation on {loaded.evidence.candidate}")
+    record = _common(loaded, loaded.evidence.candidate, evaluation.outcome, label, "hearing")
+    record.update({
+        "members": evaluation.members,
+        "present": loaded.evidence.present,
+        "votes_for_veto": evaluation.votes,
+        "votes_needed": evaluation.needed,
+        "arithmetic": hearing.arithmetic(plan, evaluation),
+        "consequence": plan.on_veto if vetoed else plan.on_no_veto,
+        "rule": plan.veto_text,
+        "why_not": [] if vetoed else [f"veto not reached: {evaluation.votes} votes, {evaluation.needed} needed"],
+        "trace": [f.to_json() for f in evaluation.firings],
+        **_hashes(loaded),
+    })
+    return record
+
+
+def compliance_record(loaded: LoadedEvidence) -> dict[str, Any]:
+    plan: compliance.CompliancePlan = loaded.compiled.plan  # type: ignore[assignment]
+    evaluation = compliance.evaluate(loaded.compiled, loaded.evidence)
+    label = "Compliant: every requirement met" if evaluation.outcome == "compliant" else "Not compliant"
+    record = _common(loaded, loaded.evidence.subject, evaluation.outcome, label, "compliance")
+    lines = [{"requirement": s.id, "met": evaluation.passed[s.id], "text": compliance.explain_requirement(s, evaluation),
+              "source": s.source} for s in plan.requirements]
+    record.update({
+        "requirements": lines,
+        "failed": [line["requirement"] for line in lines if not line["met"]],
+        "why_not": [line["text"] for line in lines if not line["met"]],
+        "trace": [f.to_json() for f in evaluation.firings],
+        **_hashes(loaded),
+    })
+    return record
+
+
+def records_for(loaded: LoadedEvidence) -> list[dict[str, Any]]:
+    if loaded.kind == "appointment":
+        return selection_records(loaded)
+    if loaded.kind == "hearing":
+        return [hearing_record(loaded)]
+    return [compliance_record(loaded)]
+
+
+def expectation(loaded: LoadedEvidence, records: list[dict[str, Any]]) -> tuple[str, str, bool]:
+    """(expected, actual, met) for a case's expect block; met when there is none."""
+    final, expect = records[-1], loaded.evidence.expect
+    actual = summary(loaded.kind, final)
+    if expect is None:
+        return "", actual, True
+    if loaded.kind == "appointment":
+        by_candidate = {c["candidate"]: c for c in final["candidates"]}
+        met = (expect.outcome, expect.preferred, sorted(expect.tied)) == (final["outcome"], final["preferred"],
+                                                                         sorted(final["tied"]))
+        for cand, want in expect.candidates.items():
+            got = by_candidate.get(cand, {})
+            met &= want.gates == got.get("gates") and want.total in (None, got.get("total")) \
+                and want.rank in (None, got.get("rank"))
+        wanted = expect.outcome + (f" {expect.preferred}" if expect.preferred else "") + \
+            (f" {'/'.join(sorted(expect.tied))}" if expect.tied else "")
+        return wanted, actual, met
+    if loaded.kind == "compliance_record":
+        return (expect.outcome + (f" (failed {', '.join(expect.failed)})" if expect.failed else ""), actual,
+                (expect.outcome, sorted(expect.failed)) == (final["outcome"], sorted(final["failed"])))
+    return expect.outcome, actual, expect.outcome == final["outcome"]
+
+
+def summary(kind: str, record: dict[str, Any]) -> str:
+    if kind == "appointment":
+        return record["outcome"] + (f" {record['preferred']}" if record["preferred"] else "") + \
+            (f" {'/'.join(sorted(record['tied']))}" if record["tied"] else "")
+    if kind == "compliance_record":
+        return record["outcome"] + (f" (failed {', '.join(record['failed'])})" if record["failed"] else "")
+    return record["outcome"]
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+def render(loaded: LoadedEvidence, records: list[dict[str, Any]], mode: str, markdown: bool = False) -> str:
+    if loaded.kind == "appointment":
+        return render_selection(loaded, records, mode, markdown)
+    record = records[0]
+    head = "### " if markdown else ""
+    lines = [f"{head}{record['subject']} ({record['case']})", f"Outcome: {record['outcome_label']}"]
+    if loaded.kind == "hearing":
+        lines += [f"Rule: {record['rule']}", f"Arithmetic: {record['arithmetic']}",
+                  f"Consequence: {record['consequence']}"]
+    else:
+        lines += [f"  - {line['text']}" for line in record["requirements"]]
+    if mode == "full":
+        lines += _trace_lines(record)
+    return "\n".join(lines)
+
+
+def render_selection(loaded: LoadedEvidence, records: list[dict[str, Any]], mode: str, markdown: bool) -> str:
+    plan: selection.SelectionPlan = loaded.compiled.plan  # type: ignore[assignment]
+    process, candidates = records[-1], records[:-1]
+    cells = selection.agreed(loaded.evidence)
+    reconstructed = {(e, a) for e, a, _ in plan.reconstructed}
+    names = [c["subject"] for c in candidates]
+    rows = [[f"{ex} / {plan.area_name(area)}" + (" *" if (ex, area) in reconstructed else "")]
+            + [cells[(c, ex, area)].agreed for c in names] for ex, area in plan.cells]
+    rows.append(["Total"] + [c["total"] for c in candidates])
+    rows.append(["Rank"] + [c["rank"] if c["rank"] is not None else "-" for c in candidates])
+    rows.append(["Gates"] + ["pass" if c["outcome"] == "gates_passed" else "FAIL" for c in candidates])
+    table = tabulate(rows, headers=["exercise / area"] + names, tablefmt="github" if markdown else "simple")
+    head = "### " if markdown else ""
+    lines = [f"{head}{process['subject']} ({process['case']})", table]
+    if reconstructed and mode == "full":
+        lines += ["* reconstructed cells of the exercise grid:"] + [f"  - {e}/{a}: {n}" for e, a, n in plan.reconstructed]
+    elif reconstructed:
+        lines.append("* a reconstructed cell of the exercise grid (its note is in the process file and the record)")
+    lines.append(f"Outcome: {process['outcome_label']}")
+    for cand in candidates:
+        for gate in cand["gates"]:
+            state = "passed" if gate["passed"] else "FAILED"
+            lines.append(f"  - {cand['subject']}: gate '{gate['gate']}' ({gate['description']}) {state}")
+            lines += [f"      {line}" for line in gate["failing"]]
+    lines += [f"Why not {line}" for line in process["why_not"]]
+    lines += [f"Flag {f['code']}: {f['message']}" for f in process["flags"]]
+    if process["sensitivity"] is not None and mode != "off":
+        if process["sensitivity"]:
+            lines.append("Sensitivity (one point on one agreed rating would change):")
+            lines += [f"  - {s['candidate']} {s['exercise']}/{s['area']} {s['from']} -> {s['to']}: {'; '.join(s['changes'])}"
+                      for s in process["sensitivity"]]
+        else:
+            lines.append("Sensitivity: no single one-point change to an agreed rating changes a gate or the outcome")
+    if mode == "full":
+        lines += _trace_lines(process)
+    return "\n".join(lines)
+
+
+def _trace_lines(record: dict[str, Any]) -> list[str]:
+    lines = ["Rules fired:"]
+    for firing in record["trace"]:
+        facts = ", ".join(f"{alias}={{{', '.join(f'{k}: {v}' for k, v in fact.items())}}}"
+                          for alias, fact in firing["matched"].items())
+        lines.append(f"  - {firing['rule']}: {facts}")
+    lines += [f"criteria sha256 {record['criteria_sha256']}", f"ruleset sha256 {record['ruleset_sha256']}",
+              f"evidence sha256 {record['evidence_sha256']}"]
+    return lines

@@ -1,0 +1,112 @@
+"""Appointments: load an evidence record of one of the appointment kinds with what it
+refers to, compile that, and decide it.
+
+    appointment        -> selection process (+ CVF, rating scale)   -> selection.py
+    hearing            -> panel rules                               -> hearing.py
+    compliance_record  -> compliance framework                      -> compliance.py
+
+Referenced files live at criteria/<id>.yaml (rating scales at criteria/scales/<id>.yaml).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import compliance, hearing, selection
+from .appointment_check import (check_appointment, check_compliance_record, check_cvf, check_hearing, check_process,
+                                check_rating_scale)
+from .catalog import Catalog, Loaded, expected_id
+from .compile import Compiled
+from .diagnostics import Diagnostic, DiagnosticError, suggest
+from .load import Document, load_file
+from .validate import to_model
+
+REFERENCES = {  # evidence kind -> (field naming what it is judged by, that file's kind)
+    "appointment": ("process", "selection_process"),
+    "hearing": ("panel_rules", "panel_rules"),
+    "compliance_record": ("compliance", "compliance"),
+}
+EVIDENCE_KINDS = tuple(REFERENCES)
+RULE_KINDS = ("selection_process", "panel_rules", "compliance")
+
+
+def load_reference(catalog: Catalog, loaded: Loaded, field: str, kind: str) -> Loaded:
+    """The file an evidence or process file names; E120 at the naming line when missing."""
+    file_id = getattr(loaded.model, field)
+    path = catalog.scale_path(file_id) if kind == "scale" else catalog.path_of(file_id)
+    if not path.is_file():
+        known = catalog.scale_ids() if kind == "scale" else catalog.ids_of_kind(kind)
+        raise DiagnosticError([loaded.doc.diag((field,), "E120", f"unknown {kind.replace('_', ' ')} '{file_id}'",
+                                               suggest(file_id, known))])
+    return catalog.load(path, kind)
+
+
+def compile_rules(catalog: Catalog, loaded: Loaded) -> Compiled:
+    """Check and compile a selection process, panel rules or compliance framework."""
+    key = ("compiled-appointment", loaded.model.id)
+    return catalog.memo(key, lambda: _compile(catalog, loaded))
+
+
+def _compile(catalog: Catalog, loaded: Loaded) -> Compiled:
+    model, doc = loaded.model, loaded.doc
+    problems = _id_matches(loaded, catalog)
+    if model.arbiter == "selection_process":
+        cvf = load_reference(catalog, loaded, "competency_framework", "competency_framework")
+        scale = load_reference(catalog, loaded, "rating_scale", "scale")
+        problems += check_cvf(cvf.model, cvf.doc) + check_rating_scale(scale.model, scale.doc)
+        if not problems:
+            problems += check_process(model, doc, cvf.model, scale.model)
+        if problems:
+            raise DiagnosticError(problems)
+        return selection.compile_selection(model, cvf.model, scale.model)
+    if problems:
+        raise DiagnosticError(problems)
+    if model.arbiter == "panel_rules":
+        return hearing.compile_hearing(model)
+    return compliance.compile_compliance(model)
+
+
+def _id_matches(loaded: Loaded, catalog: Catalog) -> list[Diagnostic]:
+    want = expected_id(Path(loaded.doc.path), "criteria")
+    if want is not None and loaded.model.id != want:
+        return [loaded.doc.diag(("id",), "E115", f"id '{loaded.model.id}' does not match the file's place ({want})",
+                                f"write id: {want}")]
+    return []
+
+
+@dataclass(frozen=True)
+class LoadedEvidence:
+    kind: str
+    evidence: Any
+    doc: Document
+    rules: Loaded  # the process, panel rules or compliance framework
+    compiled: Compiled
+
+
+def load_evidence(path: Path, catalog: Catalog) -> LoadedEvidence:
+    doc = load_file(path)
+    model = to_model(doc)
+    loaded = Loaded(model, doc)
+    problems = []
+    want = expected_id(path, "cases")
+    if want is not None and model.id != want:
+        problems.append(doc.diag(("id",), "E115", f"id '{model.id}' does not match the file's place ({want})",
+                                 f"write id: {want}"))
+    field, kind = REFERENCES[model.arbiter]
+    rules = load_reference(catalog, loaded, field, kind)
+    compiled = compile_rules(catalog, rules)
+    problems += _check_evidence(catalog, model, doc, rules)
+    if problems:
+        raise DiagnosticError(problems)
+    return LoadedEvidence(model.arbiter, model, doc, rules, compiled)
+
+
+def _check_evidence(catalog: Catalog, model, doc: Document, rules: Loaded) -> list[Diagnostic]:
+    if model.arbiter == "appointment":
+        scale = load_reference(catalog, rules, "rating_scale", "scale")
+        return check_appointment(model, doc, rules.model, scale.model)
+    if model.arbiter == "hearing":
+        return check_hearing(model, doc)
+    return check_compliance_record(model, doc, rules.model)

@@ -1,0 +1,82 @@
+"""Scoresheet: a blank appointment evidence file for a selection process.
+
+It has every required cell (candidate x scored exercise x assessed area), each commented
+with the behaviours at the level the process assesses, so an assessor fills in ratings
+and rationales and scores the file without changing its structure. Blank values read as
+empty, so an unfinished sheet fails validation cell by cell, never silently.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from .appointment_models import CompetencyFramework, SelectionProcess
+from .diagnostics import DiagnosticError, Diagnostic
+
+
+def parse_panel(entries: list[str], process: SelectionProcess) -> list[tuple[str, str]]:
+    """'name' or 'name:role'; a bare name is a scoring member (the process's first scoring role)."""
+    panel = []
+    roles = process.panel.scoring_roles + process.panel.advisory_roles
+    for entry in entries:
+        member, _, role = entry.partition(":")
+        role = role or process.panel.scoring_roles[0]
+        if role not in roles:
+            raise DiagnosticError([Diagnostic("--panel", 0, 0, "E120", f"unknown panel role '{role}' for '{member}'",
+                                              f"valid: {', '.join(roles)}")])
+        panel.append((member, role))
+    return panel
+
+
+def scoresheet(process: SelectionProcess, cvf: CompetencyFramework, sheet_id: str,
+               candidates: list[str], panel: list[tuple[str, str]]) -> str:
+    scorers = [m for m, role in panel if role in process.panel.scoring_roles]
+    recorder = next((m for m, role in panel if role not in process.panel.scoring_roles), panel[0][0])
+    lines = [
+        f"# Scoresheet: {process.title}.",
+        "# Fill in each individual rating, the agreed rating (a whole number on the rating scale) and the",
+        "# rationale for every cell; leave the structure as it is. Then: arbiter score <this file>",
+        "arbiter: appointment",
+        f"id: {sheet_id}",
+        f"process: {process.id}",
+        "constructed: false",
+        "panel:",
+        *[f"  - {{id: {member}, role: {role}}}" for member, role in panel],
+        "candidates:",
+        *[f"  - {{id: {cand}}}" for cand in candidates],
+        "ratings:",
+    ]
+    for cand in candidates:
+        for exercise in (e for e in process.exercises if e.scored):
+            for area in exercise.assesses:
+                lines += _cell(cvf, process.level, cand, exercise.id, area, scorers, recorder)
+    return "\n".join(lines) + "\n"
+
+
+def _cell(cvf: CompetencyFramework, level: int, cand: str, exercise: str, area: str,
+          scorers: list[str], recorder: str) -> list[str]:
+    name, heading, behaviours = _behaviours(cvf, area, level)
+    comment = [f"  # {cand} / {exercise} / {name}: {heading}"]
+    for behaviour in behaviours:
+        wrapped = textwrap.wrap(behaviour, 96)
+        comment += [f"  #   - {wrapped[0]}"] + [f"  #     {more}" for more in wrapped[1:]]
+    return comment + [
+        f"  - candidate: {cand}",
+        f"    exercise: {exercise}",
+        f"    area: {area}",
+        "    individual:",
+        *[f"      {scorer}:" for scorer in scorers],
+        "    agreed:",
+        '    rationale: ""',
+        f"    recorded_by: {recorder}",
+    ]
+
+
+def _behaviours(cvf: CompetencyFramework, area: str, level: int) -> tuple[str, str, tuple[str, ...]]:
+    for value in cvf.values:
+        if value.id == area:
+            return value.name, "value (no levels): its behaviours", value.behaviours
+    competency = next(c for c in cvf.competencies if c.id == area)
+    at_level = next(lv for lv in competency.levels if lv.level == level)
+    note = "levels are cumulative, so levels below apply too" if cvf.levels_cumulative and level > 1 else ""
+    return competency.name, f"level {level} behaviours" + (f" ({note})" if note else ""), at_level.behaviours
