@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from engine import models
+from engine import appointment_models, models
 from engine.diagnostics import CODES
 
 from .conftest import ROOT
@@ -24,11 +24,19 @@ def test_every_golden_diagnostic_is_quoted_exactly():
 
 
 def test_every_field_of_every_file_kind_is_documented():
-    for value in vars(models).values():
-        if isinstance(value, type) and issubclass(value, BaseModel) and value is not models.Model:
-            for name, field in value.model_fields.items():
-                assert f"{field.alias or name}:" in LANGUAGE or f"`{field.alias or name}" in LANGUAGE, \
-                    f"{value.__name__}.{field.alias or name}"
+    for module in (models, appointment_models):
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, BaseModel) and value is not models.Model:
+                for name, field in value.model_fields.items():
+                    assert f"{field.alias or name}:" in LANGUAGE or f"`{field.alias or name}" in LANGUAGE, \
+                        f"{value.__name__}.{field.alias or name}"
+
+
+def test_every_file_kind_is_documented():
+    from engine.validate import FILE_KINDS
+
+    for kind in FILE_KINDS:
+        assert f"`{kind}`" in LANGUAGE, kind
 
 
 def test_readme_quick_start_has_exactly_two_commands_and_ci_runs_the_second():

@@ -1,0 +1,147 @@
+"""The laws of appointments, one per test, on generated processes, panels and ratings."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from engine import appointment_reference, hearing, selection
+from engine.appointment_models import (Appointment, Candidate, CompetencyFramework, CvfCompetency, CvfLevel, CvfValue,
+                                       Exercise, Fraction, Gate, Hearing, PanelMember, PanelRules, PanelRulesFile, Rating,
+                                       SelectionProcess, VetoRule)
+from engine.models import Level, Scale
+
+AREAS = ["v1", "v2", "c1", "c2", "c3"]
+CVF = CompetencyFramework(
+    arbiter="competency_framework", id="gen-cvf", title="Generated framework", levels_cumulative=True,
+    cumulative_text="cumulative",
+    values=tuple(CvfValue(id=v, name=f"Value {v}", description=("d",), behaviours=("b",)) for v in AREAS[:2]),
+    competencies=tuple(CvfCompetency(id=c, name=f"Competency {c}", cluster="k", description=("d",),
+                                     levels=(CvfLevel(level=1, behaviours=("b",)),)) for c in AREAS[2:]))
+SCALE = Scale(arbiter="scale", id="gen-rating", title="1-5",
+              levels=tuple(Level(id=str(v), label=f"r{v}", definition="d", value=v) for v in (5, 4, 3, 2, 1)))
+ROLES = ["chair", "member", "independent", "hr_adviser"]
+
+
+@st.composite
+def processes(draw) -> SelectionProcess:
+    count = draw(st.integers(1, 3))
+    exercises = []
+    for i in range(count):
+        areas = draw(st.lists(st.sampled_from(AREAS), min_size=1, max_size=4, unique=True))
+        exercises.append(Exercise(id=f"e{i}", title=f"Exercise {i}", assesses=tuple(areas), scored=i == 0 or draw(st.booleans())))
+    gates = tuple(Gate(id=f"g{i}", description="every rating at least", every_rating_at_least=draw(st.integers(1, 5)))
+                  for i in range(draw(st.integers(1, 2))))
+    return SelectionProcess(
+        arbiter="selection_process", id="gen/process", title="Generated process", role="Chief Constable",
+        competency_framework="gen-cvf", level=1, rating_scale="gen-rating", exercises=tuple(exercises), gates=gates,
+        scoring="sum_of_agreed_ratings", ranking="highest_total_among_gate_passers", tie_policy="refer_to_panel",
+        panel=PanelRules(scoring_roles=("chair", "member", "independent"), advisory_roles=("hr_adviser",),
+                         independent_role="independent"))
+
+
+@st.composite
+def fields(draw, process: SelectionProcess) -> Appointment:
+    candidates = [f"cand-{i}" for i in range(draw(st.integers(1, 5)))]
+    panel = tuple(PanelMember(id=f"m{i}", role=draw(st.sampled_from(ROLES))) for i in range(draw(st.integers(1, 4))))
+    scorers = [m.id for m in panel if m.role != "hr_adviser"]
+    ratings = []
+    for cand in candidates:
+        for exercise in process.exercises:
+            for area in exercise.assesses:
+                ratings.append(Rating(candidate=cand, exercise=exercise.id, area=area,
+                                      individual={m: draw(st.integers(1, 5)) for m in scorers},
+                                      agreed=draw(st.integers(1, 5)), rationale="r", recorded_by=panel[0].id))
+    return Appointment(arbiter="appointment", id="gen/appointment", process=process.id, constructed=True,
+                       panel=panel, candidates=tuple(Candidate(id=c) for c in candidates), ratings=tuple(ratings))
+
+
+@st.composite
+def selections(draw):
+    process = draw(processes())
+    return process, selection.compile_selection(process, CVF, SCALE), draw(fields(process))
+
+
+@given(selections(), st.randoms(use_true_random=False))
+def test_reordering_candidates_members_or_cells_changes_nothing(world, rnd):
+    """The order in which candidates, panel members and cells are written does not matter."""
+    _, compiled, appt = world
+    shuffled = [list(appt.candidates), list(appt.panel), list(appt.ratings)]
+    for items in shuffled:
+        rnd.shuffle(items)
+    reordered = appt.model_copy(update={"candidates": tuple(shuffled[0]), "panel": tuple(shuffled[1]),
+                                        "ratings": tuple(shuffled[2])})
+    assert selection.evaluate(compiled, reordered) == selection.evaluate(compiled, appt)
+
+
+@given(selections(), st.data())
+def test_raising_one_agreed_rating_never_hurts_that_candidate(world, data):
+    """Raising one agreed rating never turns a pass into a fail and never lowers that
+    candidate's rank."""
+    _, compiled, appt = world
+    raisable = [i for i, r in enumerate(appt.ratings) if r.agreed < 5]
+    if not raisable:
+        return
+    i = data.draw(st.sampled_from(raisable))
+    rating = appt.ratings[i]
+    ratings = list(appt.ratings)
+    ratings[i] = rating.model_copy(update={"agreed": rating.agreed + 1})
+    before = selection.evaluate(compiled, appt)
+    after = selection.evaluate(compiled, appt.model_copy(update={"ratings": tuple(ratings)}))
+    cand = rating.candidate
+    assert not (before.passed[cand] and not after.passed[cand])
+    if before.passed[cand]:
+        assert selection.ranks(after)[cand] <= selection.ranks(before)[cand]
+
+
+@given(selections())
+def test_durable_rules_and_the_oracle_agree_on_selections(world):
+    """durable-rules and the oracle agree on every gate, total and the outcome."""
+    process, compiled, appt = world
+    decided = selection.evaluate(compiled, appt)
+    answer = appointment_reference.selection(process, appt)
+    totals = {t.candidate: t.total for t in decided.tallies}
+    assert (decided.passed, totals, decided.outcome, decided.preferred, decided.tied) == \
+        (answer.passed, answer.totals, answer.outcome, answer.preferred, answer.tied)
+
+
+@st.composite
+def hearings(draw):
+    denominator = draw(st.integers(1, 5))
+    numerator = draw(st.integers(1, denominator))
+    rules = PanelRulesFile(arbiter="panel_rules", id="gen/panel", title="Generated panel",
+                           veto=VetoRule(at_least=Fraction(numerator=numerator, denominator=denominator), of="members",
+                                         text="veto"), on_veto="must not appoint", on_no_veto="recommendation")
+    members = draw(st.integers(1, 25))
+    votes = draw(st.integers(0, members))
+    record = Hearing(arbiter="hearing", id="gen/hearing", panel_rules=rules.id, candidate="X", constructed=True,
+                     members=members, votes_for_veto=votes)
+    return rules, hearing.compile_hearing(rules), record
+
+
+@given(hearings())
+def test_the_veto_is_monotone_in_votes(world):
+    """One more vote for a veto never turns a veto into no veto."""
+    _, compiled, record = world
+    if record.votes_for_veto == record.members:
+        return
+    more = record.model_copy(update={"votes_for_veto": record.votes_for_veto + 1})
+    if hearing.evaluate(compiled, record).outcome == "veto":
+        assert hearing.evaluate(compiled, more).outcome == "veto"
+
+
+@given(hearings())
+def test_durable_rules_and_the_oracle_agree_on_hearings(world):
+    rules, compiled, record = world
+    assert hearing.evaluate(compiled, record).outcome == appointment_reference.hearing(rules, record)
+
+
+def test_the_veto_counts_members_not_attendance():
+    """8 of 13 members is no veto even when only 10 attended (the arithmetic is on membership)."""
+    rules = PanelRulesFile(arbiter="panel_rules", id="gen/panel", title="Panel",
+                           veto=VetoRule(at_least=Fraction(numerator=2, denominator=3), of="members", text="veto"),
+                           on_veto="must not appoint", on_no_veto="recommendation")
+    record = Hearing(arbiter="hearing", id="gen/hearing", panel_rules=rules.id, candidate="X", constructed=True,
+                     members=13, present=10, votes_for_veto=8)
+    decided = hearing.evaluate(hearing.compile_hearing(rules), record)
+    assert (decided.outcome, decided.needed) == ("no_veto", 9)
