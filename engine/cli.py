@@ -18,7 +18,6 @@ from . import __version__
 from .catalog import Catalog
 from .diagnostics import Diagnostic, DiagnosticError, render_all, sorted_unique
 from .durable import EngineError
-from .explain import render_text
 from .runner import CaseResult, compile_all, make_scoresheet, run_tests, score_paths, validate_paths
 
 EXIT_OK, EXIT_EXPECTATION, EXIT_INVALID, EXIT_ENGINE = 0, 1, 2, 3

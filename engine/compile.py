@@ -327,13 +327,22 @@ def build_ruleset(plan: Plan) -> dict[str, Any]:
             patterns.append({"ev": _event_pattern(stage, rule.trigger)})
             rules[rule.id] = {"all": patterns, "pri": pri, "run": rule.id}
     if plan.conditions:
-        # durable-rules raises on a fact no rule's alpha network accepts. This rule accepts
-        # the tally fact and waits for a fact that is never asserted, so it never fires.
-        rules["observe-tallies"] = {"all": [{"t": {"kind": "tally"}}, {"n": {"kind": "never"}}],
-                                    "pri": 0, "run": "observe-tallies"}
-    body_sha = sha256_bytes(canonical_json(rules))[:12]
-    name = "arbiter_" + "".join(ch if ch.isalnum() else "_" for ch in plan.criteria_set) + "_" + body_sha
-    return {name: rules}
+        rules.update(observers("tally"))
+    return {ruleset_name(plan.criteria_set, rules): rules}
+
+
+def observers(*kinds: str) -> dict[str, Any]:
+    """durable-rules raises on a fact no rule's alpha network accepts. An observer accepts
+    every fact of a kind and waits for a fact that is never asserted, so it never fires."""
+    return {f"observe-{kind}": {"all": [{"t": {"kind": kind}}, {"n": {"kind": "never"}}], "pri": 0,
+                                "run": f"observe-{kind}"} for kind in kinds}
+
+
+def ruleset_name(file_id: str, rules: dict[str, Any]) -> str:
+    """A versioned name: durable-rules registers a name once per host, so the name carries
+    a hash of the rules, and changed rules register under a new name."""
+    safe = "".join(ch if ch.isalnum() else "_" for ch in file_id)
+    return f"arbiter_{safe}_{sha256_bytes(canonical_json(rules))[:12]}"
 
 
 def _tally_pattern(conditions: list[PlanCondition]) -> dict:

@@ -18,7 +18,7 @@ from typing import Any, Optional
 
 from . import durable
 from .appointment_models import ComplianceFramework, ComplianceRecord, Requirement
-from .compile import Compiled, canonical_json, canonical_model, render_ruleset, sha256_bytes
+from .compile import Compiled, canonical_json, canonical_model, observers, render_ruleset, ruleset_name, sha256_bytes
 
 RULESET_FORMAT = "arbiter-ruleset/1"
 
@@ -88,11 +88,8 @@ def compile_compliance(framework: ComplianceFramework) -> Compiled:
     body["compliant"] = {"all": [{spec.key: {"$and": [{"kind": "result"}, {"req": spec.id}, {"passed": 1}]}} for spec in specs]
                          + [{"ev": overall}], "pri": 0, "run": "compliant"}
     body["not-compliant"] = {"all": [{"ev": overall}], "pri": 1, "run": "not-compliant"}
-    for kind in ("record", "result"):
-        body[f"observe-{kind}"] = {"all": [{"t": {"kind": kind}}, {"n": {"kind": "never"}}], "pri": 0,
-                                   "run": f"observe-{kind}"}
-    name = "arbiter_" + "".join(ch if ch.isalnum() else "_" for ch in framework.id) + "_" + \
-        sha256_bytes(canonical_json(body))[:12]
+    body.update(observers("record", "result"))
+    name = ruleset_name(framework.id, body)
     ruleset = {"format": RULESET_FORMAT, "kind": "compliance", "id": framework.id, "plan": plan.to_json(),
                "durable": {name: body}}
     return Compiled(plan, ruleset, render_ruleset(ruleset))  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 from . import durable
 from .appointment_models import Hearing, PanelRulesFile
-from .compile import Compiled, canonical_json, canonical_model, render_ruleset, sha256_bytes
+from .compile import Compiled, canonical_json, canonical_model, observers, render_ruleset, ruleset_name, sha256_bytes
 
 RULESET_FORMAT = "arbiter-ruleset/1"
 
@@ -43,9 +43,9 @@ def compile_hearing(rules: PanelRulesFile) -> Compiled:
         "veto": {"all": [{"t": {"$and": [{"kind": "vote"}, {"$gte": {"votes_scaled": {"$m": "needed_scaled"}}}]}},
                          {"ev": stage}], "pri": 0, "run": "veto"},
         "no-veto": {"all": [{"ev": stage}], "pri": 1, "run": "no-veto"},
-        "observe-vote": {"all": [{"t": {"kind": "vote"}}, {"n": {"kind": "never"}}], "pri": 0, "run": "observe-vote"},
+        **observers("vote"),
     }
-    name = "arbiter_" + "".join(ch if ch.isalnum() else "_" for ch in rules.id) + "_" + sha256_bytes(canonical_json(body))[:12]
+    name = ruleset_name(rules.id, body)
     ruleset = {"format": RULESET_FORMAT, "kind": "panel_rules", "id": rules.id, "plan": plan.to_json(),
                "durable": {name: body}}
     return Compiled(plan, ruleset, render_ruleset(ruleset))  # type: ignore[arg-type]

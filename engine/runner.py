@@ -16,7 +16,7 @@ from .appointment_check import check_cvf
 from .appointment_record import expectation as appointment_expectation
 from .appointment_record import records_for, render
 from .appointments import EVIDENCE_KINDS, RULE_KINDS, LoadedEvidence, compile_rules, load_evidence, load_reference
-from .cases import LoadedCase, expectation, load_case, score
+from .cases import expectation, load_case, score
 from .catalog import Catalog, declared_kind, expected_id
 from .check import check_framework, check_scale
 from .compile import compile_criteria, compile_set, load_criteria, load_scale, write_all

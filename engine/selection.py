@@ -23,7 +23,7 @@ from typing import Any, Optional
 from . import durable
 from .appointment_check import cvf_areas, scored_cells
 from .appointment_models import Appointment, CompetencyFramework, Rating, SelectionProcess
-from .compile import Compiled, canonical_json, canonical_model, render_ruleset, sha256_bytes
+from .compile import Compiled, canonical_json, canonical_model, observers, render_ruleset, ruleset_name, sha256_bytes
 from .models import Scale
 
 RULESET_FORMAT = "arbiter-ruleset/1"
@@ -102,12 +102,8 @@ def build_ruleset(plan: SelectionPlan) -> dict[str, Any]:
         "rank:tie": {"all": [{"s": {"$and": [{"kind": "summary"}, {"$gte": {"at_top": 2}}]}}, {"ev": _stage("rank")}],
                      "pri": 2, "run": "rank:tie"},
     }
-    for kind in ("candidate", "result", "summary"):  # every fact must be accepted by some rule
-        rules[f"observe-{kind}"] = {"all": [{"t": {"kind": kind}}, {"n": {"kind": "never"}}], "pri": 0,
-                                    "run": f"observe-{kind}"}
-    name = "arbiter_" + "".join(ch if ch.isalnum() else "_" for ch in plan.process) + "_" + \
-        sha256_bytes(canonical_json(rules))[:12]
-    return {name: rules}
+    rules.update(observers("candidate", "result", "summary"))
+    return {ruleset_name(plan.process, rules): rules}
 
 
 # --- tally -------------------------------------------------------------------------------

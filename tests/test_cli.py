@@ -21,7 +21,7 @@ def run(*args):
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
-@pytest.mark.parametrize("command", ["validate", "compile", "score", "test"])
+@pytest.mark.parametrize("command", ["validate", "compile", "score", "test", "scoresheet"])
 def test_every_command_has_help_with_an_example(command):
     result = run(command, "--help")
     assert result.exit_code == 0
@@ -113,3 +113,49 @@ def test_compile_check_reports_an_orphaned_ruleset_and_never_deletes_it(tmp_path
     assert result.exit_code == 1 and "E142" in result.output
     run("compile", "--root", tmp_path)
     assert orphan.is_file()
+
+
+def test_score_kent_2022_names_the_nominee_with_every_gate_shown():
+    result = run("score", ROOT / "cases" / "appointments" / "kent-cc-2022" / "selection.yaml")
+    assert result.exit_code == 0, result.output
+    assert "Outcome: Preferred candidate: cand-a" in result.output
+    assert result.output.count("gate 'every-area-3-or-above'") == 2
+    assert "Total" in result.output and "Rank" in result.output
+
+
+def test_a_selection_gives_json_lines_per_candidate_and_for_the_process():
+    result = run("score", ROOT / "cases" / "appointments" / "kent-cc-2022" / "selection.yaml", "--format", "json")
+    records = [json.loads(line) for line in result.output.splitlines()]
+    assert [r["kind"] for r in records] == ["candidate", "candidate", "appointment"]
+    assert all(REQUIRED_KEYS <= set(r) for r in records)
+    assert records[-1]["preferred"] == "cand-a"
+
+
+def test_a_filled_in_scoresheet_scores_without_structural_edits(tmp_path):
+    """Generate a sheet for 2 candidates and 3 members, fill in only ratings and
+    rationales, and score it."""
+    import re
+
+    sheet = tmp_path / "sheet.yaml"
+    made = run("scoresheet", "appointments/kent-chief-constable-2022", "--candidates", "cand-a,cand-b",
+               "--panel", "pcc:chair,boughton:member,cummins:independent,hr:hr_adviser", "-o", sheet, "--root", ROOT)
+    assert made.exit_code == 0, made.output
+    blank = sheet.read_text(encoding="utf-8")
+    assert run("validate", sheet, "--root", ROOT).exit_code == 2  # an unfinished sheet is refused, cell by cell
+    assert blank.count("- candidate:") == 24 and "I act as a role model" in blank
+    filled = re.sub(r"^(      [a-z0-9_-]+:)$", r"\1 4", blank, flags=re.M)
+    filled = filled.replace("    agreed:\n", "    agreed: 3\n").replace('rationale: ""', 'rationale: "evidence seen"')
+    sheet.write_text(filled, encoding="utf-8")
+    scored = run("score", sheet, "--root", ROOT, "--format", "json")
+    assert scored.exit_code == 0, scored.output
+    process = json.loads(scored.output.splitlines()[-1])
+    assert process["outcome"] == "tie" and process["tied"] == ["cand-a", "cand-b"]
+    assert {f["code"] for f in process["flags"]} == {"F201"}  # agreed 3 lies outside individual 4s
+
+
+def test_scoresheet_never_overwrites(tmp_path):
+    existing = tmp_path / "sheet.yaml"
+    existing.write_text("keep me\n", encoding="utf-8")
+    result = run("scoresheet", "appointments/kent-chief-constable-2022", "--candidates", "cand-a",
+                 "--panel", "pcc:chair", "-o", existing, "--root", ROOT)
+    assert result.exit_code == 2 and existing.read_text(encoding="utf-8") == "keep me\n"
