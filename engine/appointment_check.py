@@ -15,6 +15,7 @@ Flags are not errors: they go on the decision for the panel to see (moderation).
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -157,7 +158,7 @@ def _ratings(appt: Appointment, doc: Document, process: SelectionProcess, scale:
         for member, score in rating.individual.items():
             if member not in members:
                 yield doc.diag(at + ("individual", member), "E154", f"'{member}' is not on the panel",
-                               suggest(member, members), at_key=True)
+                               suggest(member, sorted(scorers)), at_key=True)
             elif member not in scorers:
                 yield doc.diag(at + ("individual", member), "E154", f"'{member}' is on the panel but does not score",
                                f"scoring members: {', '.join(sorted(scorers))}", at_key=True)
@@ -251,13 +252,13 @@ def flags(appt: Appointment, process: SelectionProcess) -> list[Flag]:
 
 def check_hearing(hearing: Hearing, doc: Document) -> list[Diagnostic]:
     found = []
-    if hearing.votes_for_veto > hearing.members:
-        found.append(doc.diag(("votes_for_veto",), "E113", f"{hearing.votes_for_veto} votes from a Panel of "
-                                                           f"{hearing.members} members", "votes cannot exceed the membership"))
     if hearing.present is not None and hearing.present > hearing.members:
         found.append(doc.diag(("present",), "E113", f"{hearing.present} present from a Panel of {hearing.members} members",
                               "attendance cannot exceed the membership"))
-    if hearing.present is not None and hearing.votes_for_veto > hearing.present:
+    if hearing.votes_for_veto > hearing.members:
+        found.append(doc.diag(("votes_for_veto",), "E113", f"{hearing.votes_for_veto} votes from a Panel of "
+                                                           f"{hearing.members} members", "votes cannot exceed the membership"))
+    elif hearing.present is not None and hearing.votes_for_veto > hearing.present:
         found.append(doc.diag(("votes_for_veto",), "E113", f"{hearing.votes_for_veto} votes from {hearing.present} present",
                               "votes cannot exceed the members present"))
     return found
@@ -266,16 +267,25 @@ def check_hearing(hearing: Hearing, doc: Document) -> list[Diagnostic]:
 def check_compliance_record(record: ComplianceRecord, doc: Document, framework: ComplianceFramework) -> list[Diagnostic]:
     found = []
     for key, text in record.dates.items():
-        try:
-            datetime.date.fromisoformat(text)
-        except ValueError:
-            found.append(doc.diag(("dates", key), "E113", f"'{text}' is not a date", "write dates as \"2022-10-03\""))
+        if not _is_date(text):
+            found.append(doc.diag(("dates", key), "E113", f"'{text}' is not a calendar date written YYYY-MM-DD",
+                                  "write a real date, year-month-day, e.g. \"2022-10-03\""))
     for requirement in framework.requirements:
         for section, key in _needs(requirement):
             if key not in getattr(record, section):
                 found.append(doc.diag((section,), "E123", f"requirement '{requirement.id}' needs {section[:-1]} '{key}'",
                                       f"add {key} under {section}:", at_key=True))
     return found
+
+
+def _is_date(text: str) -> bool:
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        return False
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _needs(requirement) -> list[tuple[str, str]]:

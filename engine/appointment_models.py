@@ -102,8 +102,7 @@ class PanelRules(Model):
 
 class Shortlisting(Model):
     elements: tuple[Id, ...] = Field(min_length=1)
-    rule: Text  # the declared shortlisting rule, in words
-    every_score_at_least: Optional[Int] = None
+    rule: Text  # the declared shortlisting rule, in words; the scores are shown, never totalled
     source: Optional[Citation] = None
 
 

@@ -124,12 +124,24 @@ def _process_record(loaded, plan, evaluation, ranking, with_sensitivity: bool) -
                         "total": t.total, "rank": ranking[t.candidate]} for t in evaluation.tallies],
         "why_not": _why_not_preferred(evaluation, totals),
         "flags": [f.to_json() for f in flags(loaded.evidence, loaded.rules.model)],
+        "shortlisting": _shortlisting(loaded),
         "reconstructed_cells": [{"exercise": e, "area": a, "note": n} for e, a, n in plan.reconstructed],
         "sensitivity": selection.sensitivity(loaded.compiled, loaded.evidence, evaluation) if with_sensitivity else None,
         "trace": [f.to_json() for f in evaluation.firings],
         **_hashes(loaded),
     })
     return record
+
+
+def _shortlisting(loaded: LoadedEvidence) -> dict[str, Any] | None:
+    """Scored apart from the total: the declared rule and each candidate's scores."""
+    spec = loaded.rules.model.shortlisting
+    if spec is None:
+        return None
+    scores: dict[str, dict[str, int]] = {}
+    for s in loaded.evidence.shortlisting:
+        scores.setdefault(s.candidate, {})[s.element] = s.score
+    return {"rule": spec.rule, "elements": list(spec.elements), "scores": dict(sorted(scores.items()))}
 
 
 def _why_not_preferred(evaluation, totals: dict[str, int]) -> list[str]:
@@ -272,6 +284,11 @@ def render_selection(loaded: LoadedEvidence, records: list[dict[str, Any]], mode
             lines.append(f"  - {cand['subject']}: gate '{gate['gate']}' ({gate['description']}) {state}")
             lines += [f"      {line}" for line in gate["failing"]]
     lines += [f"Why not {line}" for line in process["why_not"]]
+    if process["shortlisting"] and process["shortlisting"]["scores"]:
+        short = process["shortlisting"]
+        lines.append(f"Shortlisting (scored apart from the total): {short['rule']}")
+        lines += [f"  - {cand}: " + ", ".join(f"{e} {s}" for e, s in scores.items())
+                  for cand, scores in short["scores"].items()]
     lines += [f"Flag {f['code']}: {f['message']}" for f in process["flags"]]
     if process["sensitivity"] is not None and mode != "off":
         if process["sensitivity"]:

@@ -95,7 +95,10 @@ def load_evidence(path: Path, catalog: Catalog) -> LoadedEvidence:
         problems.append(doc.diag(("id",), "E115", f"id '{model.id}' does not match the file's place ({want})",
                                  f"write id: {want}"))
     field, kind = REFERENCES[model.arbiter]
-    rules = load_reference(catalog, loaded, field, kind)
+    try:
+        rules = load_reference(catalog, loaded, field, kind)
+    except DiagnosticError as error:
+        raise DiagnosticError(problems + error.diagnostics) from None
     compiled = compile_rules(catalog, rules)
     problems += _check_evidence(catalog, model, doc, rules)
     if problems:

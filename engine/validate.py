@@ -135,6 +135,8 @@ def _wrong_type(doc: Document, loc: tuple, kind: str, err: dict) -> Diagnostic:
         hint = "write true or false without quotes"
     elif expected.startswith("a whole number") and isinstance(err.get("input"), str):
         hint = "write the number without quotes"
+    elif expected.startswith("a whole number") and isinstance(err.get("input"), float):
+        hint = "write a whole number: ratings and counts have no fractions"
     return doc.diag(loc, "E112", f"{_describe(loc)} must be {expected}, not {got}", hint)
 
 
