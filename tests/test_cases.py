@@ -53,3 +53,19 @@ def test_corpus_covers_every_outcome(catalog):
                 if "invalid" not in p.parts and declared_kind(p) in CASE_KINDS}
     assert {"excellent", "good", "fair", "poor", "professional_judgement"} <= outcomes
     assert {"preferred", "tie", "no_appointable_candidate", "veto", "no_veto", "compliant", "not_compliant"} <= outcomes
+
+
+def test_flags_are_shown_on_the_decision_not_raised_as_errors(catalog):
+    from engine.runner import score_file
+
+    process = score_file(ROOT / "cases" / "appointments" / "constructed" / "flags.yaml", catalog).records[-1]
+    assert {f["code"] for f in process["flags"]} == {"F201", "F202", "F203"}
+    assert process["outcome"] == "preferred"
+
+
+def test_kent_2022_compliance_passes_with_no_day_to_spare(catalog):
+    from engine.runner import score_file
+
+    record = score_file(ROOT / "cases" / "appointments" / "kent-cc-2022" / "compliance.yaml", catalog).records[0]
+    window = next(r for r in record["requirements"] if r["requirement"] == "advert-window")
+    assert record["outcome"] == "compliant" and window["text"].startswith("advert-window: 21 days")
