@@ -38,14 +38,15 @@ def _canonical_evidence(evidence) -> dict[str, Any]:
     return data
 
 
-def _common(loaded: LoadedEvidence, subject: str, outcome: str, label: str, salt: str) -> dict[str, Any]:
+def _common(loaded: LoadedEvidence, kind: str, subject: str, outcome: str, label: str) -> dict[str, Any]:
+    """The keys every decision record has; the decision id is unique per record kind and subject."""
     evidence_sha = _evidence_sha(loaded.evidence)
     ruleset_sha = loaded.compiled.sha256
     return {
         "format": RECORD_FORMAT,
-        "decision_id": sha256_bytes(f"{ruleset_sha}:{evidence_sha}:{salt}:{__version__}".encode())[:16],
+        "decision_id": sha256_bytes(f"{ruleset_sha}:{evidence_sha}:{kind}:{subject}:{__version__}".encode())[:16],
         "case": loaded.evidence.id,
-        "kind": loaded.kind if not salt.startswith("candidate:") else "candidate",
+        "kind": kind,
         "subject": subject,
         "constructed": loaded.evidence.constructed,
         "framework": loaded.rules.model.id,
@@ -94,7 +95,7 @@ def _candidate_record(loaded, plan, evaluation, tally, rank) -> dict[str, Any]:
     passed = evaluation.passed[tally.candidate]
     outcome = "gates_passed" if passed else "gate_failed"
     label = "Passed every gate" if passed else "Failed a gate: not appointable"
-    record = _common(loaded, tally.candidate, outcome, label, f"candidate:{tally.candidate}")
+    record = _common(loaded, "candidate", tally.candidate, outcome, label)
     gates = gate_lines(plan, loaded.evidence, tally.candidate)
     record.update({
         "total": tally.total,
@@ -115,7 +116,7 @@ def _process_record(loaded, plan, evaluation, ranking, with_sensitivity: bool) -
         label += f": {evaluation.preferred}"
     elif evaluation.outcome == "tie":
         label += f" ({', '.join(evaluation.tied)})"
-    record = _common(loaded, plan.title, evaluation.outcome, label, "process")
+    record = _common(loaded, loaded.kind, plan.title, evaluation.outcome, label)
     totals = {t.candidate: t.total for t in evaluation.tallies}
     record.update({
         "preferred": evaluation.preferred,
@@ -168,7 +169,7 @@ def hearing_record(loaded: LoadedEvidence) -> dict[str, Any]:
     vetoed = evaluation.outcome == "veto"
     label = (f"Veto: the PCC must not appoint {loaded.evidence.candidate}" if vetoed
              else f"No veto: the Panel's report makes a recommendation on {loaded.evidence.candidate}")
-    record = _common(loaded, loaded.evidence.candidate, evaluation.outcome, label, "hearing")
+    record = _common(loaded, loaded.kind, loaded.evidence.candidate, evaluation.outcome, label)
     record.update({
         "members": evaluation.members,
         "present": loaded.evidence.present,
@@ -188,7 +189,7 @@ def compliance_record(loaded: LoadedEvidence) -> dict[str, Any]:
     plan: compliance.CompliancePlan = loaded.compiled.plan  # type: ignore[assignment]
     evaluation = compliance.evaluate(loaded.compiled, loaded.evidence)
     label = "Compliant: every requirement met" if evaluation.outcome == "compliant" else "Not compliant"
-    record = _common(loaded, loaded.evidence.subject, evaluation.outcome, label, "compliance")
+    record = _common(loaded, loaded.kind, loaded.evidence.subject, evaluation.outcome, label)
     lines = [{"requirement": s.id, "met": evaluation.passed[s.id], "text": compliance.explain_requirement(s, evaluation),
               "source": s.source} for s in plan.requirements]
     record.update({

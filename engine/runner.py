@@ -43,6 +43,7 @@ class CaseResult:
     actual: str
     met: bool
     render: Callable[[str, bool], str]  # (explain mode, markdown) -> text
+    source: Any  # the loaded case or evidence, for the oracle
 
 
 def yaml_files(paths: list[Path]) -> list[Path]:
@@ -147,12 +148,12 @@ def score_file(path: Path, catalog: Catalog) -> CaseResult:
         records = records_for(loaded)
         expected, actual, met = appointment_expectation(loaded, records)
         return CaseResult(path, loaded.kind, records, expected, actual, met,
-                          lambda mode, markdown: render(loaded, records, mode, markdown))
+                          lambda mode, markdown: render(loaded, records, mode, markdown), loaded)
     case = load_case(path, catalog)
     record = score(case)
     outcome = expectation(case, record)
     return CaseResult(path, "case", [record], outcome.expected or "", outcome.actual, outcome.met,
-                      lambda mode, markdown: render_text(record, mode, markdown))
+                      lambda mode, markdown: render_text(record, mode, markdown), case)
 
 
 def score_paths(paths: list[Path], catalog: Catalog) -> tuple[list[CaseResult], list[Diagnostic]]:
@@ -198,7 +199,7 @@ def _test_case(path: Path, name: str, catalog: Catalog) -> TestResult:
         result = score_file(path, catalog)
     except DiagnosticError as error:
         return TestResult(name, "valid", "invalid", False, render_rebased(error.diagnostics, catalog))
-    disagreement = oracle_disagrees(path, catalog, result)
+    disagreement = oracle_disagrees(result)
     has_expectation = bool(result.expected)
     passed = has_expectation and result.met and not disagreement
     detail = disagreement or ("" if passed else _explain_miss(result, has_expectation))
@@ -211,13 +212,12 @@ def _explain_miss(result: CaseResult, has_expectation: bool) -> str:
     return result.render("fails", False)
 
 
-def oracle_disagrees(path: Path, catalog: Catalog, result: CaseResult) -> str:
+def oracle_disagrees(result: CaseResult) -> str:
     """'' when the pure-Python oracle reaches the same decisions as durable-rules."""
     if result.kind == "case":
-        loaded = load_case(path, catalog)
+        loaded = result.source
         return engines_disagree(result.records[0], reference.evaluate(loaded.compiled.plan, loaded.case))
-    loaded = load_evidence(path, catalog)
-    return appointment_disagreement(loaded, result.records)
+    return appointment_disagreement(result.source, result.records)
 
 
 def appointment_disagreement(loaded: LoadedEvidence, records: list[dict[str, Any]]) -> str:
