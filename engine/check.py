@@ -15,7 +15,7 @@ from typing import Iterable, Iterator
 
 from .diagnostics import Diagnostic, suggest
 from .load import Document
-from .models import (LEVEL_QUANTITIES, UNDECIDED, Case, Condition, CriteriaSet, Framework, Scale,
+from .models import (LEVEL_QUANTITIES, NOT_GRADED, UNDECIDED, Case, Condition, CriteriaSet, Framework, Scale,
                      Selection)
 
 
@@ -208,7 +208,11 @@ def check_case(case: Case, doc: Document, cs: CriteriaSet, fw: Framework, scale:
                               "add a finding for each (met, not_met or not_assessed)", at_key=True))
     found += _factors_match(case, doc, fw)
     found += _subgrades_match(case, doc, cs, scale)
-    levels = [lv.id for lv in scale.levels] + [UNDECIDED]
+    found += _qualifiers_match(case, doc, fw)
+    levels = [lv.id for lv in scale.levels] + [UNDECIDED, NOT_GRADED]
+    if case.override and case.override.outcome not in levels[:-2]:
+        found.append(doc.diag(("override", "outcome"), "E125", f"override outcome '{case.override.outcome}' is not a level",
+                              suggest(case.override.outcome, levels[:-2])))
     if case.expect and case.expect.outcome not in levels:
         found.append(doc.diag(("expect", "outcome"), "E125", f"expected outcome '{case.expect.outcome}' is not a level",
                               suggest(case.expect.outcome, levels)))
@@ -229,16 +233,25 @@ def _factors_match(case: Case, doc: Document, fw: Framework) -> Iterator[Diagnos
 def _subgrades_match(case: Case, doc: Document, cs: CriteriaSet, scale: Scale) -> Iterator[Diagnostic]:
     subgrade_ids = [s.id for s in cs.subgrades]
     levels = [lv.id for lv in scale.levels]
-    for name, level in case.subgrades.items():
+    for name in case.subgrades:
         if name not in subgrade_ids:
             yield doc.diag(("subgrades", name), "E120", f"unknown sub-area '{name}'", suggest(name, subgrade_ids), at_key=True)
-        if level not in levels:
+        level = case.subgrade(name).grade
+        if level is not None and level not in levels:
             yield doc.diag(("subgrades", name), "E125", f"unknown level '{level}' for sub-area '{name}'",
                            suggest(level, levels))
     missing = [s for s in subgrade_ids if s not in case.subgrades]
     if missing:
         yield doc.diag(("subgrades",), "E123", f"no grade for sub-area(s): {', '.join(missing)}",
                        "give each sub-area a level", at_key=True)
+
+
+def _qualifiers_match(case: Case, doc: Document, fw: Framework) -> Iterator[Diagnostic]:
+    for i, afi in enumerate(case.areas_for_improvement):
+        if afi.qualifier is not None and afi.qualifier not in fw.afi_qualifiers:
+            yield doc.diag(("areas_for_improvement", i, "qualifier"), "E113",
+                           f"'{afi.qualifier}' is not one of framework '{fw.id}''s qualifier words",
+                           suggest(afi.qualifier, fw.afi_qualifiers))
 
 
 def _duplicates(doc: Document, items: Iterable[tuple[tuple, str]], what: str) -> Iterator[Diagnostic]:

@@ -28,7 +28,7 @@ from .catalog import Catalog, Loaded, expected_id
 from .check import check_criteria_set, check_framework, check_scale, select_criteria, select_subgrades
 from .diagnostics import Diagnostic, DiagnosticError, suggest
 from .load import Document
-from .models import Condition, CriteriaSet, Framework, Scale, Selection
+from .models import NOT_GRADED, Condition, CriteriaSet, Framework, Scale, Selection
 from .plan import Plan, PlanCondition, PlanLevel, PlanRule, Quantity, QuantifierUse, Trigger
 
 PLAN_FORMAT = "arbiter-plan/1"
@@ -156,7 +156,7 @@ class _Lowering:
         quantity = self._quantity(cond)
         op, threshold, quantifier, level_bound = self._threshold(cond, quantity)
         total = len(quantity.members)
-        if op == ">=" and threshold > total and level_bound is None:
+        if op == ">=" and threshold > total and level_bound is None and quantity.kind != "causes_of_concern":
             self.problems.append(self.fw_doc.diag(
                 loc, "E133", f"condition can never hold in set '{self.cs.id}': needs {threshold} but only {total} to count",
                 "lower the bound or widen the selection"))
@@ -177,6 +177,8 @@ class _Lowering:
         elif kind == "factors_present":
             members = tuple(spec)
             describe = f"factors present ({', '.join(spec)})"
+        elif kind == "causes_of_concern":
+            members, describe = (), "causes of concern recorded"
         else:
             members = tuple(select_subgrades(self.cs, spec.of))
             if kind.startswith("subgrades_at_or"):
@@ -233,15 +235,7 @@ def _describe_selection(sel: Selection) -> str:
 def build_plan(criteria: Criteria) -> Plan:
     low = _Lowering(criteria)
     fw, scale = low.fw, low.scale
-    rules: list[PlanRule] = []
-    rules += _level_rules(low)
-    stages = ["level"]
-    if fw.floors:
-        stages.append("floor")
-        rules += _bound_rules(low, "floor")
-    if fw.limiters:
-        stages.append("cap")
-        rules += _bound_rules(low, "cap")
+    rules, stages = _all_rules(low) if low.cs.graded else _not_graded_rules()
     if len(rules) > MAX_RULES or len(low.conditions) > MAX_CONDITIONS:
         low.problems.append(criteria.criteria.doc.diag(
             (), "E134", f"the set compiles to {len(rules)} rules and {len(low.conditions)} conditions; "
@@ -254,7 +248,30 @@ def build_plan(criteria: Criteria) -> Plan:
         levels=tuple(PlanLevel(lv.id, lv.label, i) for i, lv in enumerate(scale.levels)),
         quantities=tuple(low.quantities.values()), conditions=tuple(low.conditions.values()),
         stages=tuple(stages), rules=tuple(rules), undecided_reason=fw.undecided.reason,
-        undecided_source=fw.undecided.source, criteria_sha256=criteria.sha256)
+        undecided_source=fw.undecided.source, criteria_sha256=criteria.sha256,
+        carried_over=fw.carried_over, graded=low.cs.graded)
+
+
+def _all_rules(low: _Lowering) -> tuple[list[PlanRule], list[str]]:
+    """Grade rules, then floors and caps when the framework has them, then any override."""
+    rules, stages = _level_rules(low), ["level"]
+    if low.fw.floors:
+        stages.append("floor")
+        rules += _bound_rules(low, "floor")
+    if low.fw.limiters:
+        stages.append("cap")
+        rules += _bound_rules(low, "cap")
+    stages.append("override")
+    rules += [PlanRule("override:applied", "override", (), Trigger(), "override",
+                       "a recorded professional judgement departs from the rules' outcome"),
+              PlanRule("override:none", "override", (), Trigger(), "pass", "no professional judgement is recorded")]
+    return rules, stages
+
+
+def _not_graded_rules() -> tuple[list[PlanRule], list[str]]:
+    """An area the framework inspects but does not grade: one rule, and it says so."""
+    return [PlanRule("level:not-graded", "level", (), Trigger(), NOT_GRADED,
+                     "the criteria set is inspected but not graded")], ["level"]
 
 
 def _level_rules(low: _Lowering) -> list[PlanRule]:
@@ -324,6 +341,8 @@ def build_ruleset(plan: Plan) -> dict[str, Any]:
     for stage in plan.stages:
         for pri, rule in enumerate(plan.stage_rules(stage)):
             patterns = [{"t": _tally_pattern([plan.condition(c) for c in rule.when])}] if rule.when else []
+            if rule.conclude == "override":
+                patterns.append({"o": {"kind": "override"}})
             patterns.append({"ev": _event_pattern(stage, rule.trigger)})
             rules[rule.id] = {"all": patterns, "pri": pri, "run": rule.id}
     if plan.conditions:
@@ -347,7 +366,10 @@ def ruleset_name(file_id: str, rules: dict[str, Any]) -> str:
 
 def _tally_pattern(conditions: list[PlanCondition]) -> dict:
     tests: list[dict] = [{"kind": "tally"}]
-    tests += [{"$gte" if c.op == ">=" else "$lte": {c.id: c.threshold}} for c in conditions]
+    for c in conditions:
+        if c.level_bound is not None:  # a worst/best grade over no counted sub-area is -1: never holds
+            tests.append({"$gte": {c.id: 0}})
+        tests.append({"$gte" if c.op == ">=" else "$lte": {c.id: c.threshold}})
     return {"$and": tests}
 
 

@@ -13,9 +13,9 @@ from typing import Any, Optional
 
 from . import durable
 from .compile import Compiled
-from .models import UNDECIDED
+from .models import NOT_GRADED, UNDECIDED
 from .plan import Plan, PlanRule
-from .tally import Evidence, tally, tally_fact
+from .tally import Evidence, override_fact, tally, tally_fact
 
 FIRST_EVENT = {"kind": "stage", "stage": "level"}
 
@@ -28,14 +28,15 @@ class Evaluation:
     outcome: str
     limiter: Optional[str]  # id of the limiter (cap) that changed the grade
     floor: Optional[str]  # id of the floor that changed the grade
+    computed: str  # the rules' outcome before any recorded professional judgement
 
 
 def evaluate(compiled: Compiled, evidence: Evidence) -> Evaluation:
     plan = compiled.plan
     quantities = tally(plan, evidence)
+    facts = ([tally_fact(plan, quantities)] if plan.conditions else []) + override_fact(evidence)
     firings = durable.host().run(compiled.durable_name, compiled.ruleset["durable"][compiled.durable_name],
-                                 [tally_fact(plan, quantities)] if plan.conditions else [], FIRST_EVENT,
-                                 _reactor(plan))
+                                 facts, FIRST_EVENT, _reactor(plan))
     return conclude(plan, quantities, tuple(firings))
 
 
@@ -48,16 +49,19 @@ def _reactor(plan: Plan):
         after = following.get(rule.stage)
         if after is None:
             return []
-        return [("post", stage_event(after, _concluded_rank(plan, rule, matched["ev"])))]
+        return [("post", stage_event(after, _concluded_rank(plan, rule, matched)))]
 
     return react
 
 
-def _concluded_rank(plan: Plan, rule: PlanRule, event: dict[str, Any]) -> Optional[int]:
+def _concluded_rank(plan: Plan, rule: PlanRule, matched: dict[str, Any]) -> Optional[int]:
+    event = matched["ev"]
     if rule.conclude == "pass":
         return event.get("rank") if event.get("decided") == 1 else None
-    if rule.conclude == "undecided":
+    if rule.conclude in ("undecided", NOT_GRADED):
         return None
+    if rule.conclude == "override":
+        return matched["o"]["rank"]
     return plan.level(rule.conclude).rank
 
 
@@ -72,12 +76,16 @@ def conclude(plan: Plan, quantities: dict[str, int], firings: tuple[durable.Firi
     stages = [plan.rule(f.rule).stage for f in firings]
     if stages != list(plan.stages):
         raise durable.EngineError(f"expected one firing per stage {list(plan.stages)}, got {stages}")
+    if not plan.graded:
+        return Evaluation(quantities, firings, NOT_GRADED, NOT_GRADED, None, None, NOT_GRADED)
     rank: Optional[int] = None
-    uncapped = UNDECIDED
+    uncapped = computed = UNDECIDED
     limiter = floor = None
     for firing in firings:
         rule = plan.rule(firing.rule)
-        rank = _concluded_rank(plan, rule, firing.matched["ev"])
+        if rule.stage == "override":
+            computed = UNDECIDED if rank is None else plan.level_at(rank).id
+        rank = _concluded_rank(plan, rule, firing.matched)
         if rule.stage == "level":
             uncapped = UNDECIDED if rank is None else plan.level_at(rank).id
         elif rule.limiter and rule.stage == "cap":
@@ -85,4 +93,4 @@ def conclude(plan: Plan, quantities: dict[str, int], firings: tuple[durable.Firi
         elif rule.limiter and rule.stage == "floor":
             floor = rule.limiter
     outcome = UNDECIDED if rank is None else plan.level_at(rank).id
-    return Evaluation(quantities, firings, uncapped, outcome, limiter, floor)
+    return Evaluation(quantities, firings, uncapped, outcome, limiter, floor, computed)

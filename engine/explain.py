@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .decide import Evaluation
-from .models import UNDECIDED, UNDECIDED_LABEL
+from .models import NOT_GRADED, NOT_GRADED_LABEL, UNDECIDED, UNDECIDED_LABEL
 from .plan import Plan, PlanCondition
 
 
@@ -56,6 +56,8 @@ def condition_text(plan: Plan, cond: PlanCondition, value: int) -> str:
 
 def why_not(plan: Plan, evaluation: Evaluation) -> list[dict[str, Any]]:
     """For each level above the outcome (every level when undecided): why it was not given."""
+    if evaluation.outcome == NOT_GRADED:
+        return []
     top = len(plan.levels) if evaluation.outcome == UNDECIDED else plan.level(evaluation.outcome).rank
     reasons = []
     for level in plan.levels[:top]:
@@ -80,7 +82,7 @@ def _reached_but(plan: Plan, evaluation: Evaluation) -> str:
 
 
 def outcome_label(plan: Plan, outcome: str) -> str:
-    return UNDECIDED_LABEL if outcome == UNDECIDED else plan.level(outcome).label
+    return {UNDECIDED: UNDECIDED_LABEL, NOT_GRADED: NOT_GRADED_LABEL}.get(outcome) or plan.level(outcome).label
 
 
 # --- rendering ---------------------------------------------------------------------------
@@ -93,8 +95,12 @@ def render_text(record: dict[str, Any], mode: str, markdown: bool = False) -> st
     head = "### " if markdown else ""
     lines = [f"{head}{record['subject']}: {record['area']} ({record['case']})",
              f"Outcome: {record['outcome_label']}" + _uncapped_note(record)]
-    if record["outcome"] == UNDECIDED:
-        lines.append(f"Reason: {record['undecided_reason']}")
+    if UNDECIDED in (record["outcome"], record["computed_outcome"]):
+        lines.append(f"Reason no rule decides: {record['undecided_reason']}")
+    if record["override"]:
+        o = record["override"]
+        lines.append(f"Override by {o['by']} ({o.get('source') or 'no source'}): the rules gave "
+                     f"{record['computed_label']}; recorded judgement {o['label']}. Rationale: {o['rationale']}")
     if record["limiter"]:
         lim = record["limiter"]
         lines.append(f"Limiter: {lim['id']}: {lim['description']}" + (f" [choice: {lim['choice']}]" if lim.get("choice") else ""))
@@ -104,6 +110,14 @@ def render_text(record: dict[str, Any], mode: str, markdown: bool = False) -> st
         lines += [f"{bullet}{_with_choice(c)}" for c in decided["conditions"]]
     else:
         lines.append(f"Decided by rule {decided['rule']}.")
+    for sub in record["subgrades"]:
+        state = "counted" if sub["counted"] else "not counted"
+        carried = f" from {sub['carried_from']} ({sub['year']})" if sub.get("carried_from") else ""
+        lines.append(f"Sub-area {sub['id']}: {sub['grade'] or 'no grade'}, {sub['provenance'].replace('_', ' ')}"
+                     f"{carried}: {state}")
+    lines += [f"Cause of concern: {c['text']}" for c in record["causes_of_concern"]]
+    lines += ["Area for improvement" + (f" ({a['qualifier'].replace('_', ' ')})" if a.get("qualifier") else "")
+              + f": {a['text']}" for a in record["areas_for_improvement"]]
     for entry in record["why_not"]:
         lines.append(f"Why not {entry['label']}: {entry['reason']}" if entry["failed"] == [] else f"Why not {entry['label']}:")
         lines += [f"{bullet}{_with_choice(c)}" for c in entry["failed"]]

@@ -25,6 +25,8 @@ INSPECTION_KINDS = ("scale", "framework", "criteria", "case")
 FINDINGS = ("met", "not_met", "not_assessed")
 UNDECIDED = "professional_judgement"
 UNDECIDED_LABEL = "Professional judgement required"
+NOT_GRADED = "not_graded"  # an area inspected but, by the framework's own choice, given no grade
+NOT_GRADED_LABEL = "Not graded"
 
 
 class Model(BaseModel):
@@ -108,9 +110,14 @@ class SubgradeSelection(Model):
     of: Optional[tuple[Id, ...]] = None
 
 
+class Everything(Model):
+    """An empty selection: `causes_of_concern: {}` counts every cause of concern."""
+
+
 COUNT_QUANTITIES = ("met", "not_met", "not_assessed")
 LEVEL_QUANTITIES = ("worst_subgrade", "best_subgrade")
-QUANTITIES = COUNT_QUANTITIES + ("factors_present", "subgrades_at_or_below", "subgrades_at_or_above") + LEVEL_QUANTITIES
+QUANTITIES = COUNT_QUANTITIES + ("factors_present", "subgrades_at_or_below", "subgrades_at_or_above",
+                                 "causes_of_concern") + LEVEL_QUANTITIES
 
 
 class Condition(Model):
@@ -124,6 +131,7 @@ class Condition(Model):
     subgrades_at_or_above: Optional[SubgradeCount] = None
     worst_subgrade: Optional[SubgradeSelection] = None
     best_subgrade: Optional[SubgradeSelection] = None
+    causes_of_concern: Optional[Everything] = None
     is_: Optional[Id] = Field(default=None, alias="is")
     at_least: Optional[Union[Int, Id]] = Field(default=None, union_mode="left_to_right")
     at_most: Optional[Union[Int, Id]] = Field(default=None, union_mode="left_to_right")
@@ -152,7 +160,8 @@ class Condition(Model):
             raise PydanticCustomError(
                 "E133", "{quantity} is a count: {bound} takes a whole number, not {value!r}",
                 {"quantity": quantity, "bound": bound, "value": value})
-        if bound == "is" and quantity not in COUNT_QUANTITIES + ("subgrades_at_or_below", "subgrades_at_or_above", "factors_present"):
+        if bound == "is" and quantity not in COUNT_QUANTITIES + ("factors_present",):
+            # Sub-areas may be ungraded in a case, so their count has no fixed denominator.
             raise PydanticCustomError(
                 "E133", "{quantity} cannot take a quantifier (is:); use at_least or at_most",
                 {"quantity": quantity})
@@ -207,6 +216,14 @@ class Undecided(Model):
     source: Optional[Citation] = None
 
 
+class Comparability(Model):
+    """Whether grades under this framework may be compared with another framework's."""
+
+    statement: Text  # what the source says about comparing grades, verbatim where it can be
+    source: Optional[Citation] = None
+    comparable_with: dict[PathId, dict[Id, Id]] = {}  # framework -> mapping of their levels onto ours
+
+
 class Framework(Model):
     arbiter: Literal["framework"]
     id: PathId
@@ -214,14 +231,17 @@ class Framework(Model):
     version: Text
     scale: Id
     source: Optional[Citation] = None
-    tiers: dict[Id, Described] = Field(min_length=1)
+    tiers: dict[Id, Described] = {}
     flags: dict[Id, Described] = {}
     factors: dict[Id, Described] = {}
     quantifiers: dict[Id, Quantifier] = {}
-    grades: tuple[GradeRule, ...] = Field(min_length=1)
+    afi_qualifiers: tuple[Id, ...] = ()  # the inspectorate's words for how often a weakness was seen
+    carried_over: Literal["counted", "excluded"] = "excluded"  # sub-area grades from an earlier inspection
+    grades: tuple[GradeRule, ...] = ()  # empty: the source publishes no rule, so every case is undecided
     limiters: tuple[Limiter, ...] = ()
     floors: tuple[Floor, ...] = ()
     undecided: Undecided
+    comparability: Optional[Comparability] = None
 
 
 # --- criteria sets ----------------------------------------------------------------------
@@ -247,6 +267,7 @@ class CriteriaSet(Model):
     title: Text
     source: Optional[Citation] = None
     derived: Bool = False
+    graded: Bool = True  # false: inspected, findings recorded, but no grade is given
     note: Optional[Text] = None
     criteria: tuple[Criterion, ...] = ()
     subgrades: tuple[Subgrade, ...] = ()
@@ -267,6 +288,46 @@ class Expect(Model):
     note: Optional[Text] = None
 
 
+class SubgradeEntry(Model):
+    """A sub-area's grade with where it came from; a bare level id means inspected now."""
+
+    grade: Optional[Id] = None  # None only when ungraded
+    provenance: Literal["inspected", "carried_over", "ungraded"] = "inspected"
+    carried_from: Optional[Text] = None  # e.g. "PEEL 2017 effectiveness"
+    year: Optional[Int] = None
+    source: Optional[Citation] = None
+
+    @model_validator(mode="after")
+    def _grade_matches_provenance(self):
+        if (self.grade is None) != (self.provenance == "ungraded"):
+            raise PydanticCustomError("E113", "a sub-area has a grade unless its provenance is ungraded "
+                                              "(grade {grade}, provenance {provenance})",
+                                      {"grade": self.grade, "provenance": self.provenance})
+        if self.provenance == "carried_over" and (self.carried_from is None or self.year is None):
+            raise PydanticCustomError("E111", "a carried-over grade needs carried_from and year", {})
+        return self
+
+
+class Concern(Model):
+    text: Text
+    cites: tuple[Citation, ...] = ()
+
+
+class AreaForImprovement(Model):
+    text: Text
+    qualifier: Optional[Id] = None  # e.g. often, sometimes, rarely: declared by the framework
+    cites: tuple[Citation, ...] = ()
+
+
+class Override(Model):
+    """A recorded professional judgement that departs from the rules' outcome."""
+
+    outcome: Id
+    rationale: Text
+    by: Text
+    source: Optional[Citation] = None
+
+
 class Case(Model):
     arbiter: Literal["case"]
     id: PathId
@@ -276,9 +337,16 @@ class Case(Model):
     constructed: Bool
     note: Optional[Text] = None
     factors: dict[Id, Bool] = {}
-    subgrades: dict[Id, Id] = {}
+    subgrades: dict[Id, Annotated[Union[Id, SubgradeEntry], Field(union_mode="left_to_right")]] = {}
     findings: tuple[Finding, ...] = ()
+    causes_of_concern: tuple[Concern, ...] = ()
+    areas_for_improvement: tuple[AreaForImprovement, ...] = ()
+    override: Optional[Override] = None
     expect: Optional[Expect] = None
+
+    def subgrade(self, sub_id: str) -> SubgradeEntry:
+        entry = self.subgrades[sub_id]
+        return SubgradeEntry(grade=entry) if isinstance(entry, str) else entry
 
 
 MODELS: dict[str, type[Model]] = {

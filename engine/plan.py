@@ -75,7 +75,7 @@ class PlanRule:
     stage: str  # level | floor | cap
     when: tuple[str, ...]  # condition ids, all must hold
     trigger: Trigger
-    conclude: str  # a level id, "undecided", or "pass" (keep the grade so far)
+    conclude: str  # a level id, "undecided", "pass" (keep the grade so far), "override" or "not_graded"
     describe: str
     limiter: Optional[str] = None  # the limiter or floor id this rule applies
     source: Optional[str] = None
@@ -98,6 +98,8 @@ class Plan:
     undecided_reason: str
     undecided_source: Optional[str] = None
     criteria_sha256: str = ""
+    carried_over: str = "excluded"  # whether sub-area grades carried over from earlier count
+    graded: bool = True
     _index: dict = field(default=None, compare=False, repr=False, hash=False)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
@@ -109,6 +111,10 @@ class Plan:
             "rule": {r.id: r for r in self.rules},
         }
         object.__setattr__(self, "_index", index)
+
+    def counts_subgrade(self, provenance: str) -> bool:
+        """Only graded sub-areas count; carried-over ones only when the framework says so."""
+        return provenance == "inspected" or (provenance == "carried_over" and self.carried_over == "counted")
 
     def level(self, level_id: str) -> PlanLevel:
         return self._index["level"][level_id]

@@ -48,7 +48,13 @@ def decision_record(compiled: Compiled, case: Case, evaluation: Evaluation) -> d
         "uncapped_label": outcome_label(plan, evaluation.uncapped),
         "limiter": _bound(compiled, evaluation.limiter),
         "floor": _bound(compiled, evaluation.floor),
+        "computed_outcome": evaluation.computed,
+        "computed_label": outcome_label(plan, evaluation.computed),
+        "override": _override(plan, case),
         "undecided_reason": plan.undecided_reason,
+        "subgrades": _subgrades(plan, case),
+        "causes_of_concern": [c.model_dump(mode="json") for c in case.causes_of_concern],
+        "areas_for_improvement": [a.model_dump(mode="json", exclude_none=True) for a in case.areas_for_improvement],
         "decided_by": {
             "rule": deciding.rule,
             "conditions": [observed(plan, plan.condition(c), evaluation) for c in plan.rule(deciding.rule).when],
@@ -63,6 +69,24 @@ def decision_record(compiled: Compiled, case: Case, evaluation: Evaluation) -> d
         "engine_version": __version__,
         "durable_rules_version": durable_version(),
     }
+
+
+def _override(plan, case: Case) -> dict[str, Any] | None:
+    if case.override is None:
+        return None
+    return {**case.override.model_dump(mode="json"), "label": outcome_label(plan, case.override.outcome)}
+
+
+def _subgrades(plan, case: Case) -> list[dict[str, Any]]:
+    """Every sub-area grade with where it came from and whether it counted."""
+    out = []
+    for sub_id in sorted(case.subgrades):
+        entry = case.subgrade(sub_id)
+        out.append({"id": sub_id, "grade": entry.grade, "provenance": entry.provenance,
+                    "counted": entry.grade is not None and plan.counts_subgrade(entry.provenance),
+                    **({"carried_from": entry.carried_from, "year": entry.year} if entry.carried_from else {}),
+                    **({"source": entry.source} if entry.source else {})})
+    return out
 
 
 def _bound(compiled: Compiled, bound_id: str | None) -> dict[str, Any] | None:

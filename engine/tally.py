@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
+from typing import Mapping, Optional
 
 from .models import Case
 from .plan import Plan, Quantity
@@ -18,19 +18,27 @@ from .plan import Plan, Quantity
 
 @dataclass(frozen=True)
 class Evidence:
-    """What the tally stage reads from a case: findings, factors, sub-area ranks."""
+    """What the tally stage reads from a case: findings, factors, the ranks of the sub-areas
+    that count (inspected, or carried over when the framework says so), causes of concern,
+    and a recorded override."""
 
     findings: Mapping[str, str]
     factors: Mapping[str, bool]
     subgrade_ranks: Mapping[str, int]
+    concerns: int = 0
+    override_rank: Optional[int] = None
 
     @classmethod
     def from_case(cls, case: Case, plan: Plan) -> "Evidence":
         ranks = {lv.id: lv.rank for lv in plan.levels}
+        entries = {k: case.subgrade(k) for k in case.subgrades}
+        counted = {k: ranks[e.grade] for k, e in entries.items() if plan.counts_subgrade(e.provenance)}
         return cls(
             MappingProxyType({f.criterion: f.finding for f in case.findings}),
             MappingProxyType(dict(case.factors)),
-            MappingProxyType({k: ranks[v] for k, v in case.subgrades.items()}),
+            MappingProxyType(counted),
+            len(case.causes_of_concern),
+            ranks[case.override.outcome] if case.override else None,
         )
 
 
@@ -40,15 +48,17 @@ def quantity_value(quantity: Quantity, evidence: Evidence) -> int:
         return sum(1 for m in members if evidence.findings.get(m) == kind)
     if kind == "factors_present":
         return sum(1 for m in members if evidence.factors.get(m) is True)
-    ranks = [evidence.subgrade_ranks[m] for m in members]
+    if kind == "causes_of_concern":
+        return evidence.concerns
+    ranks = [evidence.subgrade_ranks[m] for m in members if m in evidence.subgrade_ranks]
     if kind == "subgrades_at_or_below":
         return sum(1 for r in ranks if r >= quantity.level_rank)
     if kind == "subgrades_at_or_above":
         return sum(1 for r in ranks if r <= quantity.level_rank)
     if kind == "worst_subgrade":
-        return max(ranks)
+        return max(ranks, default=NO_GRADE)
     if kind == "best_subgrade":
-        return min(ranks)
+        return min(ranks, default=NO_GRADE)
     raise ValueError(f"unknown quantity kind {kind}")
 
 
@@ -58,6 +68,13 @@ def tally(plan: Plan, evidence: Evidence) -> dict[str, int]:
 
 
 TALLY_FACT_ID = "tallies"
+NO_GRADE = -1  # worst or best of no counted sub-area: the rules' guard makes it hold nothing
+
+
+def override_fact(evidence: Evidence) -> list[dict]:
+    if evidence.override_rank is None:
+        return []
+    return [{"kind": "override", "id": "override", "rank": evidence.override_rank}]
 
 
 def tally_fact(plan: Plan, quantities: Mapping[str, int]) -> dict:
