@@ -163,7 +163,7 @@ def _selections_not_empty(cs: CriteriaSet, doc: Document, fw: Framework, fw_doc:
                                f"of framework '{fw.id}' counts ({fw_doc.path}:{line})",
                                "add a criterion with that tier and flags, or change the framework's condition",
                                at_key=True)
-        elif quantity not in ("factors_present",):
+        elif quantity not in ("factors_present", "causes_of_concern"):
             of = selection.of
             for k, sid in enumerate(of or ()):
                 if sid not in subgrade_ids:

@@ -18,6 +18,8 @@ from . import __version__
 from .catalog import Catalog
 from .diagnostics import Diagnostic, DiagnosticError, render_all, sorted_unique
 from .durable import EngineError
+from .compare import compare, read_decisions
+from .compare import summary as summarise
 from .runner import CaseResult, compile_all, make_scoresheet, run_tests, score_paths, validate_paths
 
 EXIT_OK, EXIT_EXPECTATION, EXIT_INVALID, EXIT_ENGINE = 0, 1, 2, 3
@@ -147,7 +149,7 @@ def _render_scores(results: list[CaseResult], fmt: str, explain: str) -> None:
     markdown = fmt == "markdown"
     areas = [r for r in results if r.kind == "case"]
     if areas:
-        headers = ["case", "subject", "area", "outcome", "before limits", "limiter", "expected"]
+        headers = ["case", "subject", "area", "outcome", "rules gave", "limiter", "expected"]
         click.echo(tabulate([_score_row(r) for r in areas], headers=headers, tablefmt="github" if markdown else "simple"))
     for result in results:
         text = result.render(explain, markdown) if (result.kind != "case" or explain != "off") else ""
@@ -162,7 +164,8 @@ def _score_row(result: CaseResult) -> list[Any]:
     record = result.records[0]
     mark = "" if not result.expected else (f"{result.expected} (met)" if result.met else f"{result.expected} (NOT MET)")
     limiter = record["limiter"]["id"] if record["limiter"] else ""
-    before = record["uncapped_label"] if record["uncapped_outcome"] != record["outcome"] else ""
+    before = record["computed_label"] if record["override"] else (
+        record["uncapped_label"] if record["uncapped_outcome"] != record["outcome"] else "")
     return [record["case"], record["subject"], record["area"], record["outcome_label"], before, limiter, mark]
 
 
@@ -199,6 +202,58 @@ def scoresheet(process: str, candidates: str, panel: str, sheet_id: str | None, 
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}")
+        return EXIT_OK
+    _guard(action)
+
+
+@main.command()
+@click.argument("decisions", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "markdown", "json"]), default="table", show_default=True)
+@root_option
+def summary(decisions: tuple[Path, ...], fmt: str, root: Path | None) -> None:
+    """Grade distribution per area, one table per framework (never merged across frameworks).
+
+    DECISIONS are JSON Lines files written by `arbiter score --format json`, or case files
+    and folders, which are scored first.
+
+    \b
+    Example:
+      arbiter summary cases/national-2007/
+    """
+    def action() -> int:
+        catalog = _catalog(root, list(decisions))
+        records = read_decisions(list(decisions), catalog, score_paths)
+        for dist in summarise(records, catalog):
+            if fmt == "json":
+                click.echo(json.dumps({"framework": dist.framework, "columns": dist.columns,
+                                       "rows": [{"area": a, "counts": c, "total": t} for a, c, t in dist.rows]}))
+                continue
+            click.echo(f"Framework {dist.framework}")
+            click.echo(tabulate([[area, *counts, total] for area, counts, total in dist.rows],
+                                headers=["area", *dist.columns, "total"], tablefmt="github" if fmt == "markdown" else "simple"))
+            click.echo("")
+        return EXIT_OK
+    _guard(action)
+
+
+@main.command(name="compare")
+@click.argument("first", type=click.Path(exists=True, path_type=Path))
+@click.argument("second", type=click.Path(exists=True, path_type=Path))
+@root_option
+def compare_command(first: Path, second: Path, root: Path | None) -> None:
+    """Compare two graded decisions; refused across frameworks with no declared mapping.
+
+    \b
+    Example:
+      arbiter compare cases/kent-peel/2018/q3-protecting-vulnerable-people.yaml \\
+        cases/kent-peel/2021/protecting-vulnerable-people.yaml
+    """
+    def action() -> int:
+        catalog = _catalog(root, [first])
+        (a,), (b,) = ([r for r in read_decisions([p], catalog, score_paths) if r.get("kind") != "candidate"][-1:]
+                      for p in (first, second))
+        result = compare(a, b, catalog)
+        click.echo(f"{result.text} ({result.mapping})")
         return EXIT_OK
     _guard(action)
 

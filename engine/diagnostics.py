@@ -46,6 +46,7 @@ CODES: dict[str, str] = {
     "E152": "missing-rating",
     "E153": "missing-rationale",
     "E154": "not-a-scoring-panel-member",
+    "E160": "not-comparable",
     "E140": "stale-ruleset",
     "E141": "missing-ruleset",
     "E142": "orphan-ruleset",

@@ -15,6 +15,8 @@ from .plan import Plan, PlanCondition
 
 
 def condition_holds(cond: PlanCondition, value: int) -> bool:
+    if cond.level_bound is not None and value < 0:
+        return False  # worst or best of no counted sub-area
     return value >= cond.threshold if cond.op == ">=" else value <= cond.threshold
 
 
@@ -44,7 +46,7 @@ def condition_text(plan: Plan, cond: PlanCondition, value: int) -> str:
     quantity = plan.quantity(cond.quantity)
     verdict = "reached" if condition_holds(cond, value) else "not reached"
     if cond.level_bound is not None:
-        shown = plan.level_at(value).label
+        shown = plan.level_at(value).label if value >= 0 else "(no counted sub-area has a grade)"
         return f"{quantity.describe} {shown}: {verdict} (needs {_required(plan, cond)})"
     text = f"{quantity.describe} {value} of {cond.total}"
     if cond.quantifier is not None:
@@ -122,12 +124,14 @@ def render_text(record: dict[str, Any], mode: str, markdown: bool = False) -> st
         lines.append(f"Why not {entry['label']}: {entry['reason']}" if entry["failed"] == [] else f"Why not {entry['label']}:")
         lines += [f"{bullet}{_with_choice(c)}" for c in entry["failed"]]
     # The seeds never quantify their words: every explanation shows the file's readings.
-    lines.append("Readings of the source's words (chosen by the criteria file):")
+    if record["quantifiers"]:
+        lines.append("Readings of the source's words (chosen by the criteria file):")
     for name, q in record["quantifiers"].items():
         choice = f" [choice: {q['choice']}]" if q.get("choice") else ""
         lines.append(f"{bullet}'{name.replace('_', ' ')}' means {q['bound'].replace('_', ' ')} {q['fraction']}{choice}")
     if mode == "full":
-        lines.append("Tallies given to the rules engine (one fact, by condition):")
+        if record["tallies"]:
+            lines.append("Tallies given to the rules engine (one fact, by condition):")
         lines += [f"{bullet}{t['condition']} = {t['observed']}: {t['quantity']} (of {t['of']}; a rule needs {t['required']})"
                   for t in record["tallies"]]
         lines.append("Rules fired:")
@@ -146,6 +150,8 @@ def _with_choice(condition: dict[str, Any]) -> str:
 
 
 def _uncapped_note(record: dict[str, Any]) -> str:
+    if record["override"]:
+        return f" (a recorded professional judgement; the rules gave {record['computed_label']})"
     if record["uncapped_outcome"] != record["outcome"]:
         return f" (before limits: {record['uncapped_label']})"
     return ""

@@ -14,9 +14,9 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from engine.compile import Criteria
-from engine.models import (Case, Condition, Criterion, CriteriaSet, Described, Finding, Floor, Framework,
-                           GradeRule, Level, Limiter, Quantifier, Scale, Selection, Subgrade, SubgradeCount,
-                           SubgradeSelection, Undecided)
+from engine.models import (Case, Concern, Condition, Criterion, CriteriaSet, Described, Everything, Finding, Floor,
+                           Framework, GradeRule, Level, Limiter, Override, Quantifier, Scale, Selection, Subgrade,
+                           SubgradeCount, SubgradeEntry, SubgradeSelection, Undecided)
 
 TIERS = ["fair", "good", "core"]
 FLAGS = ["significant", "critical"]
@@ -87,7 +87,7 @@ def _count_condition(draw, cs: CriteriaSet, quantifiers: dict, quantity: str, mo
 
 
 def _any_condition(draw, cs: CriteriaSet, scale: Scale, quantifiers: dict) -> Condition:
-    kinds = ["met", "not_met", "not_assessed", "factors_present"]
+    kinds = ["met", "not_met", "not_assessed", "factors_present", "causes_of_concern"]
     if cs.subgrades:
         kinds += ["subgrades_at_or_below", "subgrades_at_or_above", "worst_subgrade", "best_subgrade"]
     kind = draw(st.sampled_from(kinds))
@@ -97,6 +97,8 @@ def _any_condition(draw, cs: CriteriaSet, scale: Scale, quantifiers: dict) -> Co
     if kind == "factors_present":
         factors = tuple(sorted(set(draw(st.lists(st.sampled_from(FACTORS), min_size=1, max_size=2)))))
         return Condition(factors_present=factors, at_least=draw(st.integers(0, len(factors))))
+    if kind == "causes_of_concern":
+        return Condition(causes_of_concern=Everything(), at_least=draw(st.integers(0, 2)))
     of = _subgrade_of(draw, cs)
     if kind.startswith("subgrades_at_or"):
         size = len(of) if of else len(cs.subgrades)
@@ -114,8 +116,17 @@ def _subgrade_of(draw, cs: CriteriaSet):
     return tuple(sorted(set(draw(st.lists(st.sampled_from(ids), min_size=1, max_size=len(ids))))))
 
 
-def _monotone_condition(draw, cs: CriteriaSet, quantifiers: dict, lowest: bool) -> Condition:
-    kind = draw(st.sampled_from(["met", "met", "factors_present"] + (["not_met"] if lowest else [])))
+def _monotone_condition(draw, cs: CriteriaSet, quantifiers: dict, lowest: bool, scale: Scale) -> Condition:
+    kinds = ["met", "met", "factors_present"] + (["not_met"] if lowest else [])
+    kind = draw(st.sampled_from(kinds + (["subgrades_at_or_above", "worst_subgrade"] if cs.subgrades else [])))
+    levels = [lv.id for lv in scale.levels]
+    if kind == "subgrades_at_or_above":  # more sub-areas at or above a level: raising a grade only helps
+        of = _subgrade_of(draw, cs)
+        size = len(of) if of else len(cs.subgrades)
+        return Condition(subgrades_at_or_above=SubgradeCount(level=draw(st.sampled_from(levels)), of=of),
+                         at_least=draw(st.integers(0, size)))
+    if kind == "worst_subgrade":
+        return Condition(worst_subgrade=SubgradeSelection(of=_subgrade_of(draw, cs)), at_least=draw(st.sampled_from(levels)))
     if kind == "factors_present":
         factors = tuple(sorted(set(draw(st.lists(st.sampled_from(FACTORS), min_size=1, max_size=2)))))
         return Condition(factors_present=factors, at_least=draw(st.integers(0, len(factors))))
@@ -133,7 +144,8 @@ def worlds(draw, monotone: bool = False) -> tuple[Criteria, Case]:
     for level in graded:
         lowest = level == levels[-1]
         conditions = tuple(
-            _monotone_condition(draw, cs, quantifiers, lowest) if monotone else _any_condition(draw, cs, scale, quantifiers)
+            _monotone_condition(draw, cs, quantifiers, lowest, scale) if monotone
+            else _any_condition(draw, cs, scale, quantifiers)
             for _ in range(draw(st.integers(1, 3))))
         builds_on = None  # a grade may build on a lower one only
         lower = [g for g in graded if levels.index(g) > levels.index(level)]
@@ -156,6 +168,7 @@ def worlds(draw, monotone: bool = False) -> tuple[Criteria, Case]:
         flags={f: Described(description=f"flag {f}") for f in FLAGS},
         factors={f: Described(description=f"factor {f}") for f in FACTORS},
         quantifiers=quantifiers, grades=tuple(grades), limiters=limiters, floors=floors,
+        carried_over=draw(st.sampled_from(["counted", "excluded"])),
         undecided=Undecided(outcome="professional_judgement", reason="no rule decides"))
     case = draw(cases_for(cs, scale))
     return Criteria.from_models(scale, framework, cs), case
@@ -166,7 +179,22 @@ def cases_for(draw, cs: CriteriaSet, scale: Scale) -> Case:
     findings = tuple(Finding(criterion=c.id, finding=draw(st.sampled_from(["met", "not_met", "not_assessed"])))
                      for c in cs.criteria)
     levels = [lv.id for lv in scale.levels]
+    subgrades = {s.id: draw(subgrade_entries(levels)) for s in cs.subgrades}
+    concerns = tuple(Concern(text=f"concern {i}") for i in range(draw(st.integers(0, 2))))
+    override = Override(outcome=draw(st.sampled_from(levels)), rationale="judgement", by="HMI") \
+        if draw(st.integers(0, 5)) == 0 else None
     return Case(arbiter="case", id="gen/case", criteria=cs.id, subject="Generated force", constructed=True,
-                factors={f: draw(st.booleans()) for f in FACTORS},
-                subgrades={s.id: draw(st.sampled_from(levels)) for s in cs.subgrades},
-                findings=findings)
+                factors={f: draw(st.booleans()) for f in FACTORS}, subgrades=subgrades, findings=findings,
+                causes_of_concern=concerns, override=override)
+
+
+@st.composite
+def subgrade_entries(draw, levels: list[str]):
+    """A bare level (inspected), or an entry that is inspected, carried over or ungraded."""
+    provenance = draw(st.sampled_from(["bare", "inspected", "carried_over", "ungraded"]))
+    if provenance == "bare":
+        return draw(st.sampled_from(levels))
+    if provenance == "ungraded":
+        return SubgradeEntry(provenance="ungraded")
+    extra = {"carried_from": "an earlier inspection", "year": 2017} if provenance == "carried_over" else {}
+    return SubgradeEntry(grade=draw(st.sampled_from(levels)), provenance=provenance, **extra)

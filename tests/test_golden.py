@@ -23,7 +23,8 @@ from engine.runner import compilers, score_file
 from .conftest import ROOT
 
 GOLDEN = ROOT / "tests" / "golden" / "explain"
-CASES = sorted(p for p in (ROOT / "cases").rglob("*.yaml") if "invalid" not in p.parts)
+# Every hand-written case; the 258 generated national records are covered by the summary test.
+CASES = sorted(p for p in (ROOT / "cases").rglob("*.yaml") if not {"invalid", "national-2007"} & set(p.parts))
 
 
 def check_golden(path: Path, actual: str) -> None:

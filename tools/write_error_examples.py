@@ -35,6 +35,14 @@ NO_FILE = {
     "E141": ("`arbiter compile --check` found criteria with no file in `rules/` (exit 1).",
              "rules/hmic-2007/new-area.json:1:1: error E141: compiled ruleset is missing for "
              "'hmic-2007/new-area'\n  hint: run: arbiter compile"),
+    "E160": ("`arbiter compare` was asked to compare grades under two frameworks, neither of which declares a "
+             "mapping from the other under `comparability:`. For example (Kent's 2015 and 2021/22 grades for "
+             "protecting vulnerable people), the message names both frameworks and quotes what each says:",
+             "compare:0:0: error E160: grades under 'peel-2015' and 'peel-2021' cannot be compared: no mapping between "
+             "them is declared. peel-2015: \"This is the first year HMIC has graded forces on their overall "
+             "effectiveness so comparison of their year-on-year effectiveness is not possible.\" (001:16-17) "
+             "peel-2021: \"This means it is not possible to make direct comparisons ...\" (002:3147-3149)\n"
+             "  hint: compare decisions under one framework, or declare a mapping under comparability: in a framework"),
     "E142": ("`arbiter compile` and `arbiter compile --check` found a file in `rules/` whose criteria no longer "
              "exist. It is never deleted automatically; `--check` exits 1 until a person removes it.",
              "rules/hmic-2007/old-area.json:1:1: error E142: compiled ruleset has no criteria under criteria/\n"
