@@ -224,7 +224,8 @@ class Hearing(Model):
     arbiter: Literal["hearing"]
     id: PathId
     panel_rules: PathId
-    candidate: Text
+    candidate: Id  # the candidate's pseudonym, as in the selection
+    candidate_name: Optional[Text] = None  # personal data: kept apart from the decision
     constructed: Bool
     note: Optional[Text] = None
     members: Int = Field(ge=1)  # the Panel's membership, from the record

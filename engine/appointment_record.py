@@ -26,9 +26,27 @@ def _evidence_sha(evidence) -> str:
     return sha256_bytes(canonical_json(_canonical_evidence(evidence)))
 
 
-def _canonical_evidence(evidence) -> dict[str, Any]:
-    """Sorted so that the order of entry (candidates, members, cells) does not matter."""
+PERSONAL_FIELDS = ("name", "candidate_name", "note")
+
+
+def personal_data(evidence) -> dict[str, Any]:
+    """Names (and free-text notes, which may name people) held apart from the decision."""
     data = canonical_model(evidence)
+    found = {key: data[key] for key in ("candidate_name", "note") if key in data}
+    for group in ("candidates", "panel"):
+        names = {item["id"]: item["name"] for item in data.get(group, []) if "name" in item}
+        if names:
+            found[group] = dict(sorted(names.items()))
+    return found
+
+
+def _canonical_evidence(evidence) -> dict[str, Any]:
+    """What the decision rests on: sorted so that the order of entry (candidates, members,
+    cells) does not matter, and without personal data (names, notes), which is kept apart."""
+    data = {k: v for k, v in canonical_model(evidence).items() if k not in PERSONAL_FIELDS}
+    for group in ("candidates", "panel"):
+        if group in data:
+            data[group] = [{k: v for k, v in item.items() if k != "name"} for item in data[group]]
     for key, sort_key in (("panel", "id"), ("candidates", "id")):
         if key in data:
             data[key] = sorted(data[key], key=lambda x: x[sort_key])
@@ -167,8 +185,8 @@ def hearing_record(loaded: LoadedEvidence) -> dict[str, Any]:
     plan: hearing.HearingPlan = loaded.compiled.plan  # type: ignore[assignment]
     evaluation = hearing.evaluate(loaded.compiled, loaded.evidence)
     vetoed = evaluation.outcome == "veto"
-    label = (f"Veto: the PCC must not appoint {loaded.evidence.candidate}" if vetoed
-             else f"No veto: the Panel's report makes a recommendation on {loaded.evidence.candidate}")
+    label = (f"Veto: the PCC must not appoint candidate {loaded.evidence.candidate}" if vetoed
+             else f"No veto: the Panel's report makes a recommendation on candidate {loaded.evidence.candidate}")
     record = _common(loaded, loaded.kind, loaded.evidence.candidate, evaluation.outcome, label)
     record.update({
         "members": evaluation.members,

@@ -114,7 +114,7 @@ def hearings(draw):
                                          text="veto"), on_veto="must not appoint", on_no_veto="recommendation")
     members = draw(st.integers(1, 25))
     votes = draw(st.integers(0, members))
-    record = Hearing(arbiter="hearing", id="gen/hearing", panel_rules=rules.id, candidate="X", constructed=True,
+    record = Hearing(arbiter="hearing", id="gen/hearing", panel_rules=rules.id, candidate="cand-x", constructed=True,
                      members=members, votes_for_veto=votes)
     return rules, hearing.compile_hearing(rules), record
 
@@ -141,7 +141,7 @@ def test_the_veto_counts_members_not_attendance():
     rules = PanelRulesFile(arbiter="panel_rules", id="gen/panel", title="Panel",
                            veto=VetoRule(at_least=Fraction(numerator=2, denominator=3), of="members", text="veto"),
                            on_veto="must not appoint", on_no_veto="recommendation")
-    record = Hearing(arbiter="hearing", id="gen/hearing", panel_rules=rules.id, candidate="X", constructed=True,
+    record = Hearing(arbiter="hearing", id="gen/hearing", panel_rules=rules.id, candidate="cand-x", constructed=True,
                      members=13, present=10, votes_for_veto=8)
     decided = hearing.evaluate(hearing.compile_hearing(rules), record)
     assert (decided.outcome, decided.needed) == ("no_veto", 9)
