@@ -285,6 +285,66 @@ def appointment_line(catalog: Catalog, reps: int, n: int) -> str:
             f"{scan_s * 1e3:.0f} ms per process")
 
 
+def ledger_lines(catalog: Catalog, quick: bool) -> list[str]:
+    """Append throughput (real appends, durable on disk) and verify time at 100k and 1M entries."""
+    import sqlite3
+    import tempfile
+
+    from engine import audit
+    from engine.ledger import Ledger, entry_hash
+    from engine.runner import score_paths
+
+    results, _ = score_paths(sorted((ROOT / "cases" / "kent-2007").glob("*.yaml")), catalog)
+    lines = []
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "append.sqlite"
+        ledger = Ledger.open_for_writing(path)
+        rounds = 20 if quick else 200
+        start = time.perf_counter()
+        for _ in range(rounds):
+            audit.record_results(ledger, results)
+        elapsed = time.perf_counter() - start
+        appended = rounds * len(results)
+        lines.append(f"ledger append: {appended:,} decisions in {elapsed:.1f} s = {appended / elapsed:,.0f} decisions/s, "
+                     f"each its own transaction with synchronous=FULL (durable on disk)")
+        template = list(Ledger.open_for_reading(path).entries())[: len(results)]
+        for count in ((20_000,) if quick else (100_000, 1_000_000)):
+            big = Path(folder) / f"verify-{count}.sqlite"
+            shutil_copy(path, big)
+            _extend(big, template, count, entry_hash)
+            start = time.perf_counter()
+            verification = Ledger.open_for_reading(big).verify()
+            elapsed = time.perf_counter() - start
+            lines.append(f"ledger verify: {count:,} entries in {elapsed:.1f} s ({'ok' if verification.ok else verification.problem}; "
+                         f"{big.stat().st_size / 2**20:,.0f} MiB file)")
+            big.unlink()
+    return lines
+
+
+def shutil_copy(source: Path, target: Path) -> None:
+    import shutil
+    shutil.copy(source, target)
+
+
+def _extend(path: Path, template, count: int, entry_hash) -> None:
+    """Add entries up to `count`, chained correctly, re-using the template entries' blobs
+    (a real ledger of this size would hold as many distinct records; verify reads every
+    entry either way, and every blob once)."""
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    seq, prev = db.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+    rows = []
+    for i in range(seq + 1, count + 1):
+        t = template[i % len(template)]
+        digest = entry_hash(prev, i, t.type, t.ref, " ".join(t.refs), t.recorded_at, t.body)
+        rows.append((i, prev, digest, t.type, t.ref, " ".join(t.refs), t.recorded_at, t.body))
+        prev = digest
+    db.executemany("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    db.commit()
+    db.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--evaluations", type=int, default=None,
@@ -374,6 +434,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
 
     print(appointment_line(catalog, reps, 200 if quick else 1000))
+    print()
+    print("\n".join(ledger_lines(catalog, quick)))
     print()
 
     # Memory, threads and session cleanup over a long run of the 30-criterion framework.

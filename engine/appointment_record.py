@@ -22,8 +22,12 @@ from .durable import durable_version
 RECORD_FORMAT = "arbiter-decision/1"
 
 
+def canonical_evidence(evidence) -> bytes:
+    return canonical_json(_canonical_evidence(evidence))
+
+
 def _evidence_sha(evidence) -> str:
-    return sha256_bytes(canonical_json(_canonical_evidence(evidence)))
+    return sha256_bytes(canonical_evidence(evidence))
 
 
 PERSONAL_FIELDS = ("name", "candidate_name", "note")

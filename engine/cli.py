@@ -18,11 +18,22 @@ from . import __version__
 from .catalog import Catalog
 from .diagnostics import Diagnostic, DiagnosticError, render_all, sorted_unique
 from .durable import EngineError
+from .audit import log as audit_log
+from .audit import override as audit_override
+from .audit import purge as audit_purge
+from .audit import record_results
+from .audit import replay as audit_replay
+from .audit import show as audit_show
 from .compare import compare, read_decisions
+from .ledger import DEFAULT_LEDGER, LEDGER_ENV, Ledger, ledger_path
 from .compare import summary as summarise
 from .runner import CaseResult, compile_all, make_scoresheet, run_tests, score_paths, validate_paths
 
 EXIT_OK, EXIT_EXPECTATION, EXIT_INVALID, EXIT_ENGINE = 0, 1, 2, 3
+
+ledger_option = click.option(
+    "--ledger", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help=f"Ledger file (default: ${LEDGER_ENV}, else ./{DEFAULT_LEDGER}).")
 
 root_option = click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
                            help="Project folder holding criteria/ (default: found above the files or the working folder).")
@@ -118,8 +129,11 @@ def compile_command(check_only: bool, root: Path | None) -> None:
               help="json prints JSON Lines, one decision record per line.")
 @click.option("--explain", type=click.Choice(["off", "fails", "full"]), default=None,
               help="How much explanation to print (default: fails for table and markdown; json always carries it all).")
+@click.option("--record", is_flag=True, help="Append each decision to the ledger (with what is needed to replay it).")
+@ledger_option
 @root_option
-def score(cases: tuple[Path, ...], fmt: str, explain: str | None, root: Path | None) -> None:
+def score(cases: tuple[Path, ...], fmt: str, explain: str | None, record: bool, ledger: Path | None,
+          root: Path | None) -> None:
     """Grade one or more evidence records (case files) and explain the outcome.
 
     Exit 0 when all are scored (and meet any expectation they carry), 1 when a case's
@@ -134,6 +148,10 @@ def score(cases: tuple[Path, ...], fmt: str, explain: str | None, root: Path | N
         results, problems = score_paths(list(cases), _catalog(root, list(cases)))
         _render_scores(results, fmt, explain or ("off" if fmt == "json" else "fails"))
         _print_diagnostics(problems)
+        if record and results:
+            store = Ledger.open_for_writing(ledger_path(ledger))
+            entries = record_results(store, results)
+            click.echo(f"recorded {len(entries)} decision(s) in {store.path}; head {store.head()}", err=True)
         if problems:
             return EXIT_INVALID
         return EXIT_OK if all(r.met for r in results) else EXIT_EXPECTATION
@@ -254,6 +272,147 @@ def compare_command(first: Path, second: Path, root: Path | None) -> None:
                       for p in (first, second))
         result = compare(a, b, catalog)
         click.echo(f"{result.text} ({result.mapping})")
+        return EXIT_OK
+    _guard(action)
+
+
+@main.command()
+@click.option("--head", "head", default=None, help="A head hash kept elsewhere: also detects entries removed from the end.")
+@ledger_option
+def verify(head: str | None, ledger: Path | None) -> None:
+    """Check every ledger entry's hash link and every stored blob; name the first break.
+
+    \b
+    Example:
+      arbiter verify --head 3f5a...e1
+    """
+    def action() -> int:
+        result = Ledger.open_for_reading(ledger_path(ledger)).verify(head)
+        if result.ok:
+            tail = f"; {result.after_head} entries after the given head" if result.after_head else ""
+            click.echo(f"ledger verified: {result.entries} entries, head {result.head}{tail}")
+            return EXIT_OK
+        click.echo(f"{ledger_path(ledger)}: entry {result.at}: {result.problem}", err=True)
+        click.echo(f"(the chain of links was checked through entry {result.entries})", err=True)
+        return EXIT_EXPECTATION
+    _guard(action)
+
+
+@main.command()
+@ledger_option
+def head(ledger: Path | None) -> None:
+    """Print the ledger's head hash; keep it elsewhere to detect removed entries later.
+
+    \b
+    Example:
+      arbiter head > ledger-head.txt
+    """
+    _guard(lambda: click.echo(Ledger.open_for_reading(ledger_path(ledger)).head()) or EXIT_OK)
+
+
+@main.command(name="log")
+@click.option("--framework", default=None)
+@click.option("--subject", default=None)
+@click.option("--outcome", default=None, help="Matches the computed or the final (overridden) outcome.")
+@click.option("--since", default=None, help="YYYY-MM-DD")
+@click.option("--until", default=None, help="YYYY-MM-DD")
+@ledger_option
+def log_command(framework, subject, outcome, since, until, ledger: Path | None) -> None:
+    """List recorded decisions, with computed and final outcomes.
+
+    \b
+    Example:
+      arbiter log --framework hmic-2007 --since 2026-01-01
+    """
+    def action() -> int:
+        rows = audit_log(Ledger.open_for_reading(ledger_path(ledger)), framework, subject, outcome, since, until)
+        click.echo(tabulate([[r.seq, r.recorded_at, r.decision_id, r.case, r.subject, r.framework, r.computed,
+                              r.final if r.final != r.computed else ""] for r in rows],
+                            headers=["entry", "recorded", "decision", "case", "subject", "framework", "computed",
+                                     "override"], tablefmt="simple"))
+        return EXIT_OK
+    _guard(action)
+
+
+@main.command()
+@click.argument("decision")
+@click.option("--reveal", is_flag=True, help="Show names held as personal data (when not erased).")
+@ledger_option
+def show(decision: str, reveal: bool, ledger: Path | None) -> None:
+    """Print a recorded decision with its explanation, overrides and personal-data status.
+
+    \b
+    Example:
+      arbiter show 3c9f1a2b4d5e6f70
+    """
+    _guard(lambda: click.echo(audit_show(Ledger.open_for_reading(ledger_path(ledger)), decision, reveal)) or EXIT_OK)
+
+
+@main.command()
+@click.argument("decision")
+@click.option("--with-current-criteria", "current", is_flag=True,
+              help="Grade the stored evidence under today's criteria files and show what changed.")
+@ledger_option
+@root_option
+def replay(decision: str, current: bool, ledger: Path | None, root: Path | None) -> None:
+    """Re-run a recorded decision from the stored ruleset and evidence; exit 1 if it differs.
+
+    \b
+    Example:
+      arbiter replay 3c9f1a2b4d5e6f70
+      arbiter replay 3c9f1a2b4d5e6f70 --with-current-criteria
+    """
+    def action() -> int:
+        result = audit_replay(Ledger.open_for_reading(ledger_path(ledger)), decision,
+                              _catalog(root, []) if current else None)
+        if result.identical:
+            click.echo(f"{result.decision_id}: byte-identical" + (" under today's criteria" if current else ""))
+            return EXIT_OK
+        click.echo(f"{result.decision_id}: differs" + (" under today's criteria" if current else ""))
+        click.echo("\n".join(f"  {line}" for line in result.differences))
+        if result.cause:
+            click.echo(f"  first rule that differs: {result.cause}")
+        return EXIT_EXPECTATION
+    _guard(action)
+
+
+@main.command(name="override")
+@click.argument("decision")
+@click.option("--outcome", required=True)
+@click.option("--rationale", required=True)
+@click.option("--by", "by", required=True)
+@ledger_option
+def override_command(decision: str, outcome: str, rationale: str, by: str, ledger: Path | None) -> None:
+    """Record a professional-judgement departure from a decision (the decision is kept).
+
+    \b
+    Example:
+      arbiter override 3c9f1a2b4d5e6f70 --outcome poor --rationale "risk to children" --by "HMI J. Smith"
+    """
+    def action() -> int:
+        entry = audit_override(Ledger.open_for_writing(ledger_path(ledger)), decision, outcome, rationale, by)
+        click.echo(f"override recorded as entry {entry.seq}; head {entry.hash}")
+        return EXIT_OK
+    _guard(action)
+
+
+@main.command()
+@click.option("--before", required=True, help="YYYY-MM-DD: erase personal data of decisions recorded before it.")
+@ledger_option
+def purge(before: str, ledger: Path | None) -> None:
+    """Erase candidates' and panel members' personal data past its retention date.
+
+    The chain still verifies: the erased content's hashes stay, and a purge entry records
+    what was erased and when. The file is rewritten so no erased byte remains.
+
+    \b
+    Example:
+      arbiter purge --before 2023-06-01
+    """
+    def action() -> int:
+        entry = audit_purge(Ledger.open_for_writing(ledger_path(ledger)), before)
+        click.echo("nothing to erase" if entry is None else
+                   f"erased {len(entry.refs)} personal-data blob(s); purge recorded as entry {entry.seq}")
         return EXIT_OK
     _guard(action)
 

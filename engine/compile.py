@@ -68,6 +68,7 @@ class Compiled:
     plan: Plan
     ruleset: dict[str, Any]  # the file written to rules/
     text: str  # its canonical text
+    criteria: bytes = b""  # the criteria it was compiled from, canonical JSON (hashed, kept in the ledger)
 
     @property
     def sha256(self) -> str:
@@ -396,7 +397,7 @@ def compile_criteria(criteria: Criteria) -> Compiled:
     plan = build_plan(criteria)
     ruleset = {"format": RULESET_FORMAT, "criteria_set": plan.criteria_set, "plan": plan.to_json(),
                "durable": build_ruleset(plan)}
-    return Compiled(plan, ruleset, render_ruleset(ruleset))
+    return Compiled(plan, ruleset, render_ruleset(ruleset), canonical_json(criteria.canonical()))
 
 
 def render_ruleset(ruleset: dict[str, Any]) -> str:

@@ -76,8 +76,8 @@ def _test(spec: RequirementSpec) -> list[dict]:
 
 def compile_compliance(framework: ComplianceFramework) -> Compiled:
     specs = tuple(_spec(i, r) for i, r in enumerate(framework.requirements))
-    plan = CompliancePlan(framework.id, framework.title, specs,
-                          sha256_bytes(canonical_json(canonical_model(framework))))
+    criteria = canonical_json({"compliance": canonical_model(framework)})
+    plan = CompliancePlan(framework.id, framework.title, specs, sha256_bytes(criteria))
     body: dict[str, Any] = {}
     for spec in specs:
         event = {"$and": [{"kind": "stage"}, {"stage": "requirement"}, {"req": spec.id}]}
@@ -92,7 +92,7 @@ def compile_compliance(framework: ComplianceFramework) -> Compiled:
     name = ruleset_name(framework.id, body)
     ruleset = {"format": RULESET_FORMAT, "kind": "compliance", "id": framework.id, "plan": plan.to_json(),
                "durable": {name: body}}
-    return Compiled(plan, ruleset, render_ruleset(ruleset))  # type: ignore[arg-type]
+    return Compiled(plan, ruleset, render_ruleset(ruleset), criteria)  # type: ignore[arg-type]
 
 
 def measure(spec: RequirementSpec, record: ComplianceRecord) -> dict[str, int]:

@@ -35,9 +35,9 @@ class HearingPlan:
 
 
 def compile_hearing(rules: PanelRulesFile) -> Compiled:
+    criteria = canonical_json({"panel_rules": canonical_model(rules)})
     plan = HearingPlan(rules.id, rules.title, rules.veto.at_least.numerator, rules.veto.at_least.denominator,
-                       rules.veto.text, rules.on_veto, rules.on_no_veto, rules.veto.source,
-                       sha256_bytes(canonical_json(canonical_model(rules))))
+                       rules.veto.text, rules.on_veto, rules.on_no_veto, rules.veto.source, sha256_bytes(criteria))
     stage = {"$and": [{"kind": "stage"}, {"stage": "veto"}]}
     body = {
         "veto": {"all": [{"t": {"$and": [{"kind": "vote"}, {"$gte": {"votes_scaled": {"$m": "needed_scaled"}}}]}},
@@ -48,7 +48,7 @@ def compile_hearing(rules: PanelRulesFile) -> Compiled:
     name = ruleset_name(rules.id, body)
     ruleset = {"format": RULESET_FORMAT, "kind": "panel_rules", "id": rules.id, "plan": plan.to_json(),
                "durable": {name: body}}
-    return Compiled(plan, ruleset, render_ruleset(ruleset))  # type: ignore[arg-type]
+    return Compiled(plan, ruleset, render_ruleset(ruleset), criteria)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

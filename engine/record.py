@@ -19,12 +19,16 @@ from .models import Case
 RECORD_FORMAT = "arbiter-decision/1"
 
 
-def evidence_sha256(case: Case) -> str:
-    """Hash of the evidence's canonical form: keys sorted and findings in criterion order,
-    so that the order in which an assessor wrote them does not matter."""
+def canonical_evidence(case: Case) -> bytes:
+    """The evidence's canonical form: keys sorted and findings in criterion order, so that
+    the order in which an assessor wrote them does not matter."""
     data = canonical_model(case)
     data["findings"] = sorted(data.get("findings", []), key=lambda f: f["criterion"])
-    return sha256_bytes(canonical_json(data))
+    return canonical_json(data)
+
+
+def evidence_sha256(case: Case) -> str:
+    return sha256_bytes(canonical_evidence(case))
 
 
 def decision_record(compiled: Compiled, case: Case, evaluation: Evaluation) -> dict[str, Any]:

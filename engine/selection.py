@@ -67,8 +67,9 @@ class SelectionPlan:
 # --- compile -----------------------------------------------------------------------------
 
 def compile_selection(process: SelectionProcess, cvf: CompetencyFramework, scale: Scale) -> Compiled:
-    criteria_sha = sha256_bytes(canonical_json({"process": canonical_model(process), "cvf": canonical_model(cvf),
-                                                "scale": canonical_model(scale)}))
+    criteria = canonical_json({"process": canonical_model(process), "cvf": canonical_model(cvf),
+                               "scale": canonical_model(scale)})
+    criteria_sha = sha256_bytes(criteria)
     areas = cvf_areas(cvf)
     plan = SelectionPlan(
         process=process.id, title=process.title, role=process.role, level=process.level,
@@ -81,7 +82,7 @@ def compile_selection(process: SelectionProcess, cvf: CompetencyFramework, scale
         tie_policy=process.tie_policy, criteria_sha256=criteria_sha)
     ruleset = {"format": RULESET_FORMAT, "kind": "selection_process", "id": process.id, "plan": plan.to_json(),
                "durable": build_ruleset(plan)}
-    return Compiled(plan, ruleset, render_ruleset(ruleset))  # type: ignore[arg-type]
+    return Compiled(plan, ruleset, render_ruleset(ruleset), criteria)  # type: ignore[arg-type]
 
 
 def _stage(name: str, *tests: dict) -> dict:

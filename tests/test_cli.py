@@ -21,7 +21,8 @@ def run(*args):
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
-@pytest.mark.parametrize("command", ["validate", "compile", "score", "test", "scoresheet"])
+@pytest.mark.parametrize("command", ["validate", "compile", "score", "test", "scoresheet", "summary", "compare",
+                                     "verify", "head", "log", "show", "replay", "override", "purge"])
 def test_every_command_has_help_with_an_example(command):
     result = run(command, "--help")
     assert result.exit_code == 0

@@ -43,6 +43,19 @@ NO_FILE = {
              "effectiveness so comparison of their year-on-year effectiveness is not possible.\" (001:16-17) "
              "peel-2021: \"This means it is not possible to make direct comparisons ...\" (002:3147-3149)\n"
              "  hint: compare decisions under one framework, or declare a mapping under comparability: in a framework"),
+    "E170": ("A ledger file that cannot be read: missing (for commands that read it), not an Arbiter ledger, or "
+             "damaged. Nothing is written to it.",
+             "arbiter-ledger.sqlite:0:0: error E170: the ledger file is damaged or not a ledger: database disk image is "
+             "malformed\n  hint: nothing was written to it; verify a copy, or restore it from a backup"),
+    "E171": ("`arbiter show`, `replay` or `override` was given a decision id (or entry number) the ledger does not hold.",
+             "arbiter-ledger.sqlite:0:0: error E171: no decision '3c9f1a2b4d5e6f70' in the ledger\n"
+             "  hint: list decisions with: arbiter log"),
+    "E172": ("A recorded decision whose stored blobs are missing (the ledger was altered): it cannot be rebuilt.",
+             "arbiter-ledger.sqlite:0:0: error E172: decision 3c9f1a2b4d5e6f70 cannot be rebuilt: record missing from "
+             "the ledger\n  hint: run arbiter verify to see what is wrong"),
+    "E173": ("`arbiter override` without a rationale (or without who made it) is refused.",
+             "override:0:0: error E173: an override needs a rationale and who made it\n"
+             "  hint: give --rationale TEXT and --by NAME"),
     "E142": ("`arbiter compile` and `arbiter compile --check` found a file in `rules/` whose criteria no longer "
              "exist. It is never deleted automatically; `--check` exits 1 until a person removes it.",
              "rules/hmic-2007/old-area.json:1:1: error E142: compiled ruleset has no criteria under criteria/\n"
