@@ -287,7 +287,6 @@ def appointment_line(catalog: Catalog, reps: int, n: int) -> str:
 
 def ledger_lines(catalog: Catalog, quick: bool) -> list[str]:
     """Append throughput (real appends, durable on disk) and verify time at 100k and 1M entries."""
-    import sqlite3
     import tempfile
 
     from engine import audit

@@ -17,7 +17,7 @@ from .appointment_models import (Appointment, CompetencyFramework, ComplianceFra
                                  PanelRulesFile, SelectionProcess)
 from .appointments import LoadedEvidence, compile_rules
 from .catalog import Catalog, Loaded
-from .compile import Compiled, Criteria, canonical_json, compile_criteria, compile_set, compiled_from_file, sha256_bytes
+from .compile import Compiled, Criteria, canonical_json, compile_set, compiled_from_file, sha256_bytes
 from .compliance import compile_compliance
 from .decide import evaluate
 from .diagnostics import Diagnostic, DiagnosticError
