@@ -35,14 +35,23 @@ def evaluate(compiled: Compiled, evidence: Evidence) -> Evaluation:
     plan = compiled.plan
     quantities = tally(plan, evidence)
     facts = ([tally_fact(plan, quantities)] if plan.conditions else []) + override_fact(evidence)
+    stages = stages_to_run(plan, evidence.override_rank is not None)
     firings = durable.host().run(compiled.durable_name, compiled.ruleset["durable"][compiled.durable_name],
-                                 facts, FIRST_EVENT, _reactor(plan))
-    return conclude(plan, quantities, tuple(firings))
+                                 facts, FIRST_EVENT, _reactor(plan, stages))
+    return conclude(plan, quantities, tuple(firings), stages)
 
 
-def _reactor(plan: Plan):
+def stages_to_run(plan: Plan, has_override: bool) -> tuple[str, ...]:
+    """The override stage runs only when the case records a judgement: without one it has
+    nothing to decide, and skipping it saves a rule firing on every evaluation."""
+    if has_override or "override" not in plan.stages:
+        return plan.stages
+    return tuple(s for s in plan.stages if s != "override")
+
+
+def _reactor(plan: Plan, stages: tuple[str, ...]):
     """The action behind every rule: pass the rule's conclusion on to the next stage."""
-    following = dict(zip(plan.stages, plan.stages[1:]))
+    following = dict(zip(stages, stages[1:]))
 
     def react(rule_id: str, matched: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
         rule = plan.rule(rule_id)
@@ -71,26 +80,30 @@ def stage_event(stage: str, rank: Optional[int]) -> dict[str, Any]:
     return {"kind": "stage", "stage": stage, "decided": 1, "rank": rank}
 
 
-def conclude(plan: Plan, quantities: dict[str, int], firings: tuple[durable.Firing, ...]) -> Evaluation:
+def conclude(plan: Plan, quantities: dict[str, int], firings: tuple[durable.Firing, ...],
+             stages: tuple[str, ...]) -> Evaluation:
     """Read the conclusions the fired rules recorded; one firing per stage is required."""
-    stages = [plan.rule(f.rule).stage for f in firings]
-    if stages != list(plan.stages):
-        raise durable.EngineError(f"expected one firing per stage {list(plan.stages)}, got {stages}")
+    fired = [plan.rule(f.rule).stage for f in firings]
+    if fired != list(stages):
+        raise durable.EngineError(f"expected one firing per stage {list(stages)}, got {fired}")
     if not plan.graded:
         return Evaluation(quantities, firings, NOT_GRADED, NOT_GRADED, None, None, NOT_GRADED)
+    level_of = lambda rank: UNDECIDED if rank is None else plan.level_at(rank).id  # noqa: E731
     rank: Optional[int] = None
     uncapped = computed = UNDECIDED
     limiter = floor = None
     for firing in firings:
         rule = plan.rule(firing.rule)
         if rule.stage == "override":
-            computed = UNDECIDED if rank is None else plan.level_at(rank).id
+            computed = level_of(rank)  # the rules' outcome, before the recorded judgement
         rank = _concluded_rank(plan, rule, firing.matched)
         if rule.stage == "level":
-            uncapped = UNDECIDED if rank is None else plan.level_at(rank).id
+            uncapped = level_of(rank)
         elif rule.limiter and rule.stage == "cap":
             limiter = rule.limiter
         elif rule.limiter and rule.stage == "floor":
             floor = rule.limiter
-    outcome = UNDECIDED if rank is None else plan.level_at(rank).id
+    outcome = level_of(rank)
+    if "override" not in stages:
+        computed = outcome
     return Evaluation(quantities, firings, uncapped, outcome, limiter, floor, computed)

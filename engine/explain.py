@@ -77,10 +77,11 @@ def why_not(plan: Plan, evaluation: Evaluation) -> list[dict[str, Any]]:
 
 
 def _reached_but(plan: Plan, evaluation: Evaluation) -> str:
-    if evaluation.limiter:
-        rule = next(r for r in plan.rules if r.limiter == evaluation.limiter)
-        return f"its conditions hold, but limiter '{evaluation.limiter}' applies: {rule.describe}"
-    return "its conditions hold, but a higher-priority rule decided first"
+    """Why a level whose conditions hold is above the outcome: a limiter or an override."""
+    if evaluation.computed != evaluation.outcome:
+        return "its conditions hold, but a recorded professional judgement set the outcome"
+    rule = next(r for r in plan.rules if r.limiter == evaluation.limiter)
+    return f"its conditions hold, but limiter '{evaluation.limiter}' applies: {rule.describe}"
 
 
 def outcome_label(plan: Plan, outcome: str) -> str:

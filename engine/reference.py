@@ -68,7 +68,8 @@ def evaluate(plan: Plan, case: Case) -> OracleResult:
     event: dict[str, Any] = {"kind": "stage", "stage": "level"}
     firings = []
     uncapped = None
-    for stage in plan.stages:
+    stages = [s for s in plan.stages if s != "override" or case.override is not None]
+    for stage in stages:
         event = {**event, "stage": stage}
         rule = next(r for r in plan.stage_rules(stage) if all(holds[c] for c in r.when) and _triggered(r, event)
                     and (r.conclude != "override" or case.override is not None))
