@@ -127,15 +127,10 @@ def _rebuild_compiled(s: Stored) -> tuple[Compiled, Any]:
 
 
 def _records_from(s: Stored, compiled: Compiled, rules: Any) -> list[dict[str, Any]]:
-    kind = s.body["kind"]
-    if kind == "case":
+    if s.body["kind"] == "case":
         case = Case.model_validate(s.evidence)
         return [decision_record(compiled, case, evaluate(compiled, Evidence.from_case(case, compiled.plan)))]
-    evidence_kind = {"candidate": "appointment"}.get(kind, kind)
-    model = {"appointment": Appointment, "hearing": Hearing, "compliance_record": ComplianceRecord}[evidence_kind]
-    loaded = LoadedEvidence(evidence_kind, model.model_validate(s.evidence), Document("<ledger>", s.evidence),
-                            Loaded(rules, Document("<ledger>", {})), compiled)
-    return appointment_record.records_for(loaded)
+    return appointment_record.records_for(_loaded_for(s, compiled, rules))
 
 
 # --- replay -----------------------------------------------------------------------------
@@ -234,8 +229,7 @@ def _personal_line(ledger: Ledger, s: Stored, reveal: bool) -> str:
     if not sha:
         return "personal data: none recorded"
     if s.personal is None:
-        blob = ledger._db.execute("SELECT erased_at FROM blobs WHERE sha256 = ?", (sha,)).fetchone()
-        return f"personal data: erased {blob[0] if blob else ''} (its hash {sha[:12]} stays in the chain)"
+        return f"personal data: erased {ledger.erased_at(sha) or ''} (its hash {sha[:12]} stays in the chain)"
     if not reveal:
         return "personal data: held apart; pseudonyms shown (use --reveal to show names)"
     return "personal data: " + json.dumps(s.personal, ensure_ascii=False, sort_keys=True)

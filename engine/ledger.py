@@ -228,6 +228,10 @@ class Ledger:
         row = self._db.execute("SELECT sha256, kind, content FROM blobs WHERE sha256 = ?", (sha,)).fetchone()
         return None if row is None else Blob(row[0], row[1], row[2] or b"")
 
+    def erased_at(self, sha: str) -> Optional[str]:
+        row = self._db.execute("SELECT erased_at FROM blobs WHERE sha256 = ?", (sha,)).fetchone()
+        return row[0] if row else None
+
     def head(self) -> str:
         row = self._db.execute("SELECT hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
         return row[0] if row else GENESIS
