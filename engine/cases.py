@@ -43,16 +43,15 @@ def load_case(path: Path, catalog: Catalog) -> LoadedCase:
             _suggest_set(case.criteria, catalog))])
     criteria = load_criteria(catalog, case.criteria)
     compiled = compile_set(catalog, case.criteria)
-    problems += check_case_against(criteria, case, doc, catalog.criterion_homes())
+    problems += check_case_against(criteria, case, doc, catalog.criterion_homes)
     if problems:
         raise DiagnosticError(problems)
     return LoadedCase(case, Loaded(case, doc), compiled)
 
 
-def check_case_against(criteria: Criteria, case: Case, doc: Document,
-                       homes: dict[str, str] | None = None) -> list[Diagnostic]:
-    """A case's cross-references against the criteria it names (homes: criterion -> set)."""
-    return check_case(case, doc, criteria.criteria.model, criteria.framework.model, criteria.scale.model, homes or {})
+def check_case_against(criteria: Criteria, case: Case, doc: Document, homes=None) -> list[Diagnostic]:
+    """A case's cross-references against the criteria it names (homes: criterion -> set, lazily)."""
+    return check_case(case, doc, criteria.criteria.model, criteria.framework.model, criteria.scale.model, homes)
 
 
 def _suggest_set(name: str, catalog: Catalog) -> str:

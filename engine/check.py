@@ -11,7 +11,7 @@ The passes for one file kind all run, so an author sees every problem at once. P
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from .diagnostics import Diagnostic, suggest
 from .load import Document
@@ -181,14 +181,15 @@ def _show(sel: Selection) -> str:
 
 
 def check_case(case: Case, doc: Document, cs: CriteriaSet, fw: Framework, scale: Scale,
-               homes: dict[str, str] | None = None) -> list[Diagnostic]:
-    """homes maps criterion ids of other sets to their set, to name a finding's real area."""
+               homes: Callable[[], dict[str, str]] | None = None) -> list[Diagnostic]:
+    """homes() maps criterion ids of other sets to their set, to name a finding's real area;
+    it is called only when a finding names a criterion this set lacks."""
     found: list[Diagnostic] = []
     criterion_ids = [c.id for c in cs.criteria]
     seen: dict[str, int] = {}
     for i, finding in enumerate(case.findings):
         loc = ("findings", i, "criterion")
-        home = (homes or {}).get(finding.criterion)
+        home = homes().get(finding.criterion) if homes and finding.criterion not in criterion_ids else None
         if finding.criterion not in criterion_ids and home:
             found.append(doc.diag(loc, "E122", f"criterion '{finding.criterion}' belongs to criteria set '{home}', "
                                                f"not '{cs.id}'",
