@@ -13,7 +13,16 @@ or diagnostics:
     record    the decision record with hashes and versions                (record.py)
 
 `reference.py` is an independent pure-Python evaluator of the same Plan, used as the
-test oracle. `cli.py` parses arguments and renders; it decides nothing.
+test oracle. `cli.py` parses arguments and renders; it decides nothing; `runner.py` holds the
+library calls behind each command.
+
+Appointments follow the same stages with their own modules: appointment_models and
+appointment_check (validate, check), selection, hearing and compliance (compile, tally,
+decide), appointment_reference (the oracle), appointment_record (records, explanations)
+and appointments (loading an evidence record with what it refers to); scoresheet writes
+blank evidence files. compare.py summarises and compares decisions within a framework.
+ledger.py stores decisions tamper-evidently; audit.py records, shows, replays, overrides
+and purges them.
 """
 
 __version__ = "0.1.0"

@@ -7,7 +7,8 @@ A plan has three parts:
 - conditions: one quantity compared with one whole-number threshold. Quantifiers such as
   'the vast majority' are turned into thresholds here, exactly, with fractions, because
   the selection sizes are known at compile time;
-- stages: first-hit decision tables run in order (level, then floor, then cap). Each rule
+- stages: first-hit decision tables run in order (level, then floor, then cap, then an
+  override when a case records one). Each rule
   needs all its conditions; the first rule of a stage whose conditions hold (and whose
   trigger matches the grade so far) fires and concludes the stage.
 
