@@ -104,9 +104,11 @@ def render_text(record: dict[str, Any], mode: str, markdown: bool = False) -> st
         o = record["override"]
         lines.append(f"Override by {o['by']} ({o.get('source') or 'no source'}): the rules gave "
                      f"{record['computed_label']}; recorded judgement {o['label']}. Rationale: {o['rationale']}")
-    if record["limiter"]:
-        lim = record["limiter"]
-        lines.append(f"Limiter: {lim['id']}: {lim['description']}" + (f" [choice: {lim['choice']}]" if lim.get("choice") else ""))
+    for key, word in (("floor", "Floor"), ("limiter", "Limiter")):  # floors apply first; caps win
+        bound = record[key]
+        if bound:
+            lines.append(f"{word}: {bound['id']}: {bound['description']}"
+                         + (f" [choice: {bound['choice']}]" if bound.get("choice") else ""))
     decided = record["decided_by"]
     if decided["conditions"]:
         lines.append(f"Decided by rule {decided['rule']}:")
