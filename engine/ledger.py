@@ -100,6 +100,8 @@ class Ledger:
 
     @classmethod
     def open_for_writing(cls, path: Path) -> "Ledger":
+        if path.is_file() and path.stat().st_size > 0:
+            cls.open_for_reading(path).close()  # an existing file must already be a sound ledger
         try:
             db = sqlite3.connect(path, timeout=60, isolation_level=None)
             db.execute("PRAGMA journal_mode=DELETE")
@@ -133,7 +135,12 @@ class Ledger:
         # A writer was killed mid-transaction and left its rollback journal: SQLite's own
         # recovery rolls that transaction back on the next read-write open, restoring the
         # last committed state. Nothing committed is touched.
-        return cls.open_for_writing(path)
+        try:
+            ledger = cls(path, sqlite3.connect(path, timeout=60, isolation_level=None))
+            ledger._check_format()
+            return ledger
+        except sqlite3.DatabaseError as error:
+            raise damaged(path, error) from None
 
     def _check_format(self) -> None:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()

@@ -221,3 +221,15 @@ def test_json_decision_lines_match_the_ledger_records(tmp_path):
     out = run("score", KENT_SELECTION, "--format", "json", "--record", "--ledger", path, "--root", ROOT).output
     lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     assert [r["decision_id"] for r in lines] == decision_ids(path)
+
+
+def test_another_sqlite_file_is_never_turned_into_a_ledger(tmp_path):
+    other = tmp_path / "other.sqlite"
+    db = sqlite3.connect(other)
+    db.execute("CREATE TABLE notes (text)")
+    db.commit()
+    db.close()
+    before = other.read_bytes()
+    result = run("score", ROOT / "cases" / "kent-2007" / "child-abuse.yaml", "--record", "--ledger", other)
+    assert result.exit_code == 2 and "E170" in result.output
+    assert other.read_bytes() == before
