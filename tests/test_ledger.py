@@ -233,3 +233,36 @@ def test_another_sqlite_file_is_never_turned_into_a_ledger(tmp_path):
     result = run("score", ROOT / "cases" / "kent-2007" / "child-abuse.yaml", "--record", "--ledger", other)
     assert result.exit_code == 2 and "E170" in result.output
     assert other.read_bytes() == before
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+COLUMNS = ["prev", "hash", "type", "ref", "refs", "recorded_at", "body"]
+
+
+@pytest.fixture(scope="module")
+def small_ledger(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("ledger")
+    path = folder / "ledger.sqlite"
+    result = CliRunner().invoke(main, ["score", *map(str, sorted((ROOT / "cases" / "kent-2007").glob("*.yaml"))),
+                                       "--format", "json", "--record", "--ledger", str(path), "--root", str(ROOT)])
+    assert result.exit_code == 0
+    return path
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seq=st.integers(1, 6), column=st.sampled_from(COLUMNS), position=st.integers(0, 10_000), bit=st.integers(0, 6))
+def test_any_changed_byte_of_any_entry_is_caught_at_that_entry(small_ledger, tmp_path_factory, seq, column, position, bit):
+    """Law: flipping one bit of any field of any entry breaks the chain exactly there."""
+    copy = tmp_path_factory.mktemp("flip") / "ledger.sqlite"
+    shutil.copy(small_ledger, copy)
+    db = sqlite3.connect(copy)
+    db.text_factory = bytes
+    value = bytearray(db.execute(f"SELECT {column} FROM entries WHERE seq = ?", (seq,)).fetchone()[0])
+    value[position % len(value)] ^= 1 << bit
+    db.execute(f"UPDATE entries SET {column} = ? WHERE seq = ?", (bytes(value).decode("latin-1"), seq))
+    db.commit()
+    db.close()
+    verification = Ledger.open_for_reading(copy).verify()
+    assert not verification.ok and verification.at == seq, verification
