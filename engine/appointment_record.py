@@ -91,13 +91,13 @@ def _hashes(loaded: LoadedEvidence) -> dict[str, Any]:
 
 # --- selection ---------------------------------------------------------------------------
 
-def selection_records(loaded: LoadedEvidence, with_sensitivity: bool = True) -> list[dict[str, Any]]:
+def selection_records(loaded: LoadedEvidence) -> list[dict[str, Any]]:
     appt, compiled = loaded.evidence, loaded.compiled
     plan: selection.SelectionPlan = compiled.plan  # type: ignore[assignment]
     evaluation = selection.evaluate(compiled, appt)
     ranking = selection.ranks(evaluation)
     records = [_candidate_record(loaded, plan, evaluation, t, ranking[t.candidate]) for t in evaluation.tallies]
-    records.append(_process_record(loaded, plan, evaluation, ranking, with_sensitivity))
+    records.append(_process_record(loaded, plan, evaluation, ranking))
     return records
 
 
@@ -132,7 +132,7 @@ def _candidate_record(loaded, plan, evaluation, tally, rank) -> dict[str, Any]:
     return record
 
 
-def _process_record(loaded, plan, evaluation, ranking, with_sensitivity: bool) -> dict[str, Any]:
+def _process_record(loaded, plan, evaluation, ranking) -> dict[str, Any]:
     label = selection.OUTCOMES[evaluation.outcome]
     if evaluation.outcome == "preferred":
         label += f": {evaluation.preferred}"
@@ -149,7 +149,7 @@ def _process_record(loaded, plan, evaluation, ranking, with_sensitivity: bool) -
         "flags": [f.to_json() for f in flags(loaded.evidence, loaded.rules.model)],
         "shortlisting": _shortlisting(loaded),
         "reconstructed_cells": [{"exercise": e, "area": a, "note": n} for e, a, n in plan.reconstructed],
-        "sensitivity": selection.sensitivity(loaded.compiled, loaded.evidence, evaluation) if with_sensitivity else None,
+        "sensitivity": selection.sensitivity(loaded.compiled, loaded.evidence, evaluation),
         "trace": [f.to_json() for f in evaluation.firings],
         **_hashes(loaded),
     })
@@ -313,7 +313,7 @@ def render_selection(loaded: LoadedEvidence, records: list[dict[str, Any]], mode
         lines += [f"  - {cand}: " + ", ".join(f"{e} {s}" for e, s in scores.items())
                   for cand, scores in short["scores"].items()]
     lines += [f"Flag {f['code']}: {f['message']}" for f in process["flags"]]
-    if process["sensitivity"] is not None and mode != "off":
+    if mode != "off":
         if process["sensitivity"]:
             lines.append("Sensitivity (one point on one agreed rating would change):")
             lines += [f"  - {s['candidate']} {s['exercise']}/{s['area']} {s['from']} -> {s['to']}: {'; '.join(s['changes'])}"
