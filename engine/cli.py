@@ -390,7 +390,7 @@ def override_command(decision: str, outcome: str, rationale: str, by: str, ledge
       arbiter override 3c9f1a2b4d5e6f70 --outcome poor --rationale "risk to children" --by "HMI J. Smith"
     """
     def action() -> int:
-        entry = audit_override(Ledger.open_for_writing(ledger_path(ledger)), decision, outcome, rationale, by)
+        entry = audit_override(Ledger.open_existing_for_writing(ledger_path(ledger)), decision, outcome, rationale, by)
         click.echo(f"override recorded as entry {entry.seq}; head {entry.hash}")
         return EXIT_OK
     _guard(action)
@@ -410,7 +410,7 @@ def purge(before: str, ledger: Path | None) -> None:
       arbiter purge --before 2023-06-01
     """
     def action() -> int:
-        entry = audit_purge(Ledger.open_for_writing(ledger_path(ledger)), before)
+        entry = audit_purge(Ledger.open_existing_for_writing(ledger_path(ledger)), before)
         click.echo("nothing to erase" if entry is None else
                    f"erased {len(entry.refs)} personal-data blob(s); purge recorded as entry {entry.seq}")
         return EXIT_OK

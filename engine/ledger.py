@@ -118,6 +118,12 @@ class Ledger:
             raise damaged(path, error) from None
 
     @classmethod
+    def open_existing_for_writing(cls, path: Path) -> "Ledger":
+        """For commands that change a ledger but never start one (override, purge)."""
+        cls.open_for_reading(path).close()
+        return cls.open_for_writing(path)
+
+    @classmethod
     def open_for_reading(cls, path: Path) -> "Ledger":
         if not path.is_file():
             raise DiagnosticError([Diagnostic(str(path), 0, 0, "E170", "no ledger file here",
