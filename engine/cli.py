@@ -17,16 +17,16 @@ from tabulate import tabulate
 from . import __version__
 from .catalog import Catalog
 from .diagnostics import Diagnostic, DiagnosticError, render_all, sorted_unique
-from .durable import EngineError
 from .audit import log as audit_log
 from .audit import override as audit_override
 from .audit import purge as audit_purge
 from .audit import record_results
 from .audit import replay as audit_replay
 from .audit import show as audit_show
-from .compare import compare, read_decisions
-from .ledger import DEFAULT_LEDGER, LEDGER_ENV, Ledger, ledger_path
+from .compare import compare, main_decision, read_decisions
 from .compare import summary as summarise
+from .durable import EngineError
+from .ledger import DEFAULT_LEDGER, LEDGER_ENV, Ledger, ledger_path
 from .runner import CaseResult, compile_all, make_scoresheet, run_tests, score_paths, validate_paths
 
 EXIT_OK, EXIT_EXPECTATION, EXIT_INVALID, EXIT_ENGINE = 0, 1, 2, 3
@@ -268,8 +268,7 @@ def compare_command(first: Path, second: Path, root: Path | None) -> None:
     """
     def action() -> int:
         catalog = _catalog(root, [first])
-        (a,), (b,) = ([r for r in read_decisions([p], catalog, score_paths) if r.get("kind") != "candidate"][-1:]
-                      for p in (first, second))
+        a, b = (main_decision(read_decisions([p], catalog, score_paths)) for p in (first, second))
         result = compare(a, b, catalog)
         click.echo(f"{result.text} ({result.mapping})")
         return EXIT_OK

@@ -38,6 +38,14 @@ def read_decisions(paths: list[Path], catalog: Catalog, score) -> list[dict[str,
     return records
 
 
+def main_decision(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The decision a file stands for: its last record (a selection's is the process's)."""
+    if not records:
+        raise DiagnosticError([Diagnostic("compare", 0, 0, "E160", "no decision to compare in that file",
+                                          "give a case file or a JSON Lines decision file")])
+    return records[-1]
+
+
 def _json_lines(path: Path) -> list[dict[str, Any]]:
     records = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
