@@ -60,10 +60,10 @@ def _canonical_evidence(evidence) -> dict[str, Any]:
     return data
 
 
-def _common(loaded: LoadedEvidence, kind: str, subject: str, outcome: str, label: str) -> dict[str, Any]:
+def _common(loaded: LoadedEvidence, hashes: dict[str, Any], kind: str, subject: str, outcome: str,
+            label: str) -> dict[str, Any]:
     """The keys every decision record has; the decision id is unique per record kind and subject."""
-    evidence_sha = _evidence_sha(loaded.evidence)
-    ruleset_sha = loaded.compiled.sha256
+    evidence_sha, ruleset_sha = hashes["evidence_sha256"], hashes["ruleset_sha256"]
     return {
         "format": RECORD_FORMAT,
         "decision_id": sha256_bytes(f"{ruleset_sha}:{evidence_sha}:{kind}:{subject}:{__version__}".encode())[:16],
@@ -80,6 +80,7 @@ def _common(loaded: LoadedEvidence, kind: str, subject: str, outcome: str, label
 
 
 def _hashes(loaded: LoadedEvidence) -> dict[str, Any]:
+    """Computed once per evidence record, however many decisions (one per candidate) carry them."""
     return {
         "criteria_sha256": loaded.compiled.plan.criteria_sha256,
         "ruleset_sha256": loaded.compiled.sha256,
@@ -96,8 +97,9 @@ def selection_records(loaded: LoadedEvidence) -> list[dict[str, Any]]:
     plan: selection.SelectionPlan = compiled.plan  # type: ignore[assignment]
     evaluation = selection.evaluate(compiled, appt)
     ranking = selection.ranks(evaluation)
-    records = [_candidate_record(loaded, plan, evaluation, t, ranking[t.candidate]) for t in evaluation.tallies]
-    records.append(_process_record(loaded, plan, evaluation, ranking))
+    hashes = _hashes(loaded)
+    records = [_candidate_record(loaded, hashes, plan, evaluation, t, ranking[t.candidate]) for t in evaluation.tallies]
+    records.append(_process_record(loaded, hashes, plan, evaluation, ranking))
     return records
 
 
@@ -113,11 +115,11 @@ def gate_lines(plan: selection.SelectionPlan, appt, candidate: str) -> list[dict
     return lines
 
 
-def _candidate_record(loaded, plan, evaluation, tally, rank) -> dict[str, Any]:
+def _candidate_record(loaded, hashes, plan, evaluation, tally, rank) -> dict[str, Any]:
     passed = evaluation.passed[tally.candidate]
     outcome = "gates_passed" if passed else "gate_failed"
     label = "Passed every gate" if passed else "Failed a gate: not appointable"
-    record = _common(loaded, "candidate", tally.candidate, outcome, label)
+    record = _common(loaded, hashes, "candidate", tally.candidate, outcome, label)
     gates = gate_lines(plan, loaded.evidence, tally.candidate)
     record.update({
         "total": tally.total,
@@ -127,18 +129,18 @@ def _candidate_record(loaded, plan, evaluation, tally, rank) -> dict[str, Any]:
         "why_not": [line for g in gates for line in g["failing"]],
         "trace": [f.to_json() for f in evaluation.firings
                   if f.matched.get("ev", {}).get("cand") == tally.candidate],
-        **_hashes(loaded),
+        **hashes,
     })
     return record
 
 
-def _process_record(loaded, plan, evaluation, ranking) -> dict[str, Any]:
+def _process_record(loaded, hashes, plan, evaluation, ranking) -> dict[str, Any]:
     label = selection.OUTCOMES[evaluation.outcome]
     if evaluation.outcome == "preferred":
         label += f": {evaluation.preferred}"
     elif evaluation.outcome == "tie":
         label += f" ({', '.join(evaluation.tied)})"
-    record = _common(loaded, loaded.kind, plan.title, evaluation.outcome, label)
+    record = _common(loaded, hashes, loaded.kind, plan.title, evaluation.outcome, label)
     totals = {t.candidate: t.total for t in evaluation.tallies}
     record.update({
         "preferred": evaluation.preferred,
@@ -151,7 +153,7 @@ def _process_record(loaded, plan, evaluation, ranking) -> dict[str, Any]:
         "reconstructed_cells": [{"exercise": e, "area": a, "note": n} for e, a, n in plan.reconstructed],
         "sensitivity": selection.sensitivity(loaded.compiled, loaded.evidence, evaluation),
         "trace": [f.to_json() for f in evaluation.firings],
-        **_hashes(loaded),
+        **hashes,
     })
     return record
 
@@ -191,7 +193,8 @@ def hearing_record(loaded: LoadedEvidence) -> dict[str, Any]:
     vetoed = evaluation.outcome == "veto"
     label = (f"Veto: the PCC must not appoint candidate {loaded.evidence.candidate}" if vetoed
              else f"No veto: the Panel's report makes a recommendation on candidate {loaded.evidence.candidate}")
-    record = _common(loaded, loaded.kind, loaded.evidence.candidate, evaluation.outcome, label)
+    hashes = _hashes(loaded)
+    record = _common(loaded, hashes, loaded.kind, loaded.evidence.candidate, evaluation.outcome, label)
     record.update({
         "members": evaluation.members,
         "present": loaded.evidence.present,
@@ -202,7 +205,7 @@ def hearing_record(loaded: LoadedEvidence) -> dict[str, Any]:
         "rule": plan.veto_text,
         "why_not": [] if vetoed else [f"veto not reached: {evaluation.votes} votes, {evaluation.needed} needed"],
         "trace": [f.to_json() for f in evaluation.firings],
-        **_hashes(loaded),
+        **hashes,
     })
     return record
 
@@ -211,7 +214,8 @@ def compliance_record(loaded: LoadedEvidence) -> dict[str, Any]:
     plan: compliance.CompliancePlan = loaded.compiled.plan  # type: ignore[assignment]
     evaluation = compliance.evaluate(loaded.compiled, loaded.evidence)
     label = "Compliant: every requirement met" if evaluation.outcome == "compliant" else "Not compliant"
-    record = _common(loaded, loaded.kind, loaded.evidence.subject, evaluation.outcome, label)
+    hashes = _hashes(loaded)
+    record = _common(loaded, hashes, loaded.kind, loaded.evidence.subject, evaluation.outcome, label)
     lines = [{"requirement": s.id, "met": evaluation.passed[s.id], "text": compliance.explain_requirement(s, evaluation),
               "source": s.source} for s in plan.requirements]
     record.update({
@@ -219,7 +223,7 @@ def compliance_record(loaded: LoadedEvidence) -> dict[str, Any]:
         "failed": [line["requirement"] for line in lines if not line["met"]],
         "why_not": [line["text"] for line in lines if not line["met"]],
         "trace": [f.to_json() for f in evaluation.firings],
-        **_hashes(loaded),
+        **hashes,
     })
     return record
 

@@ -17,7 +17,7 @@ from .appointment_models import (Appointment, CompetencyFramework, ComplianceFra
                                  PanelRulesFile, SelectionProcess)
 from .appointments import LoadedEvidence, compile_rules
 from .catalog import Catalog, Loaded
-from .compile import Compiled, Criteria, canonical_json, compile_set, compiled_from_file, sha256_bytes
+from .compile import Compiled, Criteria, canonical_json, compile_criteria, compile_set, compiled_from_file, sha256_bytes
 from .compliance import compile_compliance
 from .decide import evaluate
 from .diagnostics import Diagnostic, DiagnosticError
@@ -106,13 +106,24 @@ def stored(ledger: Ledger, ref: str) -> Stored:
 
 
 def _rebuild_compiled(s: Stored) -> tuple[Compiled, Any]:
-    """The compiled ruleset from the stored one, with the models the records need."""
+    """The ruleset to run, and the models the records need, from the stored blobs.
+
+    Inspections run the stored ruleset itself. The appointment kinds' plans are rebuilt by
+    compiling the stored criteria; `replay` reports it if that differs from the stored text."""
+    if "criteria" in s.criteria:
+        stored_compiled = compiled_from_file(s.ruleset_text)
+        criteria_bytes = canonical_json(s.criteria)
+        return Compiled(stored_compiled.plan, stored_compiled.ruleset, s.ruleset_text, criteria_bytes), None
+    return _compile_stored(s)
+
+
+def _compile_stored(s: Stored) -> tuple[Compiled, Any]:
+    """What today's compiler builds from the stored criteria (never from files)."""
     c = s.criteria
     if "criteria" in c:
         criteria = Criteria.from_models(Scale.model_validate(c["scale"]), Framework.model_validate(c["framework"]),
                                         CriteriaSet.model_validate(c["criteria"]))
-        stored_compiled = compiled_from_file(s.ruleset_text)
-        return Compiled(stored_compiled.plan, stored_compiled.ruleset, s.ruleset_text, canonical_json(criteria.canonical())), None
+        return compile_criteria(criteria), None
     if "process" in c:
         rules = SelectionProcess.model_validate(c["process"])
         compiled = selection.compile_selection(rules, CompetencyFramework.model_validate(c["cvf"]),
@@ -148,7 +159,8 @@ def replay(ledger: Ledger, ref: str, catalog: Optional[Catalog] = None) -> Repla
     s = stored(ledger, ref)
     compiled, rules = _rebuild_compiled(s)
     differences = []
-    if catalog is None and compiled.text != s.ruleset_text:
+    rebuilt = _compile_stored(s)[0] if "criteria" in s.criteria else compiled  # appointments: already compiled
+    if catalog is None and rebuilt.text != s.ruleset_text:
         differences.append("the compiler now builds a different ruleset from the stored criteria")
     if catalog is not None:
         compiled, rules = _current(catalog, s)

@@ -138,11 +138,14 @@ def test_registration_does_not_mutate_the_ruleset(catalog):
 
 
 def test_compiled_rules_all_wait_for_a_stage_event(catalog):
-    """So that no rule can fire on facts alone, or fire twice."""
-    for set_id in catalog.criteria_set_ids():
-        from engine.compile import compile_set
+    """So that no rule can fire on facts alone, or fire twice: every ruleset in rules/,
+    inspections, selections, hearings and compliance alike."""
+    from engine.runner import compilers
 
-        compiled = compile_set(catalog, set_id)
+    found = compilers(catalog)
+    assert len(found) >= 29
+    for _, compile_one in found:
+        compiled = compile_one()
         durable.check_ruleset_shape(compiled.durable_name, compiled.ruleset["durable"][compiled.durable_name])
 
 
