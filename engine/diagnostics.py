@@ -51,6 +51,7 @@ CODES: dict[str, str] = {
     "E171": "decision-not-in-ledger",
     "E172": "decision-cannot-be-rebuilt",
     "E173": "override-without-rationale",
+    "E174": "bad-option-value",
     "E140": "stale-ruleset",
     "E141": "missing-ruleset",
     "E142": "orphan-ruleset",
@@ -81,7 +82,10 @@ class Diagnostic:
         return (self.path, self.line, self.col, self.code, self.message)
 
     def render(self) -> str:
-        text = f"{self.path}:{self.line}:{self.col}: {self.severity} {self.code}: {self.message}"
+        # A problem with no place in a file (a command-line value, a whole ledger) names
+        # what it is about, `--before: ...`, never a meaningless `0:0`.
+        where = f"{self.path}:{self.line}:{self.col}" if self.line else self.path
+        text = f"{where}: {self.severity} {self.code}: {self.message}"
         if self.suggestion:
             text += f"\n  hint: {self.suggestion}"
         return text
