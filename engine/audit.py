@@ -8,8 +8,10 @@ stored ruleset through durable-rules again, and compares the new record byte for
 
 from __future__ import annotations
 
+import datetime
 import json
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, replace
 from typing import Any, Optional
 
 from . import appointment_record, hearing, selection
@@ -20,11 +22,12 @@ from .catalog import Catalog, Loaded
 from .compile import Compiled, Criteria, canonical_json, compile_criteria, compile_set, compiled_from_file, sha256_bytes
 from .compliance import compile_compliance
 from .decide import evaluate
-from .diagnostics import Diagnostic, DiagnosticError
+from .diagnostics import Diagnostic, DiagnosticError, suggest
 from .explain import render_text
-from .ledger import Entry, Ledger
+from .ledger import DECISION_BLOBS, Entry, Ledger, blob_roles, recorded_date
 from .load import Document
-from .models import Case, CriteriaSet, Framework, Scale
+from .models import NOT_GRADED, NOT_GRADED_LABEL, UNDECIDED, UNDECIDED_LABEL, Case, CriteriaSet, Framework, Scale
+from .options import option_error
 from .record import canonical_evidence, decision_record
 from .runner import CaseResult
 from .tally import Evidence
@@ -34,6 +37,15 @@ APPOINTMENT_OUTCOMES = {
     "appointment": ("preferred", "tie", "no_appointable_candidate"),
     "hearing": ("veto", "no_veto"),
     "compliance_record": ("compliant", "not_compliant"),
+}
+
+# What each appointment outcome's label starts with (the rest, after a colon, names the
+# subject): `log --outcome` and `override --outcome` accept these as well as the ids.
+APPOINTMENT_LABELS = {
+    "gates_passed": "Passed every gate", "gate_failed": "Failed a gate",
+    "preferred": "Preferred candidate", "tie": "Tie", "no_appointable_candidate": "No appointable candidate",
+    "veto": "Veto", "no_veto": "No veto",
+    "compliant": "Compliant", "not_compliant": "Not compliant",
 }
 
 
@@ -56,9 +68,9 @@ def record_results(ledger: Ledger, results: list[CaseResult]) -> list[Entry]:
 
 def _roles(entry: Entry) -> dict[str, Optional[str]]:
     """Which blob is which: a decision's refs are criteria, ruleset, evidence[, personal], record."""
-    refs = entry.refs
-    return {"criteria": refs[0], "ruleset": refs[1], "evidence": refs[2], "record": refs[-1],
-            "personal": refs[3] if len(refs) == 5 else None}
+    roles: dict[str, Optional[str]] = dict.fromkeys(DECISION_BLOBS[5])
+    roles.update(zip(blob_roles(entry.type, len(entry.refs)) or (), entry.refs))
+    return roles
 
 
 def _shared_blobs(result: CaseResult) -> list[tuple[str, str, bytes]]:
@@ -86,7 +98,13 @@ class Stored:
 
 
 def stored(ledger: Ledger, ref: str) -> Stored:
+    """A recorded decision rebuilt from its blobs, once its entry, its link and its blobs
+    are checked: show, replay and override never act on a changed decision."""
     entry = ledger.decision(ref)
+    problem = ledger.entry_problem(entry)
+    if problem:
+        raise DiagnosticError([Diagnostic(ledger.place, 0, 0, "E172", f"decision {entry.ref} cannot be rebuilt: {problem}",
+                                          "run arbiter verify to see what is wrong")])
     body = json.loads(entry.body)
     roles = _roles(entry)
 
@@ -97,7 +115,7 @@ def stored(ledger: Ledger, ref: str) -> Stored:
     parts = {role: content(roles[role]) for role in ("record", "criteria", "ruleset", "evidence")}
     lost = [role for role, value in parts.items() if value is None]
     if lost:
-        raise DiagnosticError([Diagnostic(str(ledger.path), 0, 0, "E172", f"decision {entry.ref} cannot be rebuilt: "
+        raise DiagnosticError([Diagnostic(ledger.place, 0, 0, "E172", f"decision {entry.ref} cannot be rebuilt: "
                                                                           f"{', '.join(lost)} missing from the ledger",
                                           "run arbiter verify to see what is wrong")])
     personal = content(roles["personal"])
@@ -251,56 +269,176 @@ def _personal_line(ledger: Ledger, s: Stored, reveal: bool) -> str:
 class LogRow:
     seq: int
     recorded_at: str
+    recorded_on: datetime.date  # the UTC date of recorded_at, which date filters compare
     decision_id: str
     case: str
     subject: str
     framework: str
+    kind: str
+    ruleset: str  # sha256 of the stored ruleset (its levels name the outcomes)
     computed: str
-    final: str
+    override: Optional[str]  # the latest override's outcome, even when it restores the computed one
+
+    @property
+    def final(self) -> str:
+        return self.override or self.computed
 
 
 def log(ledger: Ledger, framework: Optional[str] = None, subject: Optional[str] = None,
-        outcome: Optional[str] = None, since: Optional[str] = None, until: Optional[str] = None) -> list[LogRow]:
+        outcome: Optional[str] = None, since: Optional[datetime.date] = None,
+        until: Optional[datetime.date] = None) -> list[LogRow]:
+    """Recorded decisions with their final outcomes, filtered. A framework, subject or
+    outcome that no recorded decision has is a mistake (E174, with a did-you-mean), never
+    an empty answer; an outcome is matched by id or label, ignoring case."""
+    rows = _log_rows(ledger)
+    _require_known("--framework", "framework", framework, {r.framework for r in rows})
+    _require_known("--subject", "subject", subject, {r.subject for r in rows})
+    outcomes = _recorded_outcomes(outcome, _outcome_names(ledger, rows)) if outcome is not None else None
+    if since is not None and until is not None and until < since:
+        raise option_error("--until", f"{until} is before --since {since}", "give an --until on or after --since")
+    return [r for r in rows
+            if (framework is None or r.framework == framework) and (subject is None or r.subject == subject)
+            and (outcomes is None or r.computed in outcomes or r.final in outcomes)
+            and (since is None or r.recorded_on >= since) and (until is None or r.recorded_on <= until)]
+
+
+def _log_rows(ledger: Ledger) -> list[LogRow]:
     rows: dict[str, LogRow] = {}
     for entry in ledger.entries():
-        body = json.loads(entry.body)
-        if entry.type == "decision":
-            rows.setdefault(entry.ref, LogRow(entry.seq, entry.recorded_at, entry.ref, body["case"], body["subject"],
-                                              body["framework"], body["outcome"], body["outcome"]))
-        elif entry.type == "override" and entry.ref in rows:
-            row = rows[entry.ref]
-            rows[entry.ref] = LogRow(row.seq, row.recorded_at, row.decision_id, row.case, row.subject, row.framework,
-                                     row.computed, body["outcome"])
-    return [r for r in rows.values()
-            if (framework is None or r.framework == framework) and (subject is None or r.subject == subject)
-            and (outcome is None or outcome in (r.computed, r.final))
-            and (since is None or r.recorded_at[:10] >= since) and (until is None or r.recorded_at[:10] <= until)]
+        try:
+            if entry.type == "decision" and entry.ref not in rows:
+                rows[entry.ref] = _log_row(entry)
+            elif entry.type == "override" and entry.ref in rows:
+                rows[entry.ref] = replace(rows[entry.ref], override=json.loads(entry.body)["outcome"])
+        except (KeyError, TypeError, ValueError) as error:  # only in a changed file: its hash no longer matches
+            raise DiagnosticError([Diagnostic(ledger.place, 0, 0, "E170",
+                                              f"entry {entry.seq} cannot be read ({error}): the file was changed",
+                                              "run arbiter verify to see what is wrong")]) from None
+    return list(rows.values())
+
+
+def _log_row(entry: Entry) -> LogRow:
+    body = json.loads(entry.body)
+    return LogRow(entry.seq, entry.recorded_at, recorded_date(entry.recorded_at), entry.ref, body["case"],
+                  body["subject"], body["framework"], body["kind"], _roles(entry)["ruleset"] or "", body["outcome"], None)
+
+
+def _require_known(option: str, what: str, value: Optional[str], known: set[str]) -> None:
+    if value is not None and value not in known:
+        raise option_error(option, f"no {what} {value!r} in this ledger", suggest(value, sorted(known)))
+
+
+def _outcome_key(text: str) -> str:
+    """How an outcome is matched: case and spacing ignored, '_' read as a space, and only the
+    part before a colon, so that a label as printed ("Preferred candidate: cand-a") works."""
+    return " ".join(text.split(":", 1)[0].replace("_", " ").split()).casefold()
+
+
+def _named(value: str, names: list[tuple[str, str]]) -> set[str]:
+    """The outcomes (ids) that `value` names, among (id, id or label) pairs."""
+    return {outcome for outcome, name in names if _outcome_key(name) == _outcome_key(value)}
+
+
+def _outcome_names(ledger: Ledger, rows: list[LogRow]) -> list[tuple[str, str]]:
+    """Every outcome a recorded decision has (computed or final), by id and by label."""
+    present = {r.computed for r in rows} | {r.override for r in rows if r.override}
+    labels = [*APPOINTMENT_LABELS.items(), (UNDECIDED, UNDECIDED_LABEL), (NOT_GRADED, NOT_GRADED_LABEL)]
+    for sha in {r.ruleset for r in rows if r.kind == "case"}:
+        blob = ledger.blob(sha)
+        labels += _level_labels(blob.content.decode()) if blob and blob.content else []
+    return [(o, o) for o in sorted(present)] + [(o, label) for o, label in labels if o in present]
+
+
+def _recorded_outcomes(value: str, names: list[tuple[str, str]]) -> set[str]:
+    matched = _named(value, names)
+    if not matched:
+        raise option_error("--outcome", f"no decision in this ledger has the outcome {value!r}",
+                           suggest(value, sorted({name for _, name in names})))
+    return matched
+
+
+def _level_labels(ruleset_text: str) -> list[tuple[str, str]]:
+    return [(level["id"], level["label"]) for level in json.loads(ruleset_text)["plan"]["levels"]]
 
 
 def override(ledger: Ledger, ref: str, outcome: str, rationale: str, by: str) -> Entry:
     """A professional-judgement departure, as a new entry linked to the decision (which is
-    never changed)."""
-    if not rationale.strip() or not by.strip():
-        raise DiagnosticError([Diagnostic("override", 0, 0, "E173", "an override needs a rationale and who made it",
-                                          "give --rationale TEXT and --by NAME")])
+    never changed). The outcome is given by id or label; the id is recorded."""
+    for option, value in (("--rationale", rationale), ("--by", by)):
+        if not value.strip():
+            raise DiagnosticError([Diagnostic(option, 0, 0, "E173", "an override needs a rationale and who made it",
+                                              "give --rationale TEXT and --by NAME")])
     s = stored(ledger, ref)
-    allowed = _outcomes(s)
-    if outcome not in allowed:
-        raise DiagnosticError([Diagnostic("override", 0, 0, "E125", f"'{outcome}' is not an outcome of this decision",
-                                          f"valid: {', '.join(allowed)}")])
-    body = canonical_json({"overrides_entry": s.entry.seq, "computed": s.record["outcome"], "outcome": outcome,
+    choices = _outcome_choices(s)
+    chosen = _named(outcome, [*((o, o) for o in choices), *choices.items()])
+    if not chosen:
+        raise option_error("--outcome", f"'{outcome}' is not an outcome of decision {s.entry.ref}",
+                           suggest(outcome, [*choices, *choices.values()]))
+    body = canonical_json({"overrides_entry": s.entry.seq, "computed": s.record["outcome"], "outcome": min(chosen),
                            "rationale": rationale, "by": by}).decode()
     return ledger.append("override", s.entry.ref, body, [])
 
 
-def _outcomes(s: Stored) -> tuple[str, ...]:
+def _outcome_choices(s: Stored) -> dict[str, str]:
+    """The outcomes this decision could have, id -> label."""
     if s.body["kind"] == "case":
-        return tuple(level["id"] for level in json.loads(s.ruleset_text)["plan"]["levels"])
-    return APPOINTMENT_OUTCOMES[s.body["kind"]]
+        return dict(_level_labels(s.ruleset_text))
+    return {o: APPOINTMENT_LABELS[o] for o in APPOINTMENT_OUTCOMES[s.body["kind"]]}
 
 
-def purge(ledger: Ledger, before: str) -> Optional[Entry]:
-    """Erase personal data of decisions recorded before a date; the chain records it."""
-    shas = ledger.personal_blobs_before(before)
-    return ledger.erase_personal(shas, lambda stamp: canonical_json(
-        {"erased": shas, "before": before, "erased_at": stamp, "what": "personal data (names, notes)"}).decode())
+@dataclass(frozen=True)
+class PurgePlan:
+    """What a purge would erase: personal-data blobs, and the decisions holding them."""
+    before: datetime.date
+    blobs: tuple[str, ...]
+    decisions: int
+    first: Optional[datetime.date]  # when the earliest and latest of those decisions were recorded
+    last: Optional[datetime.date]
+
+    def describe(self) -> str:
+        if not self.blobs:
+            return f"no personal data held only by decisions recorded before {self.before}"
+        return (f"{_count(len(self.blobs), 'personal-data blob')} of {_count(self.decisions, 'decision')} "
+                f"recorded from {self.first} to {self.last}")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def purge_plan(ledger: Ledger, before: datetime.date) -> PurgePlan:
+    """The personal data of decisions recorded before a date (UTC), as the chain holds it.
+
+    The whole ledger is verified first: a purge cannot be undone, so it never acts on a
+    changed file. A blob is erased only when the chain holds it as personal data and no
+    decision recorded on or after the date holds it too."""
+    _require_verified(ledger)
+    held_by: dict[str, list[datetime.date]] = defaultdict(list)  # personal blob -> when its decisions were recorded
+    not_personal: set[str] = set()
+    for entry in ledger.entries():
+        if entry.type == "decision":
+            roles = _roles(entry)
+            not_personal.update(sha for role, sha in roles.items() if sha and role != "personal")
+            if roles["personal"]:
+                held_by[roles["personal"]].append(recorded_date(entry.recorded_at))
+    erased = ledger.erased()
+    blobs = sorted(sha for sha, dates in held_by.items()
+                   if max(dates) < before and sha not in erased and sha not in not_personal)
+    dates = [day for sha in blobs for day in held_by[sha]]
+    return PurgePlan(before, tuple(blobs), len(dates), min(dates, default=None), max(dates, default=None))
+
+
+def _require_verified(ledger: Ledger) -> None:
+    result = ledger.verify()
+    if not result.ok:
+        where = f"entry {result.at}: " if result.at else ""
+        raise DiagnosticError([Diagnostic(ledger.place, 0, 0, "E170",
+                                          f"the ledger does not verify ({where}{result.problem}); nothing was erased",
+                                          "run arbiter verify, and restore the file from a backup")])
+
+
+def purge(ledger: Ledger, plan: PurgePlan) -> Optional[Entry]:
+    """Erase the planned personal data; the chain records what was erased and when."""
+    return ledger.erase_personal(list(plan.blobs), lambda stamp, erased: canonical_json(
+        {"erased": erased, "before": plan.before.isoformat(), "erased_at": stamp,
+         "what": "personal data (names, notes)"}).decode())
