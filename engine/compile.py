@@ -4,20 +4,23 @@ Passes, in order (each after the one above it):
 
     load_criteria      read the three files and run the `check` passes on each
     lower_conditions   quantifiers -> exact whole-number thresholds, via fractions
-    build_rules        grade, floor and cap tables, highest level first
+    build_rules        grade, floor and cap tables, highest level first; sizes checked
+                       against MAX_RULES (E134) and MAX_CONDITIONS (E135)
     build_ruleset      the durable-rules JSON: one pattern per condition, one stage event
 
 The ruleset is built so that none of durable-rules' looping shapes can arise: every
 rule joins exactly one stage *event* (events are consumed, so a rule cannot re-fire),
 every pattern starts with a `kind` discriminator the engine's state never has, nothing
-tests the state or tests only for an absent field, and actions never change the state.
-`durable.check_ruleset_shape` re-checks this before anything is registered.
+tests the state or tests only for an absent field, and actions never change the state;
+and it stays well inside the sizes that crash the engine (bench/limits.py).
+`durable.check_ruleset_shape` re-checks all this before anything is registered.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 from math import ceil, floor
@@ -33,8 +36,12 @@ from .plan import Plan, PlanCondition, PlanLevel, PlanRule, Quantity, Quantifier
 
 PLAN_FORMAT = "arbiter-plan/1"
 RULESET_FORMAT = "arbiter-ruleset/1"
-MAX_RULES = 400  # durable-rules hangs at ~516 sibling tests; stay well below (see durable.py)
-MAX_CONDITIONS = 400
+# Sizes a criteria set may compile to, well inside what durable-rules' C core survives
+# (bench/limits.py; durable.py's MAX_ limits, which these keep within):
+MAX_RULES = 30  # rules per set (E134): every rule's pattern on the tally fact, and on the stage event, can
+#                 hold at once, and 65 tests holding at once for one fact abort the core
+MAX_CONDITIONS = 100  # distinct conditions per set (E135): the tally fact holds one property for each,
+#                       and a fact of 255 properties segfaults the core
 
 
 @dataclass(frozen=True)
@@ -151,6 +158,7 @@ class _Lowering:
         self.ranks = {lv.id: i for i, lv in enumerate(self.scale.levels)}
         self.quantities: dict[tuple, Quantity] = {}
         self.conditions: dict[tuple, PlanCondition] = {}
+        self.first_use: dict[str, tuple] = {}  # condition id -> where the framework first writes it
         self.problems: list[Diagnostic] = []
 
     def condition(self, cond: Condition, loc: tuple) -> str:
@@ -166,6 +174,7 @@ class _Lowering:
             self.conditions[key] = PlanCondition(
                 id=f"c{len(self.conditions) + 1}", quantity=quantity.id, op=op, threshold=threshold, total=total,
                 quantifier=quantifier, level_bound=level_bound, choice=cond.choice, source=cond.source)
+            self.first_use[self.conditions[key].id] = loc
         return self.conditions[key].id
 
     def _quantity(self, cond: Condition) -> Quantity:
@@ -237,10 +246,7 @@ def build_plan(criteria: Criteria) -> Plan:
     low = _Lowering(criteria)
     fw, scale = low.fw, low.scale
     rules, stages = _all_rules(low) if low.cs.graded else _not_graded_rules()
-    if len(rules) > MAX_RULES or len(low.conditions) > MAX_CONDITIONS:
-        low.problems.append(criteria.criteria.doc.diag(
-            (), "E134", f"the set compiles to {len(rules)} rules and {len(low.conditions)} conditions; "
-                        f"the limit is {MAX_RULES} of each", "split the area into smaller criteria sets"))
+    low.problems += _too_many_conditions(low) + _too_many_rules(low, rules)
     if low.problems:
         raise DiagnosticError(low.problems)
     return Plan(
@@ -251,6 +257,35 @@ def build_plan(criteria: Criteria) -> Plan:
         stages=tuple(stages), rules=tuple(rules), undecided_reason=fw.undecided.reason,
         undecided_source=fw.undecided.source, criteria_sha256=criteria.sha256,
         carried_over=fw.carried_over, graded=low.cs.graded)
+
+
+def _too_many_conditions(low: _Lowering) -> list[Diagnostic]:
+    """E135 at the first condition past the limit, where the framework writes it."""
+    if len(low.conditions) <= MAX_CONDITIONS:
+        return []
+    where = low.first_use[f"c{MAX_CONDITIONS + 1}"]
+    return [low.fw_doc.diag(
+        where, "E135", f"criteria set '{low.cs.id}' compiles to {len(low.conditions)} distinct conditions, and this "
+                       f"is number {MAX_CONDITIONS + 1}; the limit is {MAX_CONDITIONS}",
+        "use fewer distinct conditions (one written the same way in several rules counts once), "
+        "or split the rules across frameworks")]
+
+
+_RULE_LISTS = {"level": "grades", "floor": "floors", "cap": "limiters"}  # stage -> the framework list behind it
+
+
+def _too_many_rules(low: _Lowering, rules: list[PlanRule]) -> list[Diagnostic]:
+    """E134 at the framework's list (grades, floors or limiters) that makes the most rules."""
+    if len(rules) <= MAX_RULES:
+        return []
+    per_stage = Counter(rule.stage for rule in rules)  # in stage order
+    largest = max(_RULE_LISTS, key=lambda stage: per_stage[stage])
+    parts = ", ".join(f"{n} for its {_RULE_LISTS[stage]}" if stage in _RULE_LISTS else f"{n} for overrides"
+                      for stage, n in per_stage.items())
+    return [low.fw_doc.diag(
+        (_RULE_LISTS[largest],), "E134", f"criteria set '{low.cs.id}' compiles to {len(rules)} rules ({parts}); "
+                                         f"the limit is {MAX_RULES}",
+        "use fewer grades, floors or limiters, or split them across frameworks", at_key=True)]
 
 
 def _all_rules(low: _Lowering) -> tuple[list[PlanRule], list[str]]:

@@ -13,13 +13,17 @@ contains all of them:
   given a deep copy.
 - Sessions are capped at 1,024 live per ruleset: every evaluation gets a fresh sid that
   is deleted in `finally`, so at most one is ever live.
-- Some rule shapes loop forever inside the C core, and 516 sibling tests hang
-  registration: `check_ruleset_shape` refuses them before registration, whatever
-  produced the ruleset (the compiler never does; a hand-edited rules/ file might).
+- Some rule shapes loop forever inside the C core, and past measured sizes it crashes,
+  hangs or fails (bench/limits.py: 255 properties in one fact segfault, 65 tests holding
+  at once for one fact abort the process, 512 sibling tests hang registration, a rule of
+  17 patterns fails): `check_ruleset_shape` refuses such rulesets before registration and
+  `check_value` such facts, well inside those sizes (the MAX_ limits below), whatever
+  produced them (the compiler never does; a hand-edited rules/ file might).
 - Facts no rule accepts raise MessageNotHandled; a repeated fact raises MessageObserved;
   exceptions inside actions are swallowed into the state. All become `EngineError`.
-- Values: only ints and short strings reach the engine (it coerces '1' == 1 == True and
-  rejects numbers written as 1e-05); `check_value` enforces that.
+- Values: only ints and strings of at most MAX_STRING characters reach the engine (it
+  coerces '1' == 1 == True, rejects numbers written as 1e-05 and segfaults on a 16 MiB
+  string); `check_value` enforces that.
 - The C core has no locks: a host refuses calls from any thread but its own.
 """
 
@@ -29,6 +33,7 @@ import copy
 import json
 import os
 import threading
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
@@ -37,7 +42,17 @@ from typing import Any, Callable, Iterator
 import durable_rules_engine as _core
 from durable import engine as _engine
 
-MAX_RULES = 450  # registration hangs at about 516 sibling tests on one property
+# Sizes durable-rules 2.0.28's C core handles, measured by bench/limits.py, and the limits kept
+# here: about half of each boundary or less. The compiler keeps well inside them (E134, E135).
+MAX_RULES = 64  # per ruleset: 256 rules ending at one node fail registration; 512 sibling tests hang it
+MAX_KIND_PATTERNS = 32  # patterns on one kind of fact: 65 tests holding for one fact at once fail its
+#                         assertion (error 303), and deleting that session then aborts the process. Each test
+#                         waiting its turn leads to a pattern of its own, so patterns on a kind bound them.
+MAX_PATTERNS = 12  # per rule: a rule joining 17 patterns fails (error 304) once its facts arrive
+MAX_TESTS = 250  # per pattern: 65,536 on one property still work; a set at the compiler's limits has 201
+MAX_NESTING = 7  # $and/$or levels in one pattern: 16 are refused (error 113)
+MAX_PROPERTIES = 120  # per fact or event, counting the id and sid the engine adds: 255 segfault
+MAX_STRING = 1 << 20  # characters in one string value: 16 MiB of them segfault
 MAX_ACTIONS = 64  # an evaluation runs one action per stage; more means a runaway cascade
 SESSION_PREFIX = "arbiter-"
 
@@ -223,14 +238,19 @@ def _dumps(value: Any) -> str:
 
 
 def check_value(message: dict[str, Any]) -> None:
-    """Only ints (not bools) and strings, under plain keys, reach the engine.
+    """Only ints (not bools) and strings, under plain keys, in a message small enough, reach
+    the engine.
 
     On the hot path: `type(v) is int` is both the fastest test and the one that refuses
     bools, which durable-rules would compare equal to 1."""
+    if len(message) > _MAX_OWN_PROPERTIES:
+        raise EngineError(f"a message of {len(message)} properties; durable-rules is given at most "
+                          f"{_MAX_OWN_PROPERTIES} (it crashes at 255, counting the id and sid it adds)")
     for key, value in message.items():
         kind = type(value)
         if kind is str:
-            pass
+            if len(value) > MAX_STRING:
+                raise EngineError(f"value for {key!r} has {len(value):,} characters; the limit is {MAX_STRING:,}")
         elif kind is int:
             if not -_SAFE_INT < value < _SAFE_INT:
                 raise EngineError(f"value {value} for {key!r} is too large to compare reliably")
@@ -241,12 +261,15 @@ def check_value(message: dict[str, Any]) -> None:
 
 
 _SAFE_INT = 2**53
+_MAX_OWN_PROPERTIES = MAX_PROPERTIES - 2  # the engine adds the sid, and an id to an event
 
 
 # Negation (an "x$not" pattern, refused below): in 2.0.28 a negated pattern correlated with another fact is not
 # re-checked when the negated fact arrives later, so its answer depends on fact order.
 # Arithmetic ($add ... $div) on the right of a test gave wrong answers in our probes.
-_FORBIDDEN_OPERATORS = ("$s", "$nex", "$mt", "$imt", "$iall", "$iany", "$add", "$sub", "$mul", "$div")
+# Each alternative of an $or is a path of its own through the core's network: 65 that hold for one fact
+# fail its assertion (error 303) and 512 hang registration, like as many patterns. Nothing we compile uses it.
+_FORBIDDEN_OPERATORS = ("$s", "$nex", "$mt", "$imt", "$iall", "$iany", "$add", "$sub", "$mul", "$div", "$or")
 
 
 def check_ruleset_shape(name: str, rules: dict[str, Any]) -> None:
@@ -255,10 +278,13 @@ def check_ruleset_shape(name: str, rules: dict[str, Any]) -> None:
     Every rule must join exactly one stage event (events are consumed, so the rule cannot
     re-fire), or be an observer of one fact kind, whose second pattern never matches. No pattern
     may test the session state or only test for absence, priorities must fit in 0..65535,
-    and the rule count must stay well below the registration hang.
+    and the rules, the patterns on each kind of fact, the patterns of each rule and each
+    pattern's tests, properties and nesting must stay within the MAX_ limits above, well
+    inside the sizes that crash or hang the core.
     """
     if len(rules) > MAX_RULES:
         raise EngineError(f"ruleset {name} has {len(rules)} rules; the limit is {MAX_RULES}")
+    on_kind: Counter[str] = Counter()  # patterns per fact kind: they bound the tests a fact can match at once
     for rule_id, rule in rules.items():
         text = json.dumps(rule)
         for operator in _FORBIDDEN_OPERATORS:
@@ -270,15 +296,57 @@ def check_ruleset_shape(name: str, rules: dict[str, Any]) -> None:
         if not isinstance(pri, int) or isinstance(pri, bool) or not 0 <= pri <= 65535:
             raise EngineError(f"rule {rule_id} has priority {pri!r}; it must be 0..65535")
         patterns = rule.get("all", [])
+        if len(patterns) > MAX_PATTERNS:
+            raise EngineError(f"rule {rule_id} joins {len(patterns)} patterns; the limit is {MAX_PATTERNS}")
+        for pattern in patterns:
+            for alias, test in pattern.items():
+                _check_pattern_size(rule_id, alias, test)
         aliases = [alias for p in patterns for alias in p]
         if any("$" in alias for alias in aliases):
             raise EngineError(f"rule {rule_id} uses a pattern suffix ($not, $all, $any), which this engine does not allow")
         kinds = [_pattern_kind(p) for p in patterns]
         if None in kinds:
             raise EngineError(f"rule {rule_id} has a pattern without a 'kind' discriminator")
+        on_kind.update(kinds)
         observer = len(kinds) == 2 and kinds[1] == "never" and kinds[0] not in ("stage", "never")
         if kinds.count("stage") != 1 and not observer:
             raise EngineError(f"rule {rule_id} must join exactly one stage event")
+    crowded, patterns_on_it = max(on_kind.items(), key=lambda item: item[1], default=("", 0))
+    if patterns_on_it > MAX_KIND_PATTERNS:
+        raise EngineError(f"ruleset {name} has {patterns_on_it} patterns on kind {crowded!r}; "
+                          f"the limit is {MAX_KIND_PATTERNS}")
+
+
+def _check_pattern_size(rule_id: str, alias: str, test: Any) -> None:
+    tests, properties, depth = _measure(test)
+    where = f"pattern {alias} of rule {rule_id}"
+    if depth > MAX_NESTING:
+        raise EngineError(f"{where} nests $and/$or more than {MAX_NESTING} deep")
+    if tests > MAX_TESTS:
+        raise EngineError(f"{where} has {tests} tests; the limit is {MAX_TESTS}")
+    if len(properties) > _MAX_OWN_PROPERTIES:
+        raise EngineError(f"{where} tests {len(properties)} properties; a fact holds at most {_MAX_OWN_PROPERTIES}")
+
+
+def _measure(test: Any, level: int = 0) -> tuple[int, set[str], int]:
+    """(tests, properties tested, $and/$or depth) of one pattern's test. An $and or $or past
+    MAX_NESTING counts as one more level without being read: enough to refuse the pattern,
+    and it keeps a hand-made nesting from reaching Python's recursion limit."""
+    tests, properties, depth = 0, set(), 0
+    for key, value in test.items() if isinstance(test, dict) else ():
+        if key in ("$and", "$or"):
+            parts = value if isinstance(value, list) and level < MAX_NESTING else []
+            inner = [_measure(part, level + 1) for part in parts]
+            tests += sum(part_tests for part_tests, _, _ in inner)
+            properties = properties.union(*(part_properties for _, part_properties, _ in inner))
+            depth = max(depth, 1 + max((part_depth for _, _, part_depth in inner), default=0))
+        elif key.startswith("$") and isinstance(value, dict):  # {"$gte": {"c1": 3}}
+            tests += len(value)
+            properties |= set(value)
+        else:  # {"kind": "tally"}
+            tests += 1
+            properties.add(key)
+    return tests, properties, depth
 
 
 def _pattern_kind(pattern: dict[str, Any]) -> str | None:

@@ -80,7 +80,8 @@ def test_looping_and_unsafe_shapes_are_refused(rule, message):
 
 
 def test_too_many_rules_are_refused():
-    """516 sibling tests hang registration forever; the host refuses long before."""
+    """512 sibling tests hang registration forever; the host refuses long before (see
+    tests/test_limits.py for every size limit)."""
     rules = {f"r{i}": _stage_rule() for i in range(durable.MAX_RULES + 1)}
     with pytest.raises(durable.EngineError, match="limit"):
         durable.check_ruleset_shape("big", rules)
