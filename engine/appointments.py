@@ -17,7 +17,7 @@ from typing import Any
 from . import compliance, hearing, selection
 from .appointment_check import (check_appointment, check_compliance_record, check_cvf, check_hearing, check_process,
                                 check_rating_scale)
-from .catalog import Catalog, Loaded, expected_id
+from .catalog import MISSING, REGULAR, Catalog, Loaded, declared_kind, expected_id, file_status, kind_phrase
 from .compile import Compiled
 from .diagnostics import Diagnostic, DiagnosticError, suggest
 from .load import Document, load_file
@@ -33,19 +33,29 @@ RULE_KINDS = ("selection_process", "panel_rules", "compliance")
 
 
 def load_reference(catalog: Catalog, loaded: Loaded, field: str, kind: str) -> Loaded:
-    """The file an evidence or process file names; E120 at the naming line when missing."""
+    """The file an evidence or process file names; at the naming line, E120 when it is
+    missing, E100 when it cannot be read, E114 when it is a file of another kind."""
     file_id = getattr(loaded.model, field)
     path = catalog.scale_path(file_id) if kind == "scale" else catalog.path_of(file_id)
-    if not path.is_file():
+    what = kind.replace("_", " ")
+    status = file_status(path)
+    if status == MISSING:
         known = catalog.scale_ids() if kind == "scale" else catalog.ids_of_kind(kind)
-        raise DiagnosticError([loaded.doc.diag((field,), "E120", f"unknown {kind.replace('_', ' ')} '{file_id}'",
+        raise DiagnosticError([loaded.doc.diag((field,), "E120", f"unknown {what} '{file_id}'",
                                                suggest(file_id, known))])
+    if status != REGULAR:
+        raise DiagnosticError([loaded.doc.diag((field,), "E100", f"cannot read {what} '{file_id}': {status}",
+                                               "check the id")])
+    found = declared_kind(path)
+    if found is not None and found != kind:
+        message = f"'{file_id}' is {kind_phrase(found)} file, not {kind_phrase(kind)} file"
+        raise DiagnosticError([loaded.doc.diag((field,), "E114", message, f"give the id of {kind_phrase(kind)} file")])
     return catalog.load(path, kind)
 
 
 def compile_rules(catalog: Catalog, loaded: Loaded) -> Compiled:
     """Check and compile a selection process, panel rules or compliance framework."""
-    key = ("compiled-appointment", loaded.model.id)
+    key = ("compiled-appointment", loaded.doc.path, loaded.model.arbiter)  # by file: two may claim one id
     return catalog.memo(key, lambda: _compile(catalog, loaded))
 
 

@@ -8,18 +8,24 @@ Ids are paths, so a reader of a case file can find its criteria without a lookup
     case id         K  ->  cases/K.yaml
 
 The project root is the nearest directory above a file that holds `criteria/`.
-Loaded files are cached per catalog, so a run over many cases reads each criteria file once.
+Loaded files are cached per catalog by path and kind, so a run over many cases reads each
+criteria file once, and a file looked up as another kind than its own is an E114, not a
+model of the wrong shape.
 """
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .diagnostics import Diagnostic, DiagnosticError
-from .load import Document, display_path, load_file
+from .load import Document, display_path, load_file, read_regular_file, real_path
 from .models import Model
+from .options import option_error
 from .validate import to_model
 
 
@@ -30,11 +36,49 @@ class Loaded:
 
 
 def find_root(start: Path) -> Path | None:
-    start = start.resolve()
-    for folder in [start, *start.parents] if start.is_dir() else list(start.parents):
-        if (folder / "criteria").is_dir():
+    start = real_path(start)
+    for folder in [start, *start.parents] if _is_dir(start) else list(start.parents):
+        if _is_dir(folder / "criteria"):
             return folder
     return None
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except (OSError, ValueError):  # a name too long, a link loop: not a folder we can use
+        return False
+
+
+def _check_root(root: Path) -> None:
+    """--root must name a project folder; saying so beats every lookup in it failing."""
+    if not _is_dir(root):
+        raise option_error("--root", f"no such folder: {root}", "give the project folder that holds criteria/",
+                           "E100")
+    if not _is_dir(root / "criteria"):
+        raise option_error("--root", f"{root} has no criteria/ folder",
+                           "give the project folder that holds criteria/", "E100")
+
+
+MISSING = "missing"
+REGULAR = "file"
+
+
+def file_status(path: Path) -> str:
+    """REGULAR for a regular file, MISSING when nothing is there, else why it cannot be read.
+
+    An id becomes a path, and a path can fail in more ways than being absent (a name too
+    long, a link loop, no permission); those are reported as they are, never as a traceback.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return MISSING
+    except OSError as error:
+        return MISSING if error.errno == errno.ENOTDIR else (error.strerror or str(error))
+    except ValueError as error:  # a NUL in the name
+        return str(error)
+    return REGULAR if stat.S_ISREG(mode) else "not a regular file"
 
 
 @dataclass
@@ -44,6 +88,8 @@ class Catalog:
 
     @classmethod
     def for_path(cls, path: Path, root: Path | None = None) -> "Catalog":
+        if root is not None:
+            _check_root(root)
         found = root or find_root(path) or find_root(Path.cwd())
         if found is None:
             raise DiagnosticError([Diagnostic(display_path(path), 0, 0, "E100",
@@ -78,7 +124,8 @@ class Catalog:
         return self._cache[key]
 
     def load(self, path: Path, kind: str) -> Loaded:
-        key = path.resolve()
+        """The file at path read as kind; E114 (in the file) when it declares another kind."""
+        key = ("file", real_path(path), kind)  # by kind too: one path must never answer as two kinds
         if key not in self._cache:
             doc = load_file(path)
             self._cache[key] = Loaded(to_model(doc, kind), doc)
@@ -122,20 +169,31 @@ class Catalog:
 
 
 _KIND_LINE = re.compile(rb"^arbiter:\s*([a-z_]+)\s*$", re.M)
+_KIND_BYTES = 4096  # the kind is declared near the top; no need to read more to find it
 
 
 def declared_kind(path: Path) -> str | None:
-    """The `arbiter:` kind a file declares, read cheaply without parsing the YAML."""
+    """The `arbiter:` kind a file declares, read cheaply without parsing the YAML.
+
+    None for anything that is not a readable regular file: a pipe or a device found while
+    searching a folder is never opened.
+    """
     try:
-        found = _KIND_LINE.search(path.read_bytes()[:4096])
-    except OSError:
+        found = _KIND_LINE.search(read_regular_file(path, _KIND_BYTES)[:_KIND_BYTES])
+    except (OSError, ValueError):
         return None
     return found.group(1).decode() if found else None
 
 
+def kind_phrase(kind: str) -> str:
+    """The kind in words with its article: 'a selection process', 'an appointment'."""
+    words = kind.replace("_", " ")
+    return ("an " if words[0] in "aeiou" else "a ") + words
+
+
 def expected_id(path: Path, folder_name: str) -> str | None:
     """The id a file at path must declare: its path below the nearest `folder_name` folder."""
-    resolved = path.resolve()
+    resolved = real_path(path)
     for parent in resolved.parents:
         if parent.name == folder_name:
             return resolved.relative_to(parent).with_suffix("").as_posix()

@@ -3,7 +3,10 @@
 The dialect is YAML with the surprises taken out, because a policy officer must be able
 to read a criteria file and know what the engine will read:
 
-- the file must be UTF-8, at most MAX_BYTES, and hold exactly one document;
+- only a regular file is read (a pipe or a device could block or never end), the file
+  must be UTF-8, at most MAX_BYTES, and hold exactly one document;
+- characters YAML forbids (control characters such as NUL, U+FFFE, U+FFFF) are errors
+  wherever they are, comments included, reported at their line and column;
 - duplicate keys are errors (PyYAML silently keeps the last one);
 - anchors, aliases and explicit tags are errors (aliases make "billion laughs" bombs,
   and tags can construct arbitrary objects);
@@ -18,10 +21,12 @@ exactly where a problem is.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import yaml
 
@@ -38,6 +43,12 @@ _YAML11_BOOLS = {"yes", "no", "on", "off", "y", "n"}
 _BOOLS = {"true": True, "false": False}
 _NULLS = {"", "~", "null"}
 _SPECIAL_NUMBERS = re.compile(r"[-+]?\.(inf|nan)|0x[0-9a-fA-F]+|0o[0-7]+|0b[01]+", re.I)
+# The characters the YAML reader refuses anywhere in a stream, comments included (YAML 1.1 5.1).
+_FORBIDDEN = yaml.reader.Reader.NON_PRINTABLE
+_LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")  # what the YAML reader counts as a new line
+_CHARACTER_NAMES = {0x00: "NUL", 0x07: "bell", 0x08: "backspace", 0x0B: "vertical tab", 0x0C: "form feed",
+                    0x1B: "escape", 0x7F: "delete", 0xFFFE: "noncharacter", 0xFFFF: "noncharacter"}
+MAX_REPORTED_LINES = 20  # a binary file has a forbidden character on almost every line
 
 
 @dataclass(frozen=True)
@@ -75,40 +86,155 @@ class Document:
         return Diagnostic(self.path, line, col, code, message, suggestion)
 
 
+def real_path(path: Path | str) -> Path:
+    """The absolute path with symbolic links followed, as far as they lead.
+
+    Unlike Path.resolve, never raises: a symbolic link loop stays a name (reading it then
+    fails with a diagnostic), rather than a RuntimeError.
+    """
+    return Path(os.path.realpath(path))
+
+
 def display_path(path: Path) -> str:
     """Paths are shown relative to the working directory when they are inside it."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(real_path(path).relative_to(real_path(Path.cwd())))
     except ValueError:
         return str(path)
+
+
+class NotRegularFile(OSError):
+    """A folder, pipe, device or socket: never opened, since reading one may block or never end."""
+
+
+_FILE_TYPES = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a device"),
+               (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"))
+
+
+def _require_regular(mode: int) -> None:
+    if not stat.S_ISREG(mode):
+        what = next((name for test, name in _FILE_TYPES if test(mode)), "not a file")
+        raise NotRegularFile(f"not a regular file: it is {what}")
+
+
+def is_regular_file(path: Path) -> bool:
+    """True for a regular file or a link to one; False for anything else, or a broken link or loop."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def read_regular_file(path: Path | str, limit: int) -> bytes:
+    """At most limit + 1 bytes of a regular file, so that a caller can tell it is too large.
+
+    The type is checked before opening, as opening a FIFO blocks until a writer comes; the
+    open is non-blocking and the type checked again on what was opened, in case the name was
+    replaced in between. The read is bounded whatever the file's size says, since a file can
+    grow while it is read. Raises OSError (NotRegularFile for a pipe, device, socket or folder).
+    """
+    _require_regular(os.stat(path).st_mode)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    with os.fdopen(os.open(path, flags), "rb") as stream:
+        _require_regular(os.fstat(stream.fileno()).st_mode)
+        return stream.read(limit + 1)
 
 
 def load_file(path: Path | str) -> Document:
     """Read and parse one file.
 
-    Problems that stop parsing (encoding, size, syntax) raise DiagnosticError at once.
-    Dialect problems (duplicate keys, ambiguous scalars, aliases) are kept on the
-    document, so that validation can report them together with the schema's problems.
+    Problems that stop parsing (reading, encoding, size, syntax) raise DiagnosticError at once.
+    Dialect problems (duplicate keys, ambiguous scalars, aliases, forbidden characters) are
+    kept on the document, so that validation reports them with the schema's problems.
     """
     path = Path(path)
     shown = display_path(path)
+    return load_bytes(read_source(path, shown), shown)
+
+
+def read_source(path: Path, shown: str) -> bytes:
+    """The bytes of a file to load; E100 when it cannot be read, E102 when it is too large."""
     try:
-        blob = path.read_bytes()
+        status = os.stat(path)
+        _require_regular(status.st_mode)
+        _refuse_if_too_large(status.st_size, shown, exact=True)  # before reading a byte
+        blob = read_regular_file(path, MAX_BYTES)
     except OSError as error:
-        reason = error.strerror or str(error)
-        raise DiagnosticError([Diagnostic(shown, 0, 0, "E100", f"cannot read file: {reason}",
-                                          "check the path")]) from None
-    return load_bytes(blob, shown)
+        raise DiagnosticError([Diagnostic(shown, 0, 0, "E100", _unreadable(error), _unreadable_hint(error))]) from None
+    _refuse_if_too_large(len(blob), shown, exact=False)  # it grew since, or its size was not known
+    return blob
+
+
+def _unreadable(error: OSError) -> str:
+    if isinstance(error, NotRegularFile):
+        return str(error)
+    return f"cannot read file: {error.strerror or error}"
+
+
+def _unreadable_hint(error: OSError) -> str:
+    if isinstance(error, NotRegularFile):
+        return "give a file saved on disk; pipes, devices and sockets are never read"
+    return "check the path"
+
+
+def _refuse_if_too_large(size: int, shown: str, exact: bool) -> None:
+    if size > MAX_BYTES:
+        amount = f"{size:,} bytes" if exact else f"more than {MAX_BYTES:,} bytes"
+        raise DiagnosticError([Diagnostic(
+            shown, 1, 1, "E102", f"file is {amount}; the limit is {MAX_BYTES:,} bytes",
+            "split the file; no criteria or evidence file needs to be this large")])
 
 
 def load_bytes(blob: bytes, shown: str) -> Document:
-    if len(blob) > MAX_BYTES:
-        raise DiagnosticError([Diagnostic(
-            shown, 1, 1, "E102",
-            f"file is {len(blob):,} bytes; the limit is {MAX_BYTES:,} bytes",
-            "split the file; no criteria or evidence file needs to be this large")])
+    _refuse_if_too_large(len(blob), shown, exact=True)
     text = _decode(blob, shown)
-    return _parse(text, shown)
+    forbidden = forbidden_characters(text, shown)
+    # Parse what is left without them, so that every other problem is reported too. Deleting
+    # (rather than replacing) keeps the structure a person sees, since they are invisible;
+    # only later columns on the same line move, by one per character deleted.
+    return _parse(_FORBIDDEN.sub("", text) if forbidden else text, shown, forbidden)
+
+
+def forbidden_characters(text: str, shown: str) -> list[Diagnostic]:
+    """E109 for each line holding a character YAML forbids, at the first such character.
+
+    Lines are split as the YAML reader splits them, so positions agree with its own. One pass
+    over each line, whatever the file holds: a binary file may have a million such characters.
+    """
+    if _FORBIDDEN.search(text) is None:
+        return []  # the usual case, at the regular expression engine's speed
+    problems: list[Diagnostic] = []
+    unreported: list[tuple[int, int]] = []  # (line, column) of lines past the limit
+    for number, line in enumerate(_LINE_BREAK.split(text), 1):
+        first = _FORBIDDEN.search(line)
+        if first is None:
+            continue
+        if len(problems) == MAX_REPORTED_LINES:
+            unreported.append((number, first.start() + 1))
+            continue
+        count = len(line) - len(_FORBIDDEN.sub("", line))
+        problems.append(_forbidden_on_line(shown, number, first.start() + 1, first.group(), count))
+    if unreported:
+        (line, col), more = unreported[0], len(unreported)
+        problems.append(Diagnostic(shown, line, col, "E109",
+                                   f"{more} more line{'s' if more != 1 else ''} hold characters YAML does not allow",
+                                   "is this a text file? Criteria and evidence are plain text"))
+    return problems
+
+
+def _forbidden_on_line(shown: str, line: int, col: int, char: str, count: int) -> Diagnostic:
+    more = f" (and {count - 1} more on this line)" if count > 1 else ""
+    return Diagnostic(shown, line, col, "E109",
+                      f"character {describe_character(char)} is not allowed anywhere in a YAML file, "
+                      f"comments included{more}",
+                      "delete it: such characters are invisible in most editors, and come from pasting or other "
+                      "programs")
+
+
+def describe_character(char: str) -> str:
+    """U+0000 (NUL): the code point, and a name where the character is known by one."""
+    name = _CHARACTER_NAMES.get(ord(char))
+    return f"U+{ord(char):04X}" + (f" ({name})" if name else "")
 
 
 def _decode(blob: bytes, shown: str) -> str:
@@ -171,10 +297,26 @@ class _StrictComposer(yaml.SafeLoader):
                            "write every value out in full; anchors and aliases are not part of the dialect")]
 
 
-def _parse(text: str, shown: str) -> Document:
+def _parse(text: str, shown: str, earlier: Sequence[Diagnostic] = ()) -> Document:
+    """Compose and build the document; earlier problems (forbidden characters) go with any others."""
     composer = _StrictComposer(text, shown)
     try:
-        node = composer.get_single_node()
+        node = _compose(composer, shown)
+    except DiagnosticError as error:
+        raise DiagnosticError(list(earlier) + error.diagnostics) from None
+    if node is None:
+        raise DiagnosticError(list(earlier) + [Diagnostic(shown, 1, 1, "E107", "file is empty",
+                                                          "a file holds exactly one YAML mapping")])
+    builder = _Builder(shown)
+    data = builder.build(node, ())
+    problems = tuple(list(earlier) + composer.problems + composer.anchor_problems() + builder.problems)
+    return Document(shown, data, builder.positions, builder.key_positions, builder.raw, problems)
+
+
+def _compose(composer: "_StrictComposer", shown: str):
+    """The single node of the stream, or None when it is empty; E103 or E107 when it is not YAML."""
+    try:
+        return composer.get_single_node()
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -199,13 +341,6 @@ def _parse(text: str, shown: str) -> Document:
                                           "flatten the structure")]) from None
     finally:
         composer.dispose()
-    if node is None:
-        raise DiagnosticError([Diagnostic(shown, 1, 1, "E107", "file is empty",
-                                          "a file holds exactly one YAML mapping")])
-    builder = _Builder(shown)
-    data = builder.build(node, ())
-    problems = tuple(composer.problems + composer.anchor_problems() + builder.problems)
-    return Document(shown, data, builder.positions, builder.key_positions, builder.raw, problems)
 
 
 class _Builder:

@@ -6,6 +6,7 @@ the appointment evidence kinds through `appointments`.
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,16 +18,21 @@ from .appointment_record import expectation as appointment_expectation
 from .appointment_record import records_for, render
 from .appointments import EVIDENCE_KINDS, RULE_KINDS, LoadedEvidence, compile_rules, load_evidence, load_reference
 from .cases import expectation, load_case, score
-from .catalog import Catalog, declared_kind, expected_id
+from .catalog import MISSING, REGULAR, Catalog, declared_kind, expected_id, file_status, kind_phrase
 from .check import check_framework, check_scale
+from .crosscheck import cross_check_misshapen
 from .compile import compile_criteria, compile_set, load_criteria, load_scale, write_all
 from .diagnostics import Diagnostic, DiagnosticError, sorted_unique, suggest
 from .explain import render_text
-from .load import load_file
-from .scoresheet import parse_panel, scoresheet
+from .load import Document, display_path, is_regular_file, load_file, read_regular_file, read_source, real_path
+from .models import ID_MAX_LENGTH, id_length_problem
+from .options import option_error
+from .scoresheet import parse_panel, scoresheet, write_new_file
 from .validate import file_kind
 
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
+_PATH_ID = re.compile(r"[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*")
+JSON_SUFFIXES = (".jsonl", ".json")  # decision records, as `arbiter score --format json` writes them
 
 EXPECTED_SUFFIX = ".expected"
 CASE_KINDS = ("case",) + EVIDENCE_KINDS
@@ -47,10 +53,18 @@ class CaseResult:
 
 
 def yaml_files(paths: list[Path]) -> list[Path]:
+    """Files named directly, and the regular *.yaml files below folders."""
     found: list[Path] = []
     for path in paths:
-        found += sorted(path.rglob("*.yaml")) if path.is_dir() else [path]
+        found += files_below(path) if path.is_dir() else [path]
     return found
+
+
+def files_below(folder: Path) -> list[Path]:
+    """The *.yaml files below a folder, sorted. Only regular files (or links to them) count:
+    a pipe, device or socket is never opened (reading one may block for ever), and a broken
+    link or a link loop is skipped. Links to folders are not followed, so a search ends."""
+    return [path for path in sorted(folder.rglob("*.yaml")) if is_regular_file(path)]
 
 
 def case_files(paths: list[Path]) -> list[Path]:
@@ -58,11 +72,61 @@ def case_files(paths: list[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += [p for p in sorted(path.rglob("*.yaml"))
+            found += [p for p in files_below(path)
                       if "invalid" not in p.relative_to(path).parts and declared_kind(p) in CASE_KINDS]
         else:
             found.append(path)
     return found
+
+
+def kind_of(doc: Document) -> str:
+    """The kind a loaded file declares; when it declares none, with the file's other problems."""
+    try:
+        return file_kind(doc)
+    except DiagnosticError as error:
+        raise DiagnosticError(list(doc.problems) + error.diagnostics) from None
+
+
+def evidence_kind(path: Path, purpose: str) -> str:
+    """The kind of a file given as a case, or E114 saying what the file is instead.
+
+    purpose says what the command does with cases, e.g. "arbiter test runs cases".
+    """
+    sniffed = declared_kind(path)
+    if sniffed in CASE_KINDS and path.suffix not in JSON_SUFFIXES:
+        return sniffed  # loading it as that kind reports anything else wrong with it
+    shown = display_path(path)
+    what = _not_yaml(path)
+    if what:
+        raise DiagnosticError([Diagnostic(shown, 0, 0, "E114", f"the file is {what}, not a case; {purpose}",
+                                          _CASE_HINT)])
+    doc = load_file(path)
+    kind = kind_of(doc)
+    if kind not in CASE_KINDS:
+        raise DiagnosticError([doc.diag(("arbiter",), "E114",
+                                        f"the file is {kind_phrase(kind)} file, not a case; {purpose}",
+                                        _CASE_HINT)])
+    return kind
+
+
+_CASE_HINT = f"give case files or folders of them; a case declares arbiter: one of {', '.join(CASE_KINDS)}"
+_SNIFF_BYTES = 8192
+
+
+def _not_yaml(path: Path) -> str | None:
+    """'a JSON Lines file' or 'a binary file' when the file is plainly not one to load as YAML."""
+    if path.suffix in JSON_SUFFIXES:
+        return "a JSON Lines file of decisions"
+    try:
+        head = read_regular_file(path, _SNIFF_BYTES)[:_SNIFF_BYTES]
+    except OSError:
+        return None  # loading it says why it cannot be read
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        # Text in another encoding is reported as not UTF-8; a NUL as well means binary.
+        return "a binary file" if b"\0" in head else None
+    return None
 
 
 def validate_paths(paths: list[Path], catalog: Catalog) -> tuple[int, list[Diagnostic]]:
@@ -78,7 +142,16 @@ def validate_paths(paths: list[Path], catalog: Catalog) -> tuple[int, list[Diagn
 
 
 def validate_file(path: Path, catalog: Catalog) -> None:
-    kind = file_kind(load_file(path))
+    kind = kind_of(load_file(path))
+    try:
+        _validate_as(kind, path, catalog)
+    except DiagnosticError as error:
+        # A shape problem stops the loaders before the cross-reference checks: those run on
+        # what did validate of the file, so every problem in it is reported at once.
+        raise DiagnosticError(error.diagnostics + cross_check_misshapen(path, kind, catalog)) from None
+
+
+def _validate_as(kind: str, path: Path, catalog: Catalog) -> None:
     if kind == "case":
         load_case(path, catalog)
     elif kind in EVIDENCE_KINDS:
@@ -124,26 +197,82 @@ def compile_all(catalog: Catalog, check_only: bool) -> tuple[list[str], list[Dia
 def make_scoresheet(catalog: Catalog, process: str, candidates: list[str], panel: list[str],
                     sheet_id: str | None, output: Path | None) -> str:
     """A blank appointment file for a process given by id (or path)."""
-    path = Path(process) if Path(process).is_file() else catalog.path_of(process)
-    if not path.is_file():
-        raise DiagnosticError([Diagnostic(process, 0, 0, "E120", f"unknown selection process '{process}'",
-                                          suggest(process, catalog.ids_of_kind("selection_process")))])
-    loaded = catalog.load(path, "selection_process")
+    loaded = catalog.load(_process_path(catalog, process), "selection_process")
     compile_rules(catalog, loaded)  # the process must be valid before a sheet is made from it
     cvf = load_reference(catalog, loaded, "competency_framework", "competency_framework")
-    bad = [name for name in candidates + [p.partition(":")[0] for p in panel] if not _ID.fullmatch(name)]
-    if bad or not candidates or not panel or len(set(candidates)) < len(candidates):
-        raise DiagnosticError([Diagnostic("--candidates/--panel", 0, 0, "E113",
-                                          f"ids must be unique, lowercase letters, digits, '-' or '_': {', '.join(bad) or 'duplicate or none given'}",
-                                          "e.g. --candidates cand-a,cand-b --panel pcc:chair,cummins:independent")])
+    _raise_if(_people_problems(candidates, panel) + _sheet_id_problems(sheet_id))
     members = parse_panel(panel, loaded.model)
     if sheet_id is None:
         sheet_id = (expected_id(output, "cases") if output else None) or "scoresheet"
     return scoresheet(loaded.model, cvf.model, sheet_id, candidates, members)
 
 
+def write_scoresheet(output: Path, text: str) -> None:
+    """Write a new scoresheet file; never over an existing file, nor through a symbolic link."""
+    write_new_file(output, text, "--output")
+
+
+def _process_path(catalog: Catalog, process: str) -> Path:
+    """PROCESS names a selection process file, or gives its id under criteria/."""
+    given = file_status(Path(process))
+    if given == REGULAR:
+        return Path(process)
+    if not _PATH_ID.fullmatch(process):  # not an id, so a path that cannot be read
+        if given == MISSING:
+            raise _unknown_process(catalog, process)
+        raise option_error("PROCESS", f"cannot read {process}: {given}", "check the path", "E100")
+    if id_length_problem(process):
+        raise option_error("PROCESS", id_length_problem(process), "give the id of a selection process", "E113")
+    path = catalog.path_of(process)
+    found = file_status(path)
+    if found == MISSING:
+        raise _unknown_process(catalog, process)
+    if found != REGULAR:
+        raise option_error("PROCESS", f"cannot read selection process '{process}': {found}", "check the id", "E100")
+    declared = declared_kind(path)
+    if declared is not None and declared != "selection_process":
+        raise option_error("PROCESS", f"'{process}' is {kind_phrase(declared)} file, not a selection process",
+                           "give the id of a selection process", "E114")
+    return path
+
+
+def _unknown_process(catalog: Catalog, process: str) -> DiagnosticError:
+    return option_error("PROCESS", f"unknown selection process '{process}'",
+                        suggest(process, catalog.ids_of_kind("selection_process")), "E120")
+
+
+def _people_problems(candidates: list[str], panel: list[str]) -> list[Diagnostic]:
+    """Candidates' and members' ids are written into the sheet, so they must be ids it accepts."""
+    names = candidates + [p.partition(":")[0] for p in panel]
+    bad = [name for name in names if _not_an_id(name, _ID)]
+    if bad or not candidates or not panel or len(set(candidates)) < len(candidates):
+        return option_error("--candidates/--panel",
+                            f"ids must be unique, lowercase letters, digits, '-' or '_', at most {ID_MAX_LENGTH} "
+                            f"characters: {', '.join(_clipped(name) for name in bad) or 'duplicate or none given'}",
+                            "e.g. --candidates cand-a,cand-b --panel pcc:chair,cummins:independent",
+                            "E113").diagnostics
+    return []
+
+
+def _sheet_id_problems(sheet_id: str | None) -> list[Diagnostic]:
+    """--id is written into the sheet as its id, so it must be a path id, or the sheet would not load."""
+    problem = _not_an_id(sheet_id, _PATH_ID) if sheet_id is not None else None
+    return option_error("--id", problem, "e.g. --id mine/selection", "E113").diagnostics if problem else []
+
+
+def _not_an_id(text: str, form: re.Pattern) -> str | None:
+    """Why text cannot be an id of this form (too long, or other characters); None when it can."""
+    if not form.fullmatch(text):
+        return f"'{_clipped(text)}' is not an id: lowercase letters, digits, '-' and '_', parts separated by '/'"
+    return id_length_problem(text)
+
+
+def _clipped(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def score_file(path: Path, catalog: Catalog) -> CaseResult:
-    if declared_kind(path) in EVIDENCE_KINDS:
+    if evidence_kind(path, "only cases and appointment evidence are scored") in EVIDENCE_KINDS:
         loaded = load_evidence(path, catalog)
         records = records_for(loaded)
         expected, actual, met = appointment_expectation(loaded, records)
@@ -177,19 +306,41 @@ class TestResult:
 
 
 def run_tests(paths: list[Path], catalog: Catalog, update: bool = False) -> list[TestResult]:
+    """Run cases found below folders, and files named directly, which must be cases (or
+    examples under invalid/): a file that is no test is refused, never counted as none."""
+    named = [path for path in paths if not path.is_dir()]
+    _raise_if([problem for path in named for problem in _not_a_test(path)])
     results = []
     for path in yaml_files(paths):
         name = _name(path, catalog)
         if "invalid" in path.parts:
             results.append(_test_invalid(path, name, catalog, update))
-        elif declared_kind(path) in CASE_KINDS:
+        elif path in named or declared_kind(path) in CASE_KINDS:
             results.append(_test_case(path, name, catalog))
     return results
 
 
+def _not_a_test(path: Path) -> list[Diagnostic]:
+    """Why a file named to arbiter test cannot be run, or nothing."""
+    try:
+        if "invalid" in path.parts:
+            _require_regular_file(path)
+        else:
+            evidence_kind(path, "arbiter test runs cases")
+    except DiagnosticError as error:
+        return error.diagnostics
+    return []
+
+
+def _require_regular_file(path: Path) -> None:
+    """An invalid example must at least be a regular file: its problems are the test."""
+    if not is_regular_file(path):
+        load_file(path)  # says why it cannot be read
+
+
 def _name(path: Path, catalog: Catalog) -> str:
     try:
-        return path.resolve().relative_to(catalog.root.resolve()).as_posix()
+        return real_path(path).relative_to(real_path(catalog.root)).as_posix()
     except ValueError:
         return str(path)
 
@@ -255,17 +406,25 @@ def _test_invalid(path: Path, name: str, catalog: Catalog, update: bool) -> Test
         actual = ""
     except DiagnosticError as error:
         actual = render_rebased(error.diagnostics, catalog)
+    try:
+        return _against_golden(path, name, actual, update)
+    except DiagnosticError as error:  # the golden file itself cannot be read or written
+        return TestResult(name, "diagnostics", _codes(actual) or "valid", False,
+                          render_rebased(error.diagnostics, catalog))
+
+
+def _against_golden(path: Path, name: str, actual: str, update: bool) -> TestResult:
     golden = path.with_suffix(EXPECTED_SUFFIX)
-    if not golden.is_file():
+    if file_status(golden) == MISSING:
         if not actual:
             return TestResult(name, "diagnostics", "valid", False,
                               "the file is valid, but a file under invalid/ must produce diagnostics")
         if update:
-            golden.write_text(actual + "\n", encoding="utf-8")
+            write_new_file(golden, actual + "\n", "--update")
             return TestResult(name, "(written)", _codes(actual), True)
         return TestResult(name, "diagnostics", _codes(actual), False,
                           f"no {golden.name}; run 'arbiter test --update' to write it, then review it")
-    expected = golden.read_text(encoding="utf-8").rstrip("\n")
+    expected = read_source(golden, display_path(golden)).decode("utf-8", errors="replace").rstrip("\n")
     passed = bool(actual) and actual == expected
     detail = "" if passed else f"expected:\n{expected}\nactual:\n{actual or '(no diagnostics)'}"
     return TestResult(name, _codes(expected), _codes(actual) or "valid", passed, detail)
@@ -278,13 +437,13 @@ def _codes(rendered: str) -> str:
 
 def render_rebased(diagnostics: list[Diagnostic], catalog: Catalog) -> str:
     """Diagnostics rendered with paths relative to the project root, for golden files."""
-    root = catalog.root.resolve()
+    root = real_path(catalog.root)
     rebased = []
     for d in sorted_unique(diagnostics):
         path = Path(d.path)
         absolute = path if path.is_absolute() else (Path.cwd() / path)
         try:
-            shown = absolute.resolve().relative_to(root).as_posix()
+            shown = real_path(absolute).relative_to(root).as_posix()
         except ValueError:
             shown = d.path
         rebased.append(Diagnostic(shown, d.line, d.col, d.code, d.message, d.suggestion))
