@@ -4,7 +4,9 @@ A selection gives one record per candidate and one for the process; a hearing an
 compliance check give one record each. Every record carries the keys of an inspection
 decision record (decision_id, case, subject, framework, outcome, outcome_label,
 uncapped_outcome, limiter, why_not, trace, the three hashes and the versions) so that
-one reader, and later the ledger, handles them all.
+one reader, and later the ledger, handles them all. Their shapes are the models in
+decision_model.py, which `summary` and `compare` read them back with: every record is
+checked against its model before it leaves here.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from . import __version__, compliance, hearing, selection
 from .appointment_check import flags
 from .appointments import LoadedEvidence
 from .compile import canonical_json, canonical_model, sha256_bytes
+from .decision_model import validated
 from .durable import durable_version
 
 RECORD_FORMAT = "arbiter-decision/1"
@@ -131,7 +134,7 @@ def _candidate_record(loaded, hashes, plan, evaluation, tally, rank) -> dict[str
                   if f.matched.get("ev", {}).get("cand") == tally.candidate],
         **hashes,
     })
-    return record
+    return validated(record)
 
 
 def _process_record(loaded, hashes, plan, evaluation, ranking) -> dict[str, Any]:
@@ -155,7 +158,7 @@ def _process_record(loaded, hashes, plan, evaluation, ranking) -> dict[str, Any]
         "trace": [f.to_json() for f in evaluation.firings],
         **hashes,
     })
-    return record
+    return validated(record)
 
 
 def _shortlisting(loaded: LoadedEvidence) -> dict[str, Any] | None:
@@ -207,7 +210,7 @@ def hearing_record(loaded: LoadedEvidence) -> dict[str, Any]:
         "trace": [f.to_json() for f in evaluation.firings],
         **hashes,
     })
-    return record
+    return validated(record)
 
 
 def compliance_record(loaded: LoadedEvidence) -> dict[str, Any]:
@@ -225,7 +228,7 @@ def compliance_record(loaded: LoadedEvidence) -> dict[str, Any]:
         "trace": [f.to_json() for f in evaluation.firings],
         **hashes,
     })
-    return record
+    return validated(record)
 
 
 def records_for(loaded: LoadedEvidence) -> list[dict[str, Any]]:

@@ -3,6 +3,8 @@
 A record is plain JSON with no timestamps, so the same criteria and evidence always give
 the same bytes. It carries the sha256 of the criteria (canonical form), of the compiled
 ruleset and of the evidence, and the versions of the engine and of durable-rules.
+Its shape is decision_model.InspectionDecision, which `summary` and `compare` read it back
+with: every record is checked against that model before it leaves here.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from typing import Any
 from . import __version__
 from .compile import Compiled, canonical_json, canonical_model, sha256_bytes
 from .decide import Evaluation
+from .decision_model import validated
 from .durable import durable_version
-from .explain import observed, outcome_label, why_not
+from .explain import observed, outcome_label, undecided_reason, why_not
 from .models import Case
 
 RECORD_FORMAT = "arbiter-decision/1"
@@ -36,7 +39,7 @@ def decision_record(compiled: Compiled, case: Case, evaluation: Evaluation) -> d
     evidence_sha = evidence_sha256(case)
     decision_id = sha256_bytes(f"{compiled.sha256}:{evidence_sha}:{__version__}".encode())[:16]
     deciding = evaluation.firings[0]
-    return {
+    return validated({
         "format": RECORD_FORMAT,
         "decision_id": decision_id,
         "case": case.id,
@@ -55,7 +58,7 @@ def decision_record(compiled: Compiled, case: Case, evaluation: Evaluation) -> d
         "computed_outcome": evaluation.computed,
         "computed_label": outcome_label(plan, evaluation.computed),
         "override": _override(plan, case),
-        "undecided_reason": plan.undecided_reason,
+        "undecided_reason": undecided_reason(plan, evaluation),
         "subgrades": _subgrades(plan, case),
         "causes_of_concern": [c.model_dump(mode="json") for c in case.causes_of_concern],
         "areas_for_improvement": [a.model_dump(mode="json", exclude_none=True) for a in case.areas_for_improvement],
@@ -72,7 +75,7 @@ def decision_record(compiled: Compiled, case: Case, evaluation: Evaluation) -> d
         "evidence_sha256": evidence_sha,
         "engine_version": __version__,
         "durable_rules_version": durable_version(),
-    }
+    })
 
 
 def _override(plan, case: Case) -> dict[str, Any] | None:

@@ -1,0 +1,440 @@
+"""The decision record's model: what `arbiter score` writes, and what `summary` and `compare` read back.
+
+One model per record kind: an inspection decision (no `kind` key), and the appointment kinds
+`candidate`, `appointment` (a selection process), `hearing` and `compliance_record`. The
+writers (record.py, appointment_record.py) pass every record through `validated` before it
+leaves them, so the model and the bytes written cannot drift apart; the reader (compare.py)
+checks every record it is given against the same model before any id in it is looked up.
+
+Scalars are strict, as in models.py: a JSON `5` is not text and `"true"` is not a boolean.
+Ids are the patterns of the criteria files: `criteria_set`, `framework` and `case` are
+PathIds (lowercase segments joined by '/': no '..', no leading '/'), so a record can only
+name a file inside the project; whether that file exists is the catalog's question
+(compare.reference_problems). Explanations (why_not, trace, tallies, ...) are typed too, as
+the writer makes them, but nothing reads them back but people.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import AfterValidator, ConfigDict, Field, Strict, StringConstraints, ValidationError
+from pydantic_core import PydanticCustomError
+
+from .diagnostics import CODES, suggest
+from .models import Bool, Citation, Id, Int, Model, PathId, Text
+
+RECORD_FORMAT = "arbiter-decision/1"
+
+DecisionId = Annotated[str, Strict(), StringConstraints(pattern=r"^[0-9a-f]{16}$")]
+Sha256 = Annotated[str, Strict(), StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+AnyText = Annotated[str, Strict()]  # text that may be empty
+
+
+def _int_or_text(value: Any) -> Any:
+    # Only whole numbers and text reach durable-rules (durable.check_value), so a fact holds nothing else.
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise PydanticCustomError("E112", "a fact holds a whole number or text, not {shown}", {"shown": shown(value)})
+
+
+FactValue = Annotated[Any, AfterValidator(_int_or_text)]
+
+
+class RecordModel(Model):
+    # Fields are read by their JSON names only: `from`, never the Python name `from_`.
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=False)
+
+
+class Firing(RecordModel):
+    rule: Text
+    matched: dict[str, dict[str, FactValue]]
+
+
+class _Record(RecordModel):
+    """The keys every decision record has, whatever its kind."""
+
+    format: Literal["arbiter-decision/1"]
+    decision_id: DecisionId
+    case: PathId
+    subject: Text
+    constructed: Bool
+    framework: PathId
+    outcome: Id
+    outcome_label: Text
+    uncapped_outcome: Id
+    trace: list[Firing]
+    criteria_sha256: Sha256
+    ruleset_sha256: Sha256
+    evidence_sha256: Sha256
+    engine_version: Text
+    durable_rules_version: Text
+
+
+# --- inspection decisions (record.py) -----------------------------------------------------
+
+class Bound(RecordModel):
+    id: Id
+    stage: Id
+    level: Id
+    description: Text
+    choice: Optional[Text]
+    source: Optional[Citation]
+
+
+class OverrideRecord(RecordModel):
+    outcome: Id
+    rationale: Text
+    by: Text
+    source: Optional[Citation]
+    label: Text
+
+
+class SubgradeRecord(RecordModel):
+    id: Id
+    grade: Optional[Id]
+    provenance: Literal["inspected", "carried_over", "ungraded"]
+    counted: Bool
+    carried_from: Optional[Text] = None  # written only for a carried-over grade
+    year: Optional[Int] = None
+    source: Optional[Citation] = None  # written only when the case cites one
+
+
+class ConcernRecord(RecordModel):
+    text: Text
+    cites: list[Citation]
+
+
+class ImprovementRecord(RecordModel):
+    text: Text
+    qualifier: Optional[Id] = None  # written only when the case gives one
+    cites: list[Citation]
+
+
+class Observation(RecordModel):
+    """One condition observed against what it requires (explain.observed)."""
+
+    condition: Text
+    quantity: Text
+    observed: Int
+    of: Int
+    required: Text
+    holds: Bool
+    text: Text
+    choice: Optional[Text]
+
+
+class DecidedBy(RecordModel):
+    rule: Text
+    conditions: list[Observation]
+
+
+class LevelNotReached(RecordModel):
+    level: Id
+    label: Text
+    failed: list[Observation]
+    reason: Text
+
+
+class QuantifierUse(RecordModel):
+    phrase: Text
+    bound: Text
+    fraction: Text
+    choice: Optional[Text]
+    source: Optional[Citation]
+
+
+class InspectionDecision(_Record):
+    framework_version: Text
+    criteria_set: PathId
+    area: Text
+    uncapped_label: Text
+    limiter: Optional[Bound]
+    floor: Optional[Bound]
+    computed_outcome: Id
+    computed_label: Text
+    override: Optional[OverrideRecord]
+    undecided_reason: Optional[Text]  # filled only where the outcome needs professional judgement
+    subgrades: list[SubgradeRecord]
+    causes_of_concern: list[ConcernRecord]
+    areas_for_improvement: list[ImprovementRecord]
+    decided_by: DecidedBy
+    why_not: list[LevelNotReached]
+    tallies: list[Observation]
+    quantifiers: dict[str, QuantifierUse]
+
+
+# --- appointment decisions (appointment_record.py) ----------------------------------------
+
+class _AppointmentRecord(_Record):
+    limiter: None  # kept so that one reader handles every kind; no appointment decision is capped
+    why_not: list[Text]
+
+
+class GateLine(RecordModel):
+    gate: Id
+    description: Text
+    passed: Bool
+    failing: list[Text]
+    source: Optional[Citation]
+
+
+class CandidateDecision(_AppointmentRecord):
+    kind: Literal["candidate"]
+    subject: Id  # the candidate's pseudonym
+    outcome: Literal["gates_passed", "gate_failed"]
+    uncapped_outcome: Literal["gates_passed", "gate_failed"]
+    total: Int
+    rank: Optional[Int]
+    preferred: Bool
+    gates: list[GateLine]
+
+
+class CandidateLine(RecordModel):
+    candidate: Id
+    gates: Literal["pass", "fail"]
+    total: Int
+    rank: Optional[Int]
+
+
+class Flag(RecordModel):
+    code: Text
+    message: Text
+
+
+class ShortlistingRecord(RecordModel):
+    rule: Text
+    elements: list[Id]
+    scores: dict[Id, dict[Id, Int]]
+
+
+class ReconstructedCell(RecordModel):
+    exercise: Id
+    area: Id
+    note: Text
+
+
+class Sensitivity(RecordModel):
+    candidate: Id
+    exercise: Id
+    area: Id
+    from_: Int = Field(alias="from")
+    to: Int
+    changes: list[Text]
+
+
+SELECTION_OUTCOMES = Literal["preferred", "tie", "no_appointable_candidate"]
+
+
+class SelectionDecision(_AppointmentRecord):
+    kind: Literal["appointment"]
+    outcome: SELECTION_OUTCOMES
+    uncapped_outcome: SELECTION_OUTCOMES
+    preferred: Optional[Id]
+    tied: list[Id]
+    candidates: list[CandidateLine]
+    flags: list[Flag]
+    shortlisting: Optional[ShortlistingRecord]
+    reconstructed_cells: list[ReconstructedCell]
+    sensitivity: list[Sensitivity]
+
+
+class HearingDecision(_AppointmentRecord):
+    kind: Literal["hearing"]
+    subject: Id  # the candidate's pseudonym
+    outcome: Literal["veto", "no_veto"]
+    uncapped_outcome: Literal["veto", "no_veto"]
+    members: Int
+    present: Optional[Int]
+    votes_for_veto: Int
+    votes_needed: Int
+    arithmetic: Text
+    consequence: Text
+    rule: Text
+
+
+class RequirementLine(RecordModel):
+    requirement: Id
+    met: Bool
+    text: Text
+    source: Optional[Citation]
+
+
+class ComplianceDecision(_AppointmentRecord):
+    kind: Literal["compliance_record"]
+    outcome: Literal["compliant", "not_compliant"]
+    uncapped_outcome: Literal["compliant", "not_compliant"]
+    requirements: list[RequirementLine]
+    failed: list[Id]
+
+
+APPOINTMENT_RECORDS: dict[str, type[_Record]] = {
+    "candidate": CandidateDecision,
+    "appointment": SelectionDecision,
+    "hearing": HearingDecision,
+    "compliance_record": ComplianceDecision,
+}
+# What an appointment record's `framework` names: a file of this kind under criteria/.
+RULES_KIND = {"candidate": "selection_process", "appointment": "selection_process", "hearing": "panel_rules",
+              "compliance_record": "compliance"}
+
+
+def model_for(record: dict[str, Any]) -> type[_Record]:
+    """An inspection decision has no `kind`; every other decision says which it is."""
+    kind = record.get("kind")
+    return InspectionDecision if kind is None else APPOINTMENT_RECORDS[kind]
+
+
+def validated(record: dict[str, Any]) -> dict[str, Any]:
+    """The record unchanged, once its model accepts it: the writers call this, so a record
+    the reader would refuse fails where it is made (a bug), never in a user's summary."""
+    model_for(record).model_validate(record)
+    return record
+
+
+# --- checking a record read back ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong in one record, at a path into it (keys and list indexes); the reader
+    turns the path into a line and column."""
+
+    loc: tuple
+    code: str
+    message: str
+    hint: str | None = None
+    at_key: bool = False
+
+
+REWRITE = "decision records are written by `arbiter score --format json`, never by hand: score the case again"
+
+
+def record_problems(record: Any) -> list[Problem]:
+    """Every problem of shape in one parsed record: format first, then kind, then its model."""
+    if not isinstance(record, dict):
+        return [Problem((), "E112", f"a decision record is a JSON object ({{...}}), not {shown(record)}", REWRITE)]
+    if "format" not in record:
+        return [Problem((), "E111", "missing field 'format': this is not an Arbiter decision record",
+                        f"give JSON Lines written by `arbiter score --format json` (format '{RECORD_FORMAT}')")]
+    if record["format"] != RECORD_FORMAT:
+        return [Problem(("format",), "E113", f"unknown record format {shown(record['format'])}",
+                        f"this version of Arbiter reads '{RECORD_FORMAT}' records")]
+    kind = record.get("kind")
+    if kind is not None and (not isinstance(kind, str) or kind not in APPOINTMENT_RECORDS):
+        return [Problem(("kind",), "E113", f"unknown record kind {shown(kind)}",
+                        f"{suggest(_text(kind), APPOINTMENT_RECORDS)} (an inspection decision has no kind)")]
+    return schema_problems(model_for(record), record)
+
+
+def schema_problems(model: type[_Record], record: dict[str, Any]) -> list[Problem]:
+    try:
+        model.model_validate(record)
+    except ValidationError as error:
+        errors = error.errors(include_url=False)
+        missing = [e for e in errors if e["type"] == "missing"]
+        return _missing(missing) + [_problem(model, e) for e in errors if e["type"] != "missing"]
+    return []
+
+
+def _missing(errors: list[dict]) -> list[Problem]:
+    """One problem per object that lacks fields, naming them all: a record cut short would
+    otherwise give one line for each of thirty fields."""
+    by_parent: dict[tuple, list[str]] = defaultdict(list)
+    for error in errors:
+        by_parent[tuple(error["loc"][:-1])].append(str(error["loc"][-1]))
+    problems = []
+    for parent, names in by_parent.items():
+        listed = ", ".join(f"'{n}'" for n in names)
+        problems.append(Problem(parent, "E111", f"missing field{'s' if len(names) > 1 else ''} {listed}{_in(parent)}",
+                                REWRITE))
+    return problems
+
+
+_TYPE_WORDS = {
+    "string_type": "text",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_type": "true or false",
+    "dict_type": "an object ({...})",
+    "model_type": "an object ({...})",
+    "model_attributes_type": "an object ({...})",
+    "list_type": "a list ([...])",
+    "none_required": "null",
+}
+
+_PATTERN_HINTS = {
+    r"^[a-z0-9][a-z0-9_-]*$": "an id uses lowercase letters, digits, '-' and '_', e.g. mp-case-review",
+    r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*$":
+        "an id is a lowercase path inside the project such as hmic-2007/child-abuse: no '..', no leading '/'",
+    r"^[0-9]{3}:[0-9]+(-[0-9]+)?$": "a citation is a seed prefix and line or line range, e.g. \"000:735\"",
+    r"^[0-9a-f]{16}$": "a decision id is 16 lowercase hexadecimal digits",
+    r"^[0-9a-f]{64}$": "a sha256 is 64 lowercase hexadecimal digits",
+}
+
+
+def _problem(model: type[_Record], error: dict) -> Problem:
+    loc, kind, value = tuple(error["loc"]), error["type"], error.get("input")
+    where = describe(loc)
+    if kind == "extra_forbidden":
+        known = [f.alias or name for name, f in model.model_fields.items()] if len(loc) == 1 else []
+        return Problem(loc, "E110", f"unknown field '{loc[-1]}'{_in(loc[:-1])}",
+                       suggest(str(loc[-1]), known) if known else REWRITE, at_key=True)
+    if kind in CODES:  # our own validators (and models.py's) name the code as the error type
+        return Problem(loc, kind, f"{where}: {error['msg']}", error.get("ctx", {}).get("hint") or REWRITE)
+    if kind in _TYPE_WORDS:
+        return Problem(loc, "E112", f"{where} must be {_TYPE_WORDS[kind]}, not {shown(value)}", REWRITE)
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        options = [o.strip().strip("'") for o in expected.replace(" or ", ",").split(",") if o.strip()]
+        return Problem(loc, "E113", f"{where} is {shown(value)}, which is not allowed", suggest(_text(value), options))
+    if kind == "string_pattern_mismatch":
+        hint = _PATTERN_HINTS.get(error.get("ctx", {}).get("pattern", ""), REWRITE)
+        return Problem(loc, "E113", f"{where} is {shown(value)}, which is not well formed", hint)
+    if kind == "string_too_short":
+        return Problem(loc, "E113", f"{where} is empty", REWRITE)
+    return Problem(loc, "E113", f"{where}: {error['msg']}", REWRITE)
+
+
+def _text(value: Any) -> str:
+    """What a did-you-mean compares: only text can be a misspelt id."""
+    return value if isinstance(value, str) else ""
+
+
+def describe(loc: tuple) -> str:
+    """A path into a record as a reader writes it: 'why_not[0].failed[1].holds'."""
+    if not loc:
+        return "the record"
+    text = "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in loc).lstrip(".")
+    return f"'{text}'"
+
+
+def _in(loc: tuple) -> str:
+    return f" in {describe(loc)}" if loc else ""
+
+
+SHOWN_TEXT = 60  # characters of a wrong value quoted in a message
+
+
+def shown(value: Any) -> str:
+    """A value from a record as a message quotes it: short, and printable whatever it holds."""
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int) and value.bit_length() > 64:
+        return "a very large number"  # str() of one with thousands of digits raises
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    text = str(value)
+    short = text[:SHOWN_TEXT] + ("..." if len(text) > SHOWN_TEXT else "")
+    # Escapes what cannot be printed (a lone surrogate from "\ud800", control characters).
+    return "'" + short.encode("utf-8", "backslashreplace").decode("utf-8").translate(_CONTROLS) + "'"
+
+
+_CONTROLS = {code: f"\\x{code:02x}" for code in list(range(32)) + [127]}
