@@ -10,6 +10,8 @@ Passes, all run so that an author sees every problem at once:
     compliance record    : every value a requirement tests is given, dates are dates
 
 Flags are not errors: they go on the decision for the panel to see (moderation).
+As in `check`, a file whose shape is wrong is checked on what validated of it, and a check
+that concludes from what is not written runs only where `damage.spares` what it reads.
 """
 
 from __future__ import annotations
@@ -21,10 +23,24 @@ from typing import Iterator
 
 from .appointment_models import (Appointment, CompetencyFramework, ComplianceFramework, ComplianceRecord,
                                  Hearing, SelectionProcess)
-from .check import _duplicates
+from .check import Repeat, _duplicates, unique_id
 from .diagnostics import Diagnostic, suggest
 from .load import Document
 from .models import Scale
+from .validate import EACH, INTACT, Damage
+
+AREA_ID = Repeat("area id", "values and competencies share one set of ids; rename one, or remove it if it repeats "
+                            "the other")
+CLUSTER_ID = unique_id("cluster")
+EXERCISE_ID = unique_id("exercise")
+GATE_ID = unique_id("gate")
+CANDIDATE_ID = Repeat("candidate id", "list each candidate once; if these are two people, give one of them another id")
+MEMBER_ID = Repeat("panel member id", "list each panel member once; if these are two people, give one of them "
+                                      "another id")
+
+
+def area_assessed(exercise_id: str) -> Repeat:
+    return Repeat("area", f"exercise '{exercise_id}' assesses each area once; remove the repeat")
 
 
 def cvf_areas(cvf: CompetencyFramework) -> dict[str, str]:
@@ -32,24 +48,24 @@ def cvf_areas(cvf: CompetencyFramework) -> dict[str, str]:
     return {**{v.id: v.name for v in cvf.values}, **{c.id: c.name for c in cvf.competencies}}
 
 
-def check_cvf(cvf: CompetencyFramework, doc: Document) -> list[Diagnostic]:
+def check_cvf(cvf: CompetencyFramework, doc: Document, damage: Damage = INTACT) -> list[Diagnostic]:
     found = list(_duplicates(doc, [(("values", i, "id"), v.id) for i, v in enumerate(cvf.values)]
-                             + [(("competencies", i, "id"), c.id) for i, c in enumerate(cvf.competencies)], "area"))
-    found += _duplicates(doc, [(("clusters", i, "id"), c.id) for i, c in enumerate(cvf.clusters)], "cluster")
+                             + [(("competencies", i, "id"), c.id) for i, c in enumerate(cvf.competencies)], AREA_ID))
+    found += _duplicates(doc, [(("clusters", i, "id"), c.id) for i, c in enumerate(cvf.clusters)], CLUSTER_ID)
     clusters = [c.id for c in cvf.clusters]
     competencies = [c.id for c in cvf.competencies]
     for i, comp in enumerate(cvf.competencies):
-        if clusters and comp.cluster not in clusters:
+        if clusters and comp.cluster not in clusters and damage.spares("clusters", EACH, "id"):
             found.append(doc.diag(("competencies", i, "cluster"), "E120", f"unknown cluster '{comp.cluster}'",
                                   suggest(comp.cluster, clusters)))
         levels = [lv.level for lv in comp.levels]
-        if levels != list(range(1, len(levels) + 1)):
+        if levels != list(range(1, len(levels) + 1)) and damage.spares("competencies", i, "levels"):
             found.append(doc.diag(("competencies", i, "levels"), "E113",
                                   f"levels of '{comp.id}' are {levels}; they must run 1, 2, 3, ... in order",
                                   "list each level once, lowest first", at_key=True))
     for i, cluster in enumerate(cvf.clusters):
         for k, comp_id in enumerate(cluster.competencies):
-            if comp_id not in competencies:
+            if comp_id not in competencies and damage.spares("competencies", EACH, "id"):
                 found.append(doc.diag(("clusters", i, "competencies", k), "E120", f"unknown competency '{comp_id}'",
                                       suggest(comp_id, competencies)))
     return found
@@ -65,28 +81,30 @@ def check_rating_scale(scale: Scale, doc: Document) -> list[Diagnostic]:
                      "give each rating level the number assessors write, e.g. value: 3") for i in missing]
 
 
-def check_process(process: SelectionProcess, doc: Document, cvf: CompetencyFramework, scale: Scale) -> list[Diagnostic]:
+def check_process(process: SelectionProcess, doc: Document, cvf: CompetencyFramework, scale: Scale,
+                  damage: Damage = INTACT) -> list[Diagnostic]:
     areas = cvf_areas(cvf)
     values = rating_values(scale)
-    found = list(_duplicates(doc, [(("exercises", i, "id"), e.id) for i, e in enumerate(process.exercises)], "exercise"))
-    found += _duplicates(doc, [(("gates", i, "id"), g.id) for i, g in enumerate(process.gates)], "gate")
+    found = list(_duplicates(doc, [(("exercises", i, "id"), e.id) for i, e in enumerate(process.exercises)],
+                             EXERCISE_ID))
+    found += _duplicates(doc, [(("gates", i, "id"), g.id) for i, g in enumerate(process.gates)], GATE_ID)
     cvf_levels = sorted({lv.level for c in cvf.competencies for lv in c.levels})
     if process.level not in cvf_levels:
         found.append(doc.diag(("level",), "E113", f"level {process.level} is not a level of '{cvf.id}'",
                               f"valid: {', '.join(map(str, cvf_levels))}"))
     for i, exercise in enumerate(process.exercises):
         found += _duplicates(doc, [(("exercises", i, "assesses", k), a) for k, a in enumerate(exercise.assesses)],
-                             f"area in exercise '{exercise.id}':")
+                             area_assessed(exercise.id))
         for k, area in enumerate(exercise.assesses):
             if area not in areas:
                 found.append(doc.diag(("exercises", i, "assesses", k), "E120", f"unknown CVF area '{area}'",
                                       suggest(area, areas)))
         for k, cell in enumerate(exercise.reconstructed):
-            if cell.area not in exercise.assesses:
+            if cell.area not in exercise.assesses and damage.spares("exercises", i, "assesses"):
                 found.append(doc.diag(("exercises", i, "reconstructed", k, "area"), "E120",
                                       f"reconstructed cell '{cell.area}' is not an area exercise '{exercise.id}' assesses",
                                       suggest(cell.area, exercise.assesses)))
-    if not any(e.scored for e in process.exercises):
+    if not any(e.scored for e in process.exercises) and damage.spares("exercises", EACH, "scored"):
         found.append(doc.diag(("exercises",), "E130", "no exercise is scored, so there is no cumulative score",
                               "mark the exercises that count with scored: true", at_key=True))
     for i, gate in enumerate(process.gates):
@@ -94,7 +112,7 @@ def check_process(process: SelectionProcess, doc: Document, cvf: CompetencyFrame
             found.append(doc.diag(("gates", i, "every_rating_at_least"), "E150",
                                   f"{gate.every_rating_at_least} is not a rating on scale '{scale.id}'",
                                   f"valid: {', '.join(map(str, values))}"))
-    if process.panel.independent_role not in process.panel.scoring_roles:
+    if process.panel.independent_role not in process.panel.scoring_roles and damage.spares("panel", "scoring_roles"):
         found.append(doc.diag(("panel", "independent_role"), "E120",
                               f"independent role '{process.panel.independent_role}' is not a scoring role",
                               suggest(process.panel.independent_role, process.panel.scoring_roles)))
@@ -111,14 +129,18 @@ def scored_cells(process: SelectionProcess) -> list[tuple[str, str]]:
     return [(e.id, area) for e in process.exercises if e.scored for area in e.assesses]
 
 
-def check_appointment(appt: Appointment, doc: Document, process: SelectionProcess, scale: Scale) -> list[Diagnostic]:
-    found = list(_duplicates(doc, [(("candidates", i, "id"), c.id) for i, c in enumerate(appt.candidates)], "candidate"))
-    found += _duplicates(doc, [(("panel", i, "id"), m.id) for i, m in enumerate(appt.panel)], "panel member")
+def check_appointment(appt: Appointment, doc: Document, process: SelectionProcess, scale: Scale,
+                      damage: Damage = INTACT) -> list[Diagnostic]:
+    found = list(_duplicates(doc, [(("candidates", i, "id"), c.id) for i, c in enumerate(appt.candidates)],
+                             CANDIDATE_ID))
+    found += _duplicates(doc, [(("panel", i, "id"), m.id) for i, m in enumerate(appt.panel)], MEMBER_ID)
     found += _panel_roles(appt, doc, process)
-    found += _ratings(appt, doc, process, scale)
-    found += _missing_cells(appt, doc, process)
+    found += _ratings(appt, doc, process, scale, damage)
+    if damage.spares("ratings", EACH, "candidate"):  # a rating salvage left out may fill the cell
+        found += _missing_cells(appt, doc, process)
     found += _shortlisting(appt, doc, process, scale)
-    found += _appointment_expect(appt, doc)
+    if damage.spares("candidates", EACH, "id"):
+        found += _appointment_expect(appt, doc)
     return found
 
 
@@ -129,8 +151,11 @@ def _panel_roles(appt: Appointment, doc: Document, process: SelectionProcess) ->
             yield doc.diag(("panel", i, "role"), "E120", f"unknown panel role '{member.role}'", suggest(member.role, roles))
 
 
-def _ratings(appt: Appointment, doc: Document, process: SelectionProcess, scale: Scale) -> Iterator[Diagnostic]:
+def _ratings(appt: Appointment, doc: Document, process: SelectionProcess, scale: Scale,
+             damage: Damage) -> Iterator[Diagnostic]:
     candidates = [c.id for c in appt.candidates]
+    candidates_whole = damage.spares("candidates", EACH, "id")
+    panel_whole = damage.spares("panel", EACH, "id")  # else a name may be on the part salvage left out
     exercises = {e.id: e for e in process.exercises}
     scorers = {m.id for m in appt.panel if m.role in process.panel.scoring_roles}
     members = [m.id for m in appt.panel]
@@ -138,7 +163,7 @@ def _ratings(appt: Appointment, doc: Document, process: SelectionProcess, scale:
     seen: dict[tuple, int] = {}
     for i, rating in enumerate(appt.ratings):
         at = ("ratings", i)
-        if rating.candidate not in candidates:
+        if rating.candidate not in candidates and candidates_whole:
             yield doc.diag(at + ("candidate",), "E120", f"unknown candidate '{rating.candidate}'", suggest(rating.candidate, candidates))
         exercise = exercises.get(rating.exercise)
         if exercise is None:
@@ -157,20 +182,28 @@ def _ratings(appt: Appointment, doc: Document, process: SelectionProcess, scale:
                            f"valid: {', '.join(map(str, values))}")
         for member, score in rating.individual.items():
             if member not in members:
-                yield doc.diag(at + ("individual", member), "E154", f"'{member}' is not on the panel",
-                               suggest(member, sorted(scorers)), at_key=True)
+                if panel_whole:
+                    yield doc.diag(at + ("individual", member), "E154", f"'{member}' is not on the panel",
+                                   suggest(member, sorted(scorers)), at_key=True)
             elif member not in scorers:
                 yield doc.diag(at + ("individual", member), "E154", f"'{member}' is on the panel but does not score",
-                               f"scoring members: {', '.join(sorted(scorers))}", at_key=True)
+                               _who_scores(scorers, process, panel_whole), at_key=True)
             if score not in values:
                 yield doc.diag(at + ("individual", member), "E150", f"{member}'s rating {score} is not on the scale",
                                f"valid: {', '.join(map(str, values))}")
         if not (rating.rationale or "").strip():
             yield doc.diag(at + ("rationale",), "E153", "the agreed rating has no rationale",
                            "record why the panel agreed this rating", at_key=True)
-        if rating.recorded_by not in members:
+        if rating.recorded_by not in members and panel_whole:
             yield doc.diag(at + ("recorded_by",), "E154", f"'{rating.recorded_by}' is not on the panel",
                            suggest(rating.recorded_by, members))
+
+
+def _who_scores(scorers: set[str], process: SelectionProcess, panel_whole: bool) -> str:
+    """The members who score; the roles that score when salvage left part of the panel out."""
+    if panel_whole:
+        return f"scoring members: {', '.join(sorted(scorers))}"
+    return f"scoring roles: {', '.join(process.panel.scoring_roles)}"
 
 
 def _missing_cells(appt: Appointment, doc: Document, process: SelectionProcess) -> Iterator[Diagnostic]:
@@ -188,7 +221,7 @@ def _shortlisting(appt: Appointment, doc: Document, process: SelectionProcess, s
         return
     elements = process.shortlisting.elements if process.shortlisting else ()
     values = rating_values(scale)
-    seen: set[tuple] = set()
+    seen: dict[tuple, int] = {}
     for i, score in enumerate(appt.shortlisting):
         if score.element not in elements:
             yield doc.diag(("shortlisting", i, "element"), "E120", f"'{score.element}' is not a shortlisting element",
@@ -196,10 +229,13 @@ def _shortlisting(appt: Appointment, doc: Document, process: SelectionProcess, s
         if score.score not in values:
             yield doc.diag(("shortlisting", i, "score"), "E150", f"shortlisting score {score.score} is not on the scale",
                            f"valid: {', '.join(map(str, values))}")
-        if (score.candidate, score.element) in seen:
+        key = (score.candidate, score.element)
+        if key in seen:
+            first = doc.where(("shortlisting", seen[key]))[0]
             yield doc.diag(("shortlisting", i, "element"), "E121",
-                           f"second shortlisting score for {score.candidate}/{score.element}", "record one score per element")
-        seen.add((score.candidate, score.element))
+                           f"second shortlisting score for {score.candidate}/{score.element} (first at line {first})",
+                           "keep one shortlisting score per candidate and element")
+        seen.setdefault(key, i)
 
 
 def _appointment_expect(appt: Appointment, doc: Document) -> Iterator[Diagnostic]:
@@ -264,7 +300,8 @@ def check_hearing(hearing: Hearing, doc: Document) -> list[Diagnostic]:
     return found
 
 
-def check_compliance_record(record: ComplianceRecord, doc: Document, framework: ComplianceFramework) -> list[Diagnostic]:
+def check_compliance_record(record: ComplianceRecord, doc: Document, framework: ComplianceFramework,
+                            damage: Damage = INTACT) -> list[Diagnostic]:
     found = []
     for key, text in record.dates.items():
         if not _is_date(text):
@@ -272,7 +309,7 @@ def check_compliance_record(record: ComplianceRecord, doc: Document, framework: 
                                   "write a real date, year-month-day, e.g. \"2022-10-03\""))
     for requirement in framework.requirements:
         for section, key in _needs(requirement):
-            if key not in getattr(record, section):
+            if key not in getattr(record, section) and damage.spares(section, key):
                 found.append(doc.diag((section,), "E123", f"requirement '{requirement.id}' needs {section[:-1]} '{key}'",
                                       f"add {key} under {section}:", at_key=True))
     return found

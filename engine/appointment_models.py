@@ -10,9 +10,13 @@ from __future__ import annotations
 from typing import Literal, Optional
 
 from pydantic import Field, model_validator
-from pydantic_core import PydanticCustomError
 
-from .models import Bool, Citation, Id, Int, Model, PathId, Text
+from .models import Bool, Citation, Id, Int, Model, PathId, Text, coded_error
+
+# What one compiled rule can hold in durable-rules (measured: bench/limits.py; the host's
+# own limits are in engine/durable.py, and tests/test_limits.py checks these fit inside them).
+MAX_GATES = 100
+MAX_REQUIREMENTS = 11
 
 # --- the Competency and Values Framework ------------------------------------------------
 
@@ -124,6 +128,16 @@ class SelectionProcess(Model):
     panel: PanelRules
     shortlisting: Optional[Shortlisting] = None
 
+    @model_validator(mode="after")
+    def _fits_the_engine(self):
+        # The gate rule tests one property per gate on the candidate's fact; durable-rules
+        # crashes on a fact of 255 properties, and the host refuses 120 (engine/durable.py).
+        if len(self.gates) > MAX_GATES:
+            raise coded_error("E136", "the process has {count} gates; the limit is {limit}",
+                              "merge gates that test the same threshold, or split the process",
+                              count=len(self.gates), limit=MAX_GATES)
+        return self
+
 
 # --- evidence: an appointment -----------------------------------------------------------
 
@@ -193,8 +207,9 @@ class Fraction(Model):
     @model_validator(mode="after")
     def _proper(self):
         if self.numerator > self.denominator:
-            raise PydanticCustomError("E132", "a fraction of the members cannot exceed 1 ({n}/{d})",
-                                      {"n": self.numerator, "d": self.denominator})
+            raise coded_error("E132", "a fraction of the members cannot exceed 1 ({n}/{d})",
+                              "write a numerator no larger than the denominator, e.g. 2 of 3",
+                              n=self.numerator, d=self.denominator)
         return self
 
 
@@ -256,12 +271,15 @@ class Requirement(Model):
     def _one_test(self):
         tests = [t for t in ("days_between", "ratio", "value", "is_true", "contains_all") if getattr(self, t) is not None]
         if len(tests) != 1:
-            raise PydanticCustomError("E133", "a requirement needs exactly one test (days_between, ratio, value, "
-                                              "is_true, contains_all); found {found}", {"found": ", ".join(tests) or "none"})
+            raise coded_error("E133", "a requirement needs exactly one test (days_between, ratio, value, is_true, "
+                                      "contains_all); found {found}",
+                              "keep one test; write another requirement for each further test",
+                              found=", ".join(tests) or "none")
         needs = {"days_between": ("at_least",), "ratio": ("within",), "value": ("at_least", "at_most"),
                  "is_true": (), "contains_all": ("items",)}[tests[0]]
         if needs and not any(getattr(self, n) not in (None, ()) for n in needs):
-            raise PydanticCustomError("E133", "{test} needs {needs}", {"test": tests[0], "needs": " or ".join(needs)})
+            raise coded_error("E133", "{test} needs {needs}", f"add {' or '.join(needs)} to the requirement",
+                              test=tests[0], needs=" or ".join(needs))
         return self
 
     @property
@@ -275,6 +293,16 @@ class ComplianceFramework(Model):
     title: Text
     source: Optional[Citation] = None
     requirements: tuple[Requirement, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _fits_the_engine(self):
+        # The `compliant` rule joins one passing result per requirement with its event;
+        # durable-rules fails a rule of 17 patterns, and the host refuses more than 12.
+        if len(self.requirements) > MAX_REQUIREMENTS:
+            raise coded_error("E136", "the framework has {count} requirements; the limit is {limit}",
+                              "split the requirements into two compliance frameworks",
+                              count=len(self.requirements), limit=MAX_REQUIREMENTS)
+        return self
 
 
 class ComplianceExpect(Model):

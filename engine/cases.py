@@ -18,7 +18,7 @@ from .load import Document, load_file
 from .models import Case
 from .record import decision_record
 from .tally import Evidence
-from .validate import to_model
+from .validate import INTACT, Damage, to_model
 
 
 @dataclass(frozen=True)
@@ -32,16 +32,11 @@ def load_case(path: Path, catalog: Catalog) -> LoadedCase:
     """Read a case and compile its criteria; every problem in the case at once."""
     doc = load_file(path)
     case = to_model(doc, "case")
-    problems = []
-    want = expected_id(path, "cases")
-    if want is not None and case.id != want:
-        problems.append(doc.diag(("id",), "E115", f"id '{case.id}' does not match the file's place ({want})",
-                                 f"write id: {want}"))
-    if not catalog.criteria_path(case.criteria).is_file():
-        raise DiagnosticError(problems + [doc.diag(
-            ("criteria",), "E120", f"unknown criteria set '{case.criteria}'",
-            _suggest_set(case.criteria, catalog))])
-    criteria = load_criteria(catalog, case.criteria)
+    problems = case_id_matches_place(case, doc)
+    try:
+        criteria = criteria_named_by(case, doc, catalog)
+    except DiagnosticError as error:
+        raise DiagnosticError(problems + error.diagnostics) from None
     compiled = compile_set(catalog, case.criteria)
     problems += check_case_against(criteria, case, doc, catalog.criterion_homes)
     if problems:
@@ -49,9 +44,30 @@ def load_case(path: Path, catalog: Catalog) -> LoadedCase:
     return LoadedCase(case, Loaded(case, doc), compiled)
 
 
-def check_case_against(criteria: Criteria, case: Case, doc: Document, homes=None) -> list[Diagnostic]:
-    """A case's cross-references against the criteria it names (homes: criterion -> set, lazily)."""
-    return check_case(case, doc, criteria.criteria.model, criteria.framework.model, criteria.scale.model, homes)
+def case_id_matches_place(case: Case, doc: Document) -> list[Diagnostic]:
+    """E115 when the case's id is not its path below cases/."""
+    want = expected_id(Path(doc.path), "cases")
+    if want is not None and case.id != want:
+        return [doc.diag(("id",), "E115", f"id '{case.id}' does not match the file's place ({want})",
+                         f"write id: {want}")]
+    return []
+
+
+def criteria_named_by(case: Case, doc: Document, catalog: Catalog) -> Criteria:
+    """The criteria set a case names, with its framework and scale; E120 at the case's
+    `criteria:` line when there is no such set."""
+    if not catalog.criteria_path(case.criteria).is_file():
+        raise DiagnosticError([doc.diag(("criteria",), "E120", f"unknown criteria set '{case.criteria}'",
+                                        _suggest_set(case.criteria, catalog))])
+    return load_criteria(catalog, case.criteria)
+
+
+def check_case_against(criteria: Criteria, case: Case, doc: Document, homes=None,
+                       damage: Damage = INTACT) -> list[Diagnostic]:
+    """A case's cross-references against the criteria it names (homes: criterion -> set, lazily;
+    damage: what salvage left out of a case whose shape is wrong)."""
+    return check_case(case, doc, criteria.criteria.model, criteria.framework.model, criteria.scale.model, homes,
+                      damage)
 
 
 def _suggest_set(name: str, catalog: Catalog) -> str:

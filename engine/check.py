@@ -6,32 +6,61 @@ The passes for one file kind all run, so an author sees every problem at once. P
     framework  : levels_exist, vocabulary_exists, builds_on_is_lower (so never circular), unique ids
     criteria   : unique_criterion_ids, criteria_vocabulary, selections_not_empty
     case       : findings_match_criteria, factors_match, subgrades_match, expectation_is_a_level
+
+A file whose shape is wrong is checked on what validated of it (`validate.salvage`); its
+`damage` says what was left out. A check that concludes from what is *not* written (a
+missing finding, a name nothing defines) runs only where `damage.spares` the part it reads.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
 from .diagnostics import Diagnostic, suggest
 from .load import Document
 from .models import (LEVEL_QUANTITIES, NOT_GRADED, UNDECIDED, Case, Condition, CriteriaSet, Framework, Scale,
                      Selection)
+from .validate import EACH, INTACT, Damage
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """How to report a value written twice where it must be unique: E121 says
+    `duplicate <what> '<value>' (first at line N)`, with a hint that fits what was repeated
+    (an id is renamed; a second rule for a level is merged into the first)."""
+
+    what: str
+    hint: str
+
+
+def unique_id(thing: str) -> Repeat:
+    """Two things of one kind sharing an id: either two things, or one written twice."""
+    return Repeat(f"{thing} id", f"each {thing} needs its own id; rename one, or remove it if it repeats the other")
+
+
+LEVEL_ID = unique_id("level")
+CRITERION_ID = unique_id("criterion")
+SUBGRADE_ID = unique_id("sub-area")
+GRADE_RULE = Repeat("grade rule for level", "one rule per level; merge the conditions into one rule, or remove one")
+BOUND_ID = Repeat("limiter or floor id", "limiters and floors share one set of ids; rename one, or remove it "
+                                         "if it repeats the other")
 
 
 def check_scale(scale: Scale, doc: Document) -> list[Diagnostic]:
-    return list(_duplicates(doc, [(("levels", i, "id"), lv.id) for i, lv in enumerate(scale.levels)], "level"))
+    return list(_duplicates(doc, [(("levels", i, "id"), lv.id) for i, lv in enumerate(scale.levels)], LEVEL_ID))
 
 
-def check_framework(fw: Framework, doc: Document, scale: Scale) -> list[Diagnostic]:
+def check_framework(fw: Framework, doc: Document, scale: Scale, damage: Damage = INTACT) -> list[Diagnostic]:
     levels = [lv.id for lv in scale.levels]
     found: list[Diagnostic] = []
     found += _levels_exist(fw, doc, levels)
-    found += _vocabulary_exists(fw, doc, levels)
-    found += _builds_on_is_lower(fw, doc, levels)
-    found += _duplicates(doc, [(("grades", i, "level"), g.level) for i, g in enumerate(fw.grades)], "grade rule for level")
+    found += _vocabulary_exists(fw, doc, levels, damage)
+    found += _builds_on_is_lower(fw, doc, levels, damage)
+    found += _duplicates(doc, [(("grades", i, "level"), g.level) for i, g in enumerate(fw.grades)], GRADE_RULE)
     found += _duplicates(doc, [(("limiters", i, "id"), x.id) for i, x in enumerate(fw.limiters)]
-                         + [(("floors", i, "id"), x.id) for i, x in enumerate(fw.floors)], "limiter or floor")
+                         + [(("floors", i, "id"), x.id) for i, x in enumerate(fw.floors)], BOUND_ID)
     return found
 
 
@@ -53,13 +82,15 @@ def framework_conditions(fw: Framework) -> Iterator[tuple[tuple, Condition]]:
                 yield (group, i, "when", j), cond
 
 
-def _vocabulary_exists(fw: Framework, doc: Document, levels: list[str]) -> Iterator[Diagnostic]:
+def _vocabulary_exists(fw: Framework, doc: Document, levels: list[str], damage: Damage) -> Iterator[Diagnostic]:
+    """Each name a condition uses is defined by the framework (a definition salvage left out
+    defines nothing here, so names of that vocabulary go unchecked until it is fixed)."""
     for loc, cond in framework_conditions(fw):
         quantity = cond.quantity
         selection = getattr(cond, quantity)
         if isinstance(selection, Selection):
-            yield from _selection_vocabulary(fw, doc, loc + (quantity,), selection)
-        if quantity == "factors_present":
+            yield from _selection_vocabulary(fw, doc, loc + (quantity,), selection, damage)
+        if quantity == "factors_present" and damage.spares("factors"):
             for k, factor in enumerate(selection):
                 if factor not in fw.factors:
                     yield doc.diag(loc + (quantity, k), "E120", f"unknown factor '{factor}'",
@@ -68,24 +99,25 @@ def _vocabulary_exists(fw: Framework, doc: Document, levels: list[str]) -> Itera
             yield doc.diag(loc + (quantity, "level"), "E125", f"unknown level '{selection.level}'",
                            suggest(selection.level, levels))
         bound, value = cond.bound
-        if bound == "is" and value not in fw.quantifiers:
+        if bound == "is" and value not in fw.quantifiers and damage.spares("quantifiers"):
             yield doc.diag(loc + ("is",), "E120", f"unknown quantifier '{value}'",
                            suggest(value, fw.quantifiers))
         if quantity in LEVEL_QUANTITIES and value not in levels:
             yield doc.diag(loc + (bound,), "E125", f"unknown level '{value}'", suggest(str(value), levels))
 
 
-def _selection_vocabulary(fw: Framework, doc: Document, loc: tuple, sel: Selection) -> Iterator[Diagnostic]:
-    if sel.tier is not None and sel.tier not in fw.tiers:
+def _selection_vocabulary(fw: Framework, doc: Document, loc: tuple, sel: Selection,
+                          damage: Damage) -> Iterator[Diagnostic]:
+    if sel.tier is not None and sel.tier not in fw.tiers and damage.spares("tiers"):
         yield doc.diag(loc + ("tier",), "E120", f"unknown tier '{sel.tier}'", suggest(sel.tier, fw.tiers))
     flags = [(loc + ("flag",), sel.flag)] if sel.flag else []
     flags += [(loc + ("flags", k), f) for k, f in enumerate(sel.flags)]
     for flag_loc, flag in flags:
-        if flag not in fw.flags:
+        if flag not in fw.flags and damage.spares("flags"):
             yield doc.diag(flag_loc, "E120", f"unknown flag '{flag}'", suggest(flag, fw.flags))
 
 
-def _builds_on_is_lower(fw: Framework, doc: Document, levels: list[str]) -> Iterator[Diagnostic]:
+def _builds_on_is_lower(fw: Framework, doc: Document, levels: list[str], damage: Damage) -> Iterator[Diagnostic]:
     """A grade builds on the rule of a lower grade; a level with no rule has nothing to build on.
 
     Building only downwards also rules out circles (E131 names the first wrong step)."""
@@ -94,6 +126,8 @@ def _builds_on_is_lower(fw: Framework, doc: Document, levels: list[str]) -> Iter
         base = grade.builds_on
         if base is None or base not in levels or grade.level not in levels:
             continue
+        if base not in ruled and not damage.spares("grades", EACH, "level"):
+            continue  # the rule for base may be the one salvage left out
         if base not in ruled:
             yield doc.diag(("grades", i, "builds_on"), "E120", f"builds_on '{base}', but no grade rule is written for '{base}'",
                            suggest(base, ruled))
@@ -103,10 +137,11 @@ def _builds_on_is_lower(fw: Framework, doc: Document, levels: list[str]) -> Iter
                            "a grade builds on a grade below it, e.g. excellent builds_on good")
 
 
-def check_criteria_set(cs: CriteriaSet, doc: Document, fw: Framework, fw_doc: Document) -> list[Diagnostic]:
+def check_criteria_set(cs: CriteriaSet, doc: Document, fw: Framework, fw_doc: Document,
+                       damage: Damage = INTACT) -> list[Diagnostic]:
     found: list[Diagnostic] = []
-    found += _duplicates(doc, [(("criteria", i, "id"), c.id) for i, c in enumerate(cs.criteria)], "criterion")
-    found += _duplicates(doc, [(("subgrades", i, "id"), s.id) for i, s in enumerate(cs.subgrades)], "sub-area")
+    found += _duplicates(doc, [(("criteria", i, "id"), c.id) for i, c in enumerate(cs.criteria)], CRITERION_ID)
+    found += _duplicates(doc, [(("subgrades", i, "id"), s.id) for i, s in enumerate(cs.subgrades)], SUBGRADE_ID)
     for i, crit in enumerate(cs.criteria):
         if crit.tier not in fw.tiers:
             found.append(doc.diag(("criteria", i, "tier"), "E120", f"unknown tier '{crit.tier}' (framework '{fw.id}')",
@@ -115,12 +150,19 @@ def check_criteria_set(cs: CriteriaSet, doc: Document, fw: Framework, fw_doc: Do
             if flag not in fw.flags:
                 found.append(doc.diag(("criteria", i, "flags", k), "E120", f"unknown flag '{flag}' (framework '{fw.id}')",
                                       suggest(flag, fw.flags)))
-    if not cs.criteria and not cs.subgrades:
+    whole = all(damage.spares(*part) for part in _WHAT_SELECTIONS_READ)
+    if not cs.criteria and not cs.subgrades and whole:
         found.append(doc.diag(("criteria",), "E130", "the set has no criteria and no sub-areas",
                               "list the criteria this area is judged on", at_key=True))
-    if not found:  # an unknown tier or flag would make selections look empty: report it alone
+    if not found and whole:  # an unknown tier or flag would make selections look empty: report it alone
         found += _selections_not_empty(cs, doc, fw, fw_doc)
     return found
+
+
+# What the framework's selections are matched against: with any of it lost, a selection
+# could look empty, or an id unknown, only because of the shape problem.
+_WHAT_SELECTIONS_READ = (("criteria", EACH, "id"), ("criteria", EACH, "tier"), ("criteria", EACH, "flags"),
+                         ("subgrades", EACH, "id"))
 
 
 def _rule_name(fw: Framework, loc: tuple) -> str:
@@ -181,7 +223,7 @@ def _show(sel: Selection) -> str:
 
 
 def check_case(case: Case, doc: Document, cs: CriteriaSet, fw: Framework, scale: Scale,
-               homes: Callable[[], dict[str, str]] | None = None) -> list[Diagnostic]:
+               homes: Callable[[], dict[str, str]] | None = None, damage: Damage = INTACT) -> list[Diagnostic]:
     """homes() maps criterion ids of other sets to their set, to name a finding's real area;
     it is called only when a finding names a criterion this set lacks."""
     found: list[Diagnostic] = []
@@ -204,11 +246,11 @@ def check_case(case: Case, doc: Document, cs: CriteriaSet, fw: Framework, scale:
         else:
             seen[finding.criterion] = i
     missing = [cid for cid in criterion_ids if cid not in seen]
-    if missing:
+    if missing and damage.spares("findings", EACH, "criterion"):
         found.append(doc.diag(("findings",), "E123", f"no finding for {len(missing)} criteria: {', '.join(missing)}",
                               "add a finding for each (met, not_met or not_assessed)", at_key=True))
-    found += _factors_match(case, doc, fw)
-    found += _subgrades_match(case, doc, cs, scale)
+    found += _factors_match(case, doc, fw, damage)
+    found += _subgrades_match(case, doc, cs, scale, damage)
     found += _qualifiers_match(case, doc, fw)
     levels = [lv.id for lv in scale.levels] + [UNDECIDED, NOT_GRADED]
     if case.override and case.override.outcome not in levels[:-2]:
@@ -220,18 +262,18 @@ def check_case(case: Case, doc: Document, cs: CriteriaSet, fw: Framework, scale:
     return found
 
 
-def _factors_match(case: Case, doc: Document, fw: Framework) -> Iterator[Diagnostic]:
+def _factors_match(case: Case, doc: Document, fw: Framework, damage: Damage) -> Iterator[Diagnostic]:
     for name in case.factors:
         if name not in fw.factors:
             yield doc.diag(("factors", name), "E120", f"unknown factor '{name}' (framework '{fw.id}')",
                            suggest(name, fw.factors), at_key=True)
-    missing = [f for f in fw.factors if f not in case.factors]
+    missing = [f for f in fw.factors if f not in case.factors and damage.spares("factors", f)]
     if missing:
         yield doc.diag(("factors",), "E123", f"no value for factor(s): {', '.join(missing)}",
                        "give each factor true or false", at_key=True)
 
 
-def _subgrades_match(case: Case, doc: Document, cs: CriteriaSet, scale: Scale) -> Iterator[Diagnostic]:
+def _subgrades_match(case: Case, doc: Document, cs: CriteriaSet, scale: Scale, damage: Damage) -> Iterator[Diagnostic]:
     subgrade_ids = [s.id for s in cs.subgrades]
     levels = [lv.id for lv in scale.levels]
     for name in case.subgrades:
@@ -241,7 +283,7 @@ def _subgrades_match(case: Case, doc: Document, cs: CriteriaSet, scale: Scale) -
         if level is not None and level not in levels:
             yield doc.diag(("subgrades", name), "E125", f"unknown level '{level}' for sub-area '{name}'",
                            suggest(level, levels))
-    missing = [s for s in subgrade_ids if s not in case.subgrades]
+    missing = [s for s in subgrade_ids if s not in case.subgrades and damage.spares("subgrades", s)]
     if missing:
         yield doc.diag(("subgrades",), "E123", f"no grade for sub-area(s): {', '.join(missing)}",
                        "give each sub-area a level", at_key=True)
@@ -255,13 +297,13 @@ def _qualifiers_match(case: Case, doc: Document, fw: Framework) -> Iterator[Diag
                            suggest(afi.qualifier, fw.afi_qualifiers))
 
 
-def _duplicates(doc: Document, items: Iterable[tuple[tuple, str]], what: str) -> Iterator[Diagnostic]:
+def _duplicates(doc: Document, items: Iterable[tuple[tuple, str]], repeat: Repeat) -> Iterator[Diagnostic]:
+    """E121 at each repeat of a value, naming the line of its first appearance."""
     items = list(items)
     counts = Counter(value for _, value in items)
     first: dict[str, tuple] = {}
     for loc, value in items:
         if counts[value] > 1 and value in first:
             line = doc.where(first[value])[0]
-            yield doc.diag(loc, "E121", f"duplicate {what} id '{value}' (first at line {line})",
-                           "ids must be unique; rename one")
+            yield doc.diag(loc, "E121", f"duplicate {repeat.what} '{value}' (first at line {line})", repeat.hint)
         first.setdefault(value, loc)

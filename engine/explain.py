@@ -84,6 +84,13 @@ def _reached_but(plan: Plan, evaluation: Evaluation) -> str:
     return f"its conditions hold, but limiter '{evaluation.limiter}' applies: {rule.describe}"
 
 
+def undecided_reason(plan: Plan, evaluation: Evaluation) -> str | None:
+    """The framework's reason no rule decides, when none did (the outcome is professional
+    judgement, or a recorded judgement settled what the rules left undecided); else None,
+    so a decided record never carries a reason for a decision it does not need."""
+    return plan.undecided_reason if UNDECIDED in (evaluation.outcome, evaluation.computed) else None
+
+
 def outcome_label(plan: Plan, outcome: str) -> str:
     return {UNDECIDED: UNDECIDED_LABEL, NOT_GRADED: NOT_GRADED_LABEL}.get(outcome) or plan.level(outcome).label
 
@@ -98,6 +105,8 @@ def render_text(record: dict[str, Any], mode: str, markdown: bool = False) -> st
     head = "### " if markdown else ""
     lines = [f"{head}{record['subject']}: {record['area']} ({record['case']})",
              f"Outcome: {record['outcome_label']}" + _uncapped_note(record)]
+    # The test undecided_reason makes, not the field itself: records in a ledger made before
+    # that field was cleared on decided outcomes still carry it there.
     if UNDECIDED in (record["outcome"], record["computed_outcome"]):
         lines.append(f"Reason no rule decides: {record['undecided_reason']}")
     if record["override"]:

@@ -8,17 +8,46 @@ Fields are documented in criteria/README.md, which the tests keep in step with t
 
 from __future__ import annotations
 
+from string import Formatter
 from typing import Annotated, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
 Text = Annotated[str, Strict(), StringConstraints(min_length=1)]
 Int = Annotated[int, Strict()]
 Bool = Annotated[bool, Strict()]
 Number = Annotated[Union[Annotated[int, Strict()], Annotated[float, Strict()]], Field(union_mode="left_to_right")]
-Id = Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
-PathId = Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*$")]
+# Ids name files (criteria/<id>.yaml, rules/<id>.json): bounded well below the system's limits
+# on a file name (255 bytes) and a path, so an id can never make a path the system refuses.
+ID_MAX_LENGTH = 100  # an id, or one part of a path id
+PATH_ID_MAX_LENGTH = 200  # a whole path id
+
+
+ID_LENGTH_HINT = "shorten it; an id names a file, and ids this long are never needed"
+
+
+def id_length_problem(value: str) -> str | None:
+    """Why an id is too long, naming the limit; None when it is within both limits."""
+    longest = max(value.split("/"), key=len)
+    if len(longest) > ID_MAX_LENGTH:
+        part = " (each part of a path id)" if "/" in value else ""
+        return f"an id is at most {ID_MAX_LENGTH} characters{part}; '{longest[:24]}...' has {len(longest)}"
+    if len(value) > PATH_ID_MAX_LENGTH:
+        return f"a path id is at most {PATH_ID_MAX_LENGTH} characters; '{value[:24]}...' has {len(value)}"
+    return None
+
+
+def _short_enough(value: str) -> str:
+    problem = id_length_problem(value)
+    if problem:
+        raise coded_error("E113", "{problem}", ID_LENGTH_HINT, problem=problem)
+    return value
+
+
+Id = Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$"), AfterValidator(_short_enough)]
+PathId = Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*$"),
+                   AfterValidator(_short_enough)]
 Citation = Annotated[str, Strict(), StringConstraints(pattern=r"^[0-9]{3}:[0-9]+(-[0-9]+)?$")]
 
 INSPECTION_KINDS = ("scale", "framework", "criteria", "case")
@@ -31,6 +60,24 @@ NOT_GRADED_LABEL = "Not graded"
 
 class Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+def coded_error(code: str, template: str, hint: str | None = None, **context: object) -> PydanticCustomError:
+    """A validation error carrying our stable code as its type, and its own hint.
+
+    pydantic fills a template's plain `{name}` placeholders and nothing else: `{value!r}` or
+    `{value:.2f}` would reach the author with its braces. Such a template is refused here, so
+    the mistake shows the first time the error is raised (tests raise every one); values
+    that need quoting are quoted by the caller, with `shown`."""
+    for _, name, spec, conversion in Formatter().parse(template):
+        if name is not None and (spec or conversion or name not in context):
+            raise ValueError(f"template {template!r}: write plain {{{name}}} and pass {name} ready to print")
+    return PydanticCustomError(code, template, {**context, **({"hint": hint} if hint else {})})
+
+
+def shown(value: object) -> str:
+    """A value as a message shows it: text quoted, numbers as written."""
+    return f"'{value}'" if isinstance(value, str) else str(value)
 
 
 # --- scales -----------------------------------------------------------------------------
@@ -59,6 +106,9 @@ class Described(Model):
     source: Optional[Citation] = None
 
 
+_QUANTIFIER_HINT = "write one bound as a fraction from 0 to 1, e.g. at_least: 0.8 for 80%"
+
+
 class Quantifier(Model):
     """A named fraction: the criteria file's explicit reading of a word such as 'most'."""
 
@@ -74,13 +124,12 @@ class Quantifier(Model):
     def _one_bound(self):
         bounds = [b for b in ("at_least", "more_than", "at_most", "less_than") if getattr(self, b) is not None]
         if len(bounds) != 1:
-            raise PydanticCustomError(
-                "E132", "a quantifier needs exactly one of at_least, more_than, at_most, less_than (found {found})",
-                {"found": ", ".join(bounds) or "none"})
+            raise coded_error("E132", "a quantifier needs exactly one of at_least, more_than, at_most, less_than "
+                                      "(found {found})", _QUANTIFIER_HINT, found=", ".join(bounds) or "none")
         value = getattr(self, bounds[0])
         if not 0 <= value <= 1:
-            raise PydanticCustomError("E132", "a quantifier is a fraction from 0 to 1, not {value}",
-                                      {"value": value})
+            raise coded_error("E132", "a quantifier is a fraction from 0 to 1, not {value}", _QUANTIFIER_HINT,
+                              value=shown(value))
         return self
 
     @property
@@ -120,6 +169,10 @@ QUANTITIES = COUNT_QUANTITIES + ("factors_present", "subgrades_at_or_below", "su
                                  "causes_of_concern") + LEVEL_QUANTITIES
 
 
+_CONDITION_HINT = ("write one quantity (e.g. met: {tier: good}) and one bound (is: <quantifier>, at_least: N or "
+                   "at_most: N)")
+
+
 class Condition(Model):
     """One quantity compared with one bound, e.g. `met: {tier: good}` with `is: most`."""
 
@@ -142,31 +195,28 @@ class Condition(Model):
     def _one_quantity_one_bound(self):
         quantities = [q for q in QUANTITIES if getattr(self, q) is not None]
         if len(quantities) != 1:
-            raise PydanticCustomError(
-                "E133", "a condition needs exactly one quantity ({valid}); found {found}",
-                {"valid": ", ".join(QUANTITIES), "found": ", ".join(quantities) or "none"})
+            raise coded_error("E133", "a condition needs exactly one quantity ({valid}); found {found}",
+                              _CONDITION_HINT, valid=", ".join(QUANTITIES), found=", ".join(quantities) or "none")
         bounds = [b for b in ("is", "at_least", "at_most") if self._bound_value(b) is not None]
         if len(bounds) != 1:
-            raise PydanticCustomError(
-                "E133", "a condition needs exactly one of is, at_least, at_most; found {found}",
-                {"found": ", ".join(bounds) or "none"})
+            raise coded_error("E133", "a condition needs exactly one of is, at_least, at_most; found {found}",
+                              _CONDITION_HINT, found=", ".join(bounds) or "none")
         quantity, (bound, value) = quantities[0], self.bound
         wants_level = quantity in LEVEL_QUANTITIES
         if wants_level and not isinstance(value, str):
-            raise PydanticCustomError(
-                "E133", "{quantity} is compared with a level id (at_least: good), not {value!r}",
-                {"quantity": quantity, "value": value})
+            raise coded_error("E133", "{quantity} is compared with a level id (at_least: good), not {value}",
+                              "write a level of the scale, e.g. at_least: good", quantity=quantity, value=shown(value))
         if not wants_level and bound != "is" and not isinstance(value, int):
-            raise PydanticCustomError(
-                "E133", "{quantity} is a count: {bound} takes a whole number, not {value!r}",
-                {"quantity": quantity, "bound": bound, "value": value})
+            raise coded_error("E133", "{quantity} is a count: {bound} takes a whole number, not {value}",
+                              f"write a whole number, e.g. {bound}: 1, or is: <quantifier> for a fraction",
+                              quantity=quantity, bound=bound, value=shown(value))
         if bound == "is" and quantity not in COUNT_QUANTITIES + ("factors_present",):
             # Sub-areas may be ungraded in a case, so their count has no fixed denominator.
-            raise PydanticCustomError(
-                "E133", "{quantity} cannot take a quantifier (is:); use at_least or at_most",
-                {"quantity": quantity})
+            raise coded_error("E133", "{quantity} cannot take a quantifier (is:); use at_least or at_most",
+                              "count sub-areas with a whole number, e.g. at_most: 1", quantity=quantity)
         if isinstance(value, int) and value < 0:
-            raise PydanticCustomError("E133", "a count bound cannot be negative ({value})", {"value": value})
+            raise coded_error("E133", "a count bound cannot be negative ({value})", "write 0 or more",
+                              value=shown(value))
         return self
 
     def _bound_value(self, name: str):
@@ -299,13 +349,20 @@ class SubgradeEntry(Model):
 
     @model_validator(mode="after")
     def _grade_matches_provenance(self):
-        if (self.grade is None) != (self.provenance == "ungraded"):
-            raise PydanticCustomError("E113", "a sub-area has a grade unless its provenance is ungraded "
-                                              "(grade {grade}, provenance {provenance})",
-                                      {"grade": self.grade, "provenance": self.provenance})
+        if self.grade is None and self.provenance != "ungraded":
+            raise coded_error("E113", "a sub-area {provenance} needs a grade",
+                              "add grade: <level>, or write provenance: ungraded",
+                              provenance=_PROVENANCE[self.provenance])
+        if self.grade is not None and self.provenance == "ungraded":
+            raise coded_error("E113", "an ungraded sub-area has no grade (given {grade})",
+                              "remove the grade, or give the provenance it was graded in", grade=shown(self.grade))
         if self.provenance == "carried_over" and (self.carried_from is None or self.year is None):
-            raise PydanticCustomError("E111", "a carried-over grade needs carried_from and year", {})
+            raise coded_error("E111", "a carried-over grade needs carried_from and year",
+                              "add carried_from: <inspection> and year: <year>")
         return self
+
+
+_PROVENANCE = {"inspected": "inspected now", "carried_over": "carried over"}
 
 
 class Concern(Model):

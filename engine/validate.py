@@ -2,15 +2,21 @@
 
 pydantic reports problems as (loc, type) pairs; this module maps each onto the line and
 column the loader recorded and onto our stable codes, with the valid choices spelled out.
+
+`salvage` keeps what did validate of a file whose shape is wrong, and records what it left
+out, so that the cross-reference checks can still run on the rest (all problems at once).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import types
 import typing
+from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .diagnostics import CODES, Diagnostic, DiagnosticError, suggest, valid_list
 from .load import Document
@@ -75,10 +81,6 @@ def to_model(doc: Document, expected: str | None = None) -> Model:
     return model
 
 
-_CODE_HINTS = {
-    "E132": "write one bound as a fraction from 0 to 1, e.g. at_least: 0.8 for 80%",
-    "E133": "write one quantity (e.g. met: {tier: good}) and one bound (is: <quantifier>, at_least: N or at_most: N)",
-}
 _CITATION_FIELDS = ("source", "sources", "cites")
 
 
@@ -94,8 +96,8 @@ def _diagnostic(doc: Document, model_cls: type[BaseModel], err: dict) -> Diagnos
     if kind == "missing":
         return doc.diag(loc[:-1], "E111", f"missing field '{loc[-1]}'{_in(loc[:-1])}",
                         f"add '{loc[-1]}:'", at_key=True)
-    if kind in CODES:  # our own model validators raise with a code as the type
-        return doc.diag(loc, kind, err["msg"], _CODE_HINTS.get(kind), at_key=True)
+    if kind in CODES:  # our own model validators raise with a code as the type, and their own hint
+        return doc.diag(loc, kind, err["msg"], err.get("ctx", {}).get("hint"), at_key=True)
     if kind in _TYPE_WORDS:
         return _wrong_type(doc, loc, kind, err)
     if kind == "literal_error":
@@ -214,3 +216,211 @@ def _args(annotation: Any) -> tuple:
             return args[1:]
         return args
     return ()
+
+
+# --- salvage: what did validate of a misshapen file --------------------------------------
+
+class _Marker:
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+EACH = _Marker("EACH")  # in a pattern given to Damage.spares: any list index or mapping key
+GONE = _Marker("GONE")  # in a lost place: a list entry left out, which has no index in the salvaged model
+_LOST = _Marker("LOST")  # what salvaging a value with no valid part gives
+
+
+@dataclass(frozen=True)
+class Damage:
+    """What salvage left out of a file: the place of each part lost (an entry of a list or
+    mapping, or a top-level field), and the required top-level fields left with no value.
+    Places count list entries as the salvaged model does, a left-out entry's index as GONE."""
+
+    lost: tuple[tuple, ...] = ()
+    absent: frozenset[str] = frozenset()
+
+    def spares(self, *pattern: Any) -> bool:
+        """True when nothing lost lies on `pattern` (EACH matching any index or key): no lost
+        part holds what the pattern names, and none lies inside it. A check that concludes
+        from what is *not* written (a missing finding, an unknown name) must see it whole,
+        or the shape problem would be reported a second time as a missing thing."""
+        return not any(all(want is EACH or want == step for step, want in zip(place, pattern))
+                       for place in self.lost)
+
+
+INTACT = Damage()
+
+
+@dataclass(frozen=True)
+class Salvaged:
+    model: Model  # built unvalidated from the fields that validated; absent required fields are unset
+    doc: Document  # the same file, its positions renumbered as the model counts list entries
+    damage: Damage
+
+
+def salvage(model_cls: type[Model], doc: Document) -> Salvaged:
+    """The valid part of a file whose shape is wrong.
+
+    A list or mapping keeps each entry that validates. An entry with any wrong or unknown
+    field is left out whole rather than patched with a default, which could say something the
+    author never wrote. The top level keeps each field that validates; a wrong optional field
+    falls back to its default and is recorded as lost."""
+    work = _Salvage()
+    fields: dict[str, Any] = {}
+    absent: set[str] = set()
+    for name, field in model_cls.model_fields.items():
+        key = field.alias or name
+        value = work.value(_annotation(field), doc.data[key], (key,)) if key in doc.data else _LOST
+        if value is not _LOST:
+            fields[name] = value
+        elif field.is_required():
+            absent.add(name)
+    lost = [work.renumbered_lost(place) for place in work.lost] + _maybe_misspelt(model_cls, doc.data)
+    damage = Damage(tuple(lost), frozenset(absent))
+    return Salvaged(model_cls.model_construct(**fields), work.renumbered_doc(doc), damage)
+
+
+def _maybe_misspelt(model_cls: type[Model], data: dict) -> list[tuple]:
+    """Fields the file does not write but an unknown key may be a misspelling of (E110 suggests
+    the same ones): `finding:` leaves `findings` at its default, which must not read as empty."""
+    known = [field.alias or name for name, field in model_cls.model_fields.items()]
+    unwritten = [key for key in known if key not in data]
+    return [(close,) for key in data if key not in known
+            for close in difflib.get_close_matches(str(key), unwritten, n=1, cutoff=0.6)]
+
+
+class _Salvage:
+    """One salvage: what it lost, and how it renumbered each list (both by places in the file)."""
+
+    def __init__(self) -> None:
+        self.lost: list[tuple] = []
+        self.kept: dict[tuple, dict[int, int]] = {}  # a list's place -> its kept entries, old index -> new
+
+    def value(self, annotation: Any, value: Any, place: tuple) -> Any:
+        """value validated against annotation; else, for a list, mapping or model, its valid
+        part; else _LOST, with place recorded as lost."""
+        try:
+            return _adapter(annotation).validate_python(value)
+        except ValidationError:
+            pass
+        bare = _bare(annotation)
+        origin, args = typing.get_origin(bare), typing.get_args(bare)
+        kept: Any = _LOST
+        if isinstance(bare, type) and issubclass(bare, BaseModel) and isinstance(value, dict):
+            kept = self.entry(bare, value, place)
+        elif origin is tuple and len(args) == 2 and args[1] is Ellipsis and isinstance(value, list):
+            kept = self.entries(args[0], value, place)
+        elif origin is dict and isinstance(value, dict):
+            kept = self.mapping(args, value, place)
+        if kept is _LOST:
+            self.lost.append(place)
+        return kept
+
+    def entries(self, annotation: Any, value: list, place: tuple) -> tuple:
+        items = [(i, self.value(annotation, item, place + (i,))) for i, item in enumerate(value)]
+        kept = [(i, item) for i, item in items if item is not _LOST]
+        self.kept[place] = {old: new for new, (old, _) in enumerate(kept)}
+        return tuple(item for _, item in kept)
+
+    def mapping(self, args: tuple, value: dict, place: tuple) -> dict:
+        key_type, value_type = args
+        kept = {}
+        for key, item in value.items():
+            try:
+                key = _adapter(key_type).validate_python(key)
+            except ValidationError:
+                self.lost.append(place)  # an entry under a wrong key may have been meant for any key
+                continue
+            item = self.value(value_type, item, place + (key,))
+            if item is not _LOST:
+                kept[key] = item
+        return kept
+
+    def entry(self, model_cls: type[BaseModel], data: dict, place: tuple) -> Any:
+        """A model whose every field validates (its lists and mappings may lose entries), else _LOST."""
+        keys = {field.alias or name: name for name, field in model_cls.model_fields.items()}
+        if set(data) - set(keys):
+            return _LOST  # an unknown field may be a known one misspelt: its value is not to be trusted
+        lost_before = len(self.lost)
+        fields = {}
+        for key, value in data.items():
+            value = self.value(_annotation(model_cls.model_fields[keys[key]]), value, place + (key,))
+            if value is _LOST:
+                del self.lost[lost_before:]  # the entry is lost whole
+                return _LOST
+            fields[keys[key]] = value
+        try:
+            return model_cls.model_validate(fields)
+        except ValidationError as error:
+            # A list too short only because it lost entries keeps the rest, unless the model
+            # checks itself as a whole (its validator did not run, so it cannot be trusted).
+            judged_whole = bool(model_cls.__pydantic_decorators__.model_validators)
+            if judged_whole or any(e["type"] != "too_short" for e in error.errors()):
+                del self.lost[lost_before:]  # a required field is missing, or the entry as a whole is wrong
+                return _LOST
+            return model_cls.model_construct(**fields)
+
+    def renumbered(self, place: tuple) -> tuple | None:
+        """A place in the file as the salvaged model counts it; None inside an entry left out."""
+        out = []
+        for depth, step in enumerate(place):
+            kept = self.kept.get(place[:depth])
+            if kept is not None and isinstance(step, int):
+                if step not in kept:
+                    return None
+                step = kept[step]
+            out.append(step)
+        return tuple(out)
+
+    def renumbered_lost(self, place: tuple) -> tuple:
+        head = self.renumbered(place[:-1])
+        last = place[-1]
+        return head + ((GONE,) if place[:-1] in self.kept and isinstance(last, int) else (last,))
+
+    def renumbered_doc(self, doc: Document) -> Document:
+        """doc with its positions keyed as the salvaged model counts list entries, so that a
+        check's diagnostic about the model's entry [3] points at the file's entry it came from."""
+        def renumber(by_place: dict) -> dict:
+            moved = ((self.renumbered(place), value) for place, value in by_place.items())
+            return {place: value for place, value in moved if place is not None}
+        return dataclasses.replace(doc, positions=renumber(doc.positions), key_positions=renumber(doc.key_positions),
+                                   raw=renumber(doc.raw))
+
+
+def _bare(annotation: Any) -> Any:
+    """The type under Annotated[...] and Optional[...]: what a value's structure is checked against."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+            continue
+        if origin is typing.Union or isinstance(annotation, types.UnionType):
+            options = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(options) == 1:
+                annotation = options[0]
+                continue
+        return annotation
+
+
+_ANNOTATIONS: dict[int, tuple[Any, Any]] = {}  # id(field) -> (field, its annotation with constraints)
+_ADAPTERS: dict[int, tuple[Any, TypeAdapter]] = {}  # id(annotation) -> (annotation, adapter)
+
+
+def _annotation(field: Any) -> Any:
+    """A field's type with its constraints (min_length, ge, union mode), built once per field."""
+    cached = _ANNOTATIONS.get(id(field))
+    if cached is None or cached[0] is not field:
+        full = typing.Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
+        cached = _ANNOTATIONS[id(field)] = (field, full)
+    return cached[1]
+
+
+def _adapter(annotation: Any) -> TypeAdapter:
+    """A validator for annotation, built once (building one takes about a millisecond)."""
+    cached = _ADAPTERS.get(id(annotation))
+    if cached is None or cached[0] is not annotation:
+        cached = _ADAPTERS[id(annotation)] = (annotation, TypeAdapter(annotation))
+    return cached[1]
