@@ -22,7 +22,10 @@ decide), appointment_reference (the oracle), appointment_record (records, explan
 and appointments (loading an evidence record with what it refers to); scoresheet writes
 blank evidence files. compare.py summarises and compares decisions within a framework.
 ledger.py stores decisions tamper-evidently; audit.py records, shows, replays, overrides
-and purges them.
+and purges them. decision_model.py is the schema of every decision record, used when records
+are written and when `summary` and `compare` read them back. crosscheck.py runs the
+cross-reference checks on the part of a misshapen file that validated, so every problem is
+reported at once; options.py parses and locates command-line values.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

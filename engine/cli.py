@@ -20,14 +20,16 @@ from .diagnostics import Diagnostic, DiagnosticError, render_all, sorted_unique
 from .audit import log as audit_log
 from .audit import override as audit_override
 from .audit import purge as audit_purge
+from .audit import purge_plan as audit_purge_plan
 from .audit import record_results
 from .audit import replay as audit_replay
 from .audit import show as audit_show
-from .compare import compare, main_decision, read_decisions
+from .compare import compare, decisions_to_compare, read_decisions
 from .compare import summary as summarise
 from .durable import EngineError
 from .ledger import DEFAULT_LEDGER, LEDGER_ENV, Ledger, ledger_path
-from .runner import CaseResult, compile_all, make_scoresheet, run_tests, score_paths, validate_paths
+from .options import ISO_DATE
+from .runner import CaseResult, compile_all, make_scoresheet, run_tests, score_paths, validate_paths, write_scoresheet
 
 EXIT_OK, EXIT_EXPECTATION, EXIT_INVALID, EXIT_ENGINE = 0, 1, 2, 3
 
@@ -194,7 +196,7 @@ def _score_row(result: CaseResult) -> list[Any]:
               help="Panel members, comma-separated, each NAME or NAME:ROLE (a bare name scores): pcc:chair,cummins:independent,hr:hr_adviser.")
 @click.option("--id", "sheet_id", default=None, help="The evidence id to write (default: from --output's place under cases/).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write here (never over an existing file); default: standard output.")
+              help="Write here (never over an existing file, nor through a symbolic link); default: standard output.")
 @root_option
 def scoresheet(process: str, candidates: str, panel: str, sheet_id: str | None, output: Path | None,
                root: Path | None) -> None:
@@ -214,11 +216,7 @@ def scoresheet(process: str, candidates: str, panel: str, sheet_id: str | None, 
         if output is None:
             click.echo(text, nl=False)
             return EXIT_OK
-        if output.exists():
-            click.echo(f"arbiter: {output} exists; a scoresheet never overwrites a file", err=True)
-            return EXIT_INVALID
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
+        write_scoresheet(output, text)
         click.echo(f"wrote {output}")
         return EXIT_OK
     _guard(action)
@@ -240,7 +238,7 @@ def summary(decisions: tuple[Path, ...], fmt: str, root: Path | None) -> None:
     """
     def action() -> int:
         catalog = _catalog(root, list(decisions))
-        records = read_decisions(list(decisions), catalog, score_paths)
+        records = [d.record for d in read_decisions(list(decisions), catalog, score_paths)]
         for dist in summarise(records, catalog):
             if fmt == "json":
                 click.echo(json.dumps({"framework": dist.framework, "columns": dist.columns,
@@ -268,8 +266,7 @@ def compare_command(first: Path, second: Path, root: Path | None) -> None:
     """
     def action() -> int:
         catalog = _catalog(root, [first])
-        a, b = (main_decision(read_decisions([p], catalog, score_paths)) for p in (first, second))
-        result = compare(a, b, catalog)
+        result = compare(*decisions_to_compare(first, second, catalog, score_paths), catalog)
         click.echo(f"{result.text} ({result.mapping})")
         return EXIT_OK
     _guard(action)
@@ -286,12 +283,13 @@ def verify(head: str | None, ledger: Path | None) -> None:
       arbiter verify --head 3f5a...e1
     """
     def action() -> int:
-        result = Ledger.open_for_reading(ledger_path(ledger)).verify(head)
+        result = Ledger.open_for_verifying(ledger_path(ledger)).verify(head)
         if result.ok:
             tail = f"; {result.after_head} entries after the given head" if result.after_head else ""
             click.echo(f"ledger verified: {result.entries} entries, head {result.head}{tail}")
             return EXIT_OK
-        click.echo(f"{ledger_path(ledger)}: entry {result.at}: {result.problem}", err=True)
+        where = f"entry {result.at}: " if result.at is not None else ""
+        click.echo(f"{ledger_path(ledger)}: {where}{result.problem}", err=True)
         click.echo(f"(the chain of links was checked through entry {result.entries})", err=True)
         return EXIT_EXPECTATION
     _guard(action)
@@ -310,14 +308,15 @@ def head(ledger: Path | None) -> None:
 
 
 @main.command(name="log")
-@click.option("--framework", default=None)
-@click.option("--subject", default=None)
-@click.option("--outcome", default=None, help="Matches the computed or the final (overridden) outcome.")
-@click.option("--since", default=None, help="YYYY-MM-DD")
-@click.option("--until", default=None, help="YYYY-MM-DD")
+@click.option("--framework", default=None, help="Only decisions under this framework (an id the ledger holds).")
+@click.option("--subject", default=None, help="Only decisions about this subject.")
+@click.option("--outcome", default=None,
+              help="Matches the computed or the final (overridden) outcome, by id or label, ignoring case: fair, Fair.")
+@click.option("--since", type=ISO_DATE, default=None, help="YYYY-MM-DD: recorded on or after this date (UTC).")
+@click.option("--until", type=ISO_DATE, default=None, help="YYYY-MM-DD: recorded on or before this date (UTC).")
 @ledger_option
 def log_command(framework, subject, outcome, since, until, ledger: Path | None) -> None:
-    """List recorded decisions, with computed and final outcomes.
+    """List recorded decisions, with computed outcomes and every override.
 
     \b
     Example:
@@ -326,7 +325,7 @@ def log_command(framework, subject, outcome, since, until, ledger: Path | None) 
     def action() -> int:
         rows = audit_log(Ledger.open_for_reading(ledger_path(ledger)), framework, subject, outcome, since, until)
         click.echo(tabulate([[r.seq, r.recorded_at, r.decision_id, r.case, r.subject, r.framework, r.computed,
-                              r.final if r.final != r.computed else ""] for r in rows],
+                              r.override or ""] for r in rows],
                             headers=["entry", "recorded", "decision", "case", "subject", "framework", "computed",
                                      "override"], tablefmt="simple"))
         return EXIT_OK
@@ -377,7 +376,7 @@ def replay(decision: str, current: bool, ledger: Path | None, root: Path | None)
 
 @main.command(name="override")
 @click.argument("decision")
-@click.option("--outcome", required=True)
+@click.option("--outcome", required=True, help="The final outcome, by id or label, ignoring case: poor, Poor.")
 @click.option("--rationale", required=True)
 @click.option("--by", "by", required=True)
 @ledger_option
@@ -396,24 +395,60 @@ def override_command(decision: str, outcome: str, rationale: str, by: str, ledge
 
 
 @main.command()
-@click.option("--before", required=True, help="YYYY-MM-DD: erase personal data of decisions recorded before it.")
+@click.option("--before", required=True, type=ISO_DATE,
+              help="YYYY-MM-DD: erase personal data of decisions recorded before this date (UTC).")
+@click.option("--dry-run", is_flag=True, help="Say what would be erased, and erase nothing.")
+@click.option("--yes", is_flag=True, help="Erase without asking (for scripts).")
 @ledger_option
-def purge(before: str, ledger: Path | None) -> None:
+def purge(before, dry_run: bool, yes: bool, ledger: Path | None) -> None:
     """Erase candidates' and panel members' personal data past its retention date.
 
-    The chain still verifies: the erased content's hashes stay, and a purge entry records
+    It cannot be undone, so it first says what it will erase and asks; --dry-run only
+    says, --yes does not ask. Without --yes and with no one to ask (standard input is not
+    a terminal), nothing is erased (exit 2). The whole ledger is verified first. The chain
+    still verifies afterwards: the erased content's hashes stay, and a purge entry records
     what was erased and when. The file is rewritten so no erased byte remains.
 
     \b
     Example:
-      arbiter purge --before 2023-06-01
+      arbiter purge --before 2023-06-01 --dry-run
+      arbiter purge --before 2023-06-01 --yes
     """
     def action() -> int:
-        entry = audit_purge(Ledger.open_existing_for_writing(ledger_path(ledger)), before)
-        click.echo("nothing to erase" if entry is None else
+        path = ledger_path(ledger)
+        store = Ledger.open_for_reading(path) if dry_run else Ledger.open_existing_for_writing(path)
+        plan = audit_purge_plan(store, before)
+        if not plan.blobs:
+            click.echo(f"nothing to erase: {plan.describe()}")
+            return EXIT_OK
+        click.echo(f"{'would erase' if dry_run else 'will erase'} {plan.describe()} (before {before})")
+        if dry_run:
+            click.echo("dry run: nothing was erased")
+            return EXIT_OK
+        answer = True if yes else _confirmed("Erase them? This cannot be undone")
+        if answer is None:
+            click.echo("arbiter: nothing was erased: there is no one to confirm (standard input is not a terminal); "
+                       "pass --yes to erase without asking", err=True)
+            return EXIT_INVALID
+        if not answer:
+            click.echo("nothing was erased")
+            return EXIT_EXPECTATION
+        entry = audit_purge(store, plan)
+        click.echo("nothing was erased: another purge erased it meanwhile" if entry is None else
                    f"erased {len(entry.refs)} personal-data blob(s); purge recorded as entry {entry.seq}")
         return EXIT_OK
     _guard(action)
+
+
+def _confirmed(question: str) -> bool | None:
+    """The user's yes or no; None when there is no one to ask (standard input is not a
+    terminal, or it ended before an answer)."""
+    if not sys.stdin.isatty():
+        return None
+    try:
+        return click.confirm(question, default=False)
+    except click.Abort:
+        return None
 
 
 def _split(text: str) -> list[str]:
