@@ -300,6 +300,16 @@ def check_hearing(hearing: Hearing, doc: Document) -> list[Diagnostic]:
     return found
 
 
+REQUIREMENT_ID = unique_id("requirement")
+
+
+def check_compliance_framework(framework: ComplianceFramework, doc: Document) -> list[Diagnostic]:
+    """Each requirement is decided by its own pair of rules, named by its id: two with one id
+    would send durable-rules the same result twice."""
+    return list(_duplicates(doc, [(("requirements", i, "id"), r.id) for i, r in enumerate(framework.requirements)],
+                            REQUIREMENT_ID))
+
+
 def check_compliance_record(record: ComplianceRecord, doc: Document, framework: ComplianceFramework,
                             damage: Damage = INTACT) -> list[Diagnostic]:
     found = []

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from . import compliance, hearing, selection
-from .appointment_check import (check_appointment, check_compliance_record, check_cvf, check_hearing, check_process,
-                                check_rating_scale)
+from .appointment_check import (check_appointment, check_compliance_framework, check_compliance_record, check_cvf,
+                                check_hearing, check_process, check_rating_scale)
 from .catalog import MISSING, REGULAR, Catalog, Loaded, declared_kind, expected_id, file_status, kind_phrase
 from .compile import Compiled
 from .diagnostics import Diagnostic, DiagnosticError, suggest
@@ -71,6 +71,8 @@ def _compile(catalog: Catalog, loaded: Loaded) -> Compiled:
         if problems:
             raise DiagnosticError(problems)
         return selection.compile_selection(model, cvf.model, scale.model)
+    if model.arbiter == "compliance":
+        problems += check_compliance_framework(model, doc)
     if problems:
         raise DiagnosticError(problems)
     if model.arbiter == "panel_rules":

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .diagnostics import Diagnostic, DiagnosticError
-from .load import Document, display_path, load_file, read_regular_file, real_path
+from .load import MAX_BYTES, Document, display_path, load_file, read_regular_file, real_path
 from .models import Model
 from .options import option_error
 from .validate import to_model
@@ -168,8 +168,10 @@ class Catalog:
         return self.criteria_dir / f"{file_id}.yaml"
 
 
-_KIND_LINE = re.compile(rb"^arbiter:\s*([a-z_]+)\s*$", re.M)
-_KIND_BYTES = 4096  # the kind is declared near the top; no need to read more to find it
+# The top-level `arbiter:` line, written as the YAML reader reads it: plain or quoted, with or
+# without a comment after it. Top level means column 0, where no block text can start a line.
+_KIND_LINE = re.compile(rb"""^arbiter:[ \t]*(["']?)([a-z_]+)\1[ \t]*(?:#[^\n]*)?\r?$""", re.M)
+_KIND_BYTES = MAX_BYTES  # the whole file, as the loader would read it: a long header comment hides nothing
 
 
 def declared_kind(path: Path) -> str | None:
@@ -182,7 +184,7 @@ def declared_kind(path: Path) -> str | None:
         found = _KIND_LINE.search(read_regular_file(path, _KIND_BYTES)[:_KIND_BYTES])
     except (OSError, ValueError):
         return None
-    return found.group(1).decode() if found else None
+    return found.group(2).decode() if found else None
 
 
 def kind_phrase(kind: str) -> str:

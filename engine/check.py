@@ -48,14 +48,31 @@ BOUND_ID = Repeat("limiter or floor id", "limiters and floors share one set of i
                                          "if it repeats the other")
 
 
+# Names the compiled rules and outcomes already use: a level or a limiter named so would share
+# a rule id or a conclusion with the engine's own (`level:undecided`, `cap:none`, "pass").
+RESERVED_LEVEL_IDS = ("undecided", "not-graded", "not_graded", "professional_judgement", "pass", "override")
+RESERVED_BOUND_IDS = ("none",)
+
+
 def check_scale(scale: Scale, doc: Document) -> list[Diagnostic]:
-    return list(_duplicates(doc, [(("levels", i, "id"), lv.id) for i, lv in enumerate(scale.levels)], LEVEL_ID))
+    found = list(_duplicates(doc, [(("levels", i, "id"), lv.id) for i, lv in enumerate(scale.levels)], LEVEL_ID))
+    found += [doc.diag(("levels", i, "id"), "E113", f"level id '{lv.id}' is reserved: the engine's own rules and "
+                                                    "outcomes use it", "rename the level")
+              for i, lv in enumerate(scale.levels) if lv.id in RESERVED_LEVEL_IDS]
+    return found
+
+
+def _reserved_bound_ids(fw: Framework, doc: Document) -> list[Diagnostic]:
+    return [doc.diag((group, i, "id"), "E113", f"id '{x.id}' is reserved: the rule that applies when no "
+                                               f"{group[:-1]} does is called so", "rename it")
+            for group in ("limiters", "floors") for i, x in enumerate(getattr(fw, group)) if x.id in RESERVED_BOUND_IDS]
 
 
 def check_framework(fw: Framework, doc: Document, scale: Scale, damage: Damage = INTACT) -> list[Diagnostic]:
     levels = [lv.id for lv in scale.levels]
     found: list[Diagnostic] = []
     found += _levels_exist(fw, doc, levels)
+    found += _reserved_bound_ids(fw, doc)
     found += _vocabulary_exists(fw, doc, levels, damage)
     found += _builds_on_is_lower(fw, doc, levels, damage)
     found += _duplicates(doc, [(("grades", i, "level"), g.level) for i, g in enumerate(fw.grades)], GRADE_RULE)
@@ -253,7 +270,11 @@ def check_case(case: Case, doc: Document, cs: CriteriaSet, fw: Framework, scale:
     found += _subgrades_match(case, doc, cs, scale, damage)
     found += _qualifiers_match(case, doc, fw)
     levels = [lv.id for lv in scale.levels] + [UNDECIDED, NOT_GRADED]
-    if case.override and case.override.outcome not in levels[:-2]:
+    if case.override and not cs.graded:
+        found.append(doc.diag(("override",), "E113", f"criteria set '{cs.id}' is not graded, so there is no grade "
+                                                     "to depart from", "remove the override, or grade the set "
+                                                     "(graded: true in the criteria set)", at_key=True))
+    elif case.override and case.override.outcome not in levels[:-2]:
         found.append(doc.diag(("override", "outcome"), "E125", f"override outcome '{case.override.outcome}' is not a level",
                               suggest(case.override.outcome, levels[:-2])))
     if case.expect and case.expect.outcome not in levels:

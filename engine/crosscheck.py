@@ -16,8 +16,8 @@ from typing import Callable
 
 from pydantic import ValidationError
 
-from .appointment_check import (check_appointment, check_compliance_record, check_cvf, check_hearing, check_process,
-                                check_rating_scale)
+from .appointment_check import (check_appointment, check_compliance_framework, check_compliance_record, check_cvf,
+                                check_hearing, check_process, check_rating_scale)
 from .appointments import REFERENCES, compile_rules, load_reference
 from .cases import case_id_matches_place, check_case_against, criteria_named_by
 from .catalog import Catalog, Loaded, expected_id
@@ -36,7 +36,7 @@ NEEDS: dict[str, frozenset[str]] = {kind: frozenset(fields) for kind, fields in 
     "competency_framework": ("values", "competencies"),
     "selection_process": ("competency_framework", "rating_scale", "level", "exercises", "gates", "panel"),
     "panel_rules": (),
-    "compliance": (),
+    "compliance": ("requirements",),
     "appointment": ("process", "panel", "candidates"),
     "hearing": ("panel_rules", "members", "votes_for_veto"),
     "compliance_record": ("compliance",),
@@ -130,7 +130,11 @@ def _selection_process(catalog: Catalog, loaded: Loaded, damage: Damage) -> list
 
 
 def _no_references(catalog: Catalog, loaded: Loaded, damage: Damage) -> list[Diagnostic]:
-    return []  # panel rules and compliance frameworks refer to no other file
+    return []  # panel rules refer to no other file
+
+
+def _compliance(catalog: Catalog, loaded: Loaded, damage: Damage) -> list[Diagnostic]:
+    return check_compliance_framework(loaded.model, loaded.doc)  # it refers to no other file
 
 
 def _evidence(catalog: Catalog, loaded: Loaded, damage: Damage) -> list[Diagnostic]:
@@ -154,7 +158,7 @@ _CHECKS: dict[str, Callable[[Catalog, Loaded, Damage], list[Diagnostic]]] = {
     "competency_framework": _competency_framework,
     "selection_process": _selection_process,
     "panel_rules": _no_references,
-    "compliance": _no_references,
+    "compliance": _compliance,
     "appointment": _evidence,
     "hearing": _evidence,
     "compliance_record": _evidence,

@@ -103,6 +103,7 @@ class DurableHost:
         self._thread = threading.get_ident()
         self._opened = 0  # sessions opened so far; each evaluation's sid is its number
         self._handles: dict[str, int] = {}
+        self._kinds: dict[str, frozenset[str]] = {}  # ruleset -> the kinds of fact and event its rules accept
 
     def ensure_registered(self, name: str, rules: dict[str, Any]) -> int:
         if name not in self._handles:
@@ -112,6 +113,7 @@ class DurableHost:
             except Exception as error:  # durable raises bare Exception and its own error type
                 raise EngineError(f"durable-rules refused ruleset {name}: {error}") from None
             self._handles[name] = self._host.get_ruleset(name)._handle
+            self._kinds[name] = frozenset(_pattern_kind(p) for rule in rules.values() for p in rule.get("all", []))
         return self._handles[name]
 
     @contextmanager
@@ -123,7 +125,7 @@ class DurableHost:
         self._opened += 1
         sid = f"{SESSION_PREFIX}{self._opened}"
         try:
-            yield Session(handle, sid, react)
+            yield Session(handle, sid, react, self._kinds[name])
         except _core.error as error:
             raise EngineError(f"durable-rules failed: {error}") from None
         finally:
@@ -163,21 +165,28 @@ class Session:
     action, ("post", event) or ("assert", fact): how an action records a conclusion.
     """
 
-    def __init__(self, handle: int, sid: str, react: React):
-        self._handle, self._sid, self._react = handle, sid, react
+    def __init__(self, handle: int, sid: str, react: React, kinds: frozenset[str]):
+        self._handle, self._sid, self._react, self._kinds = handle, sid, react, kinds
+
+    def _check(self, message: dict[str, Any]) -> None:
+        """A message no rule accepts is refused here: given one, the C core fails the assert
+        (MessageNotHandled) and deleting that session afterwards can crash the process."""
+        check_value(message)
+        if message.get("kind") not in self._kinds:
+            raise EngineError(f"no rule accepts a message of kind {message.get('kind')!r} in this ruleset")
 
     def assert_facts(self, facts: list[dict[str, Any]]) -> None:
         if not facts:
             return
         for fact in facts:
-            check_value(fact)
+            self._check(fact)
         state = _result(_core.assert_facts(self._handle, _dumps([{**f, "sid": self._sid} for f in facts])), "facts")
         if self._drain(state):
             raise EngineError("a rule fired on facts alone; every rule must wait for a stage event")
 
     def post(self, event: dict[str, Any]) -> list[Firing]:
         """Post a stage event and run every action it leads to; return those firings."""
-        check_value(event)
+        self._check(event)
         state = _result(_core.assert_event(self._handle, _dumps({**event, "sid": self._sid})), "event")
         return self._drain(state)
 
@@ -195,7 +204,7 @@ class Session:
             fired.append(firing)
             try:
                 for verb, effect in self._react(rule, firing.matched):
-                    check_value(effect)
+                    self._check(effect)
                     stamped = _dumps({**effect, "sid": self._sid})
                     if verb == "post":
                         _result(_core.assert_event(handle, stamped), "event")

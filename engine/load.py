@@ -21,6 +21,7 @@ exactly where a problem is.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import stat
@@ -416,10 +417,26 @@ def resolve_plain(text: str) -> tuple[Any, tuple[str, str] | None]:
         return text, (f"'{text}' is a special number form that is not allowed",
                       f"write a plain decimal number, or quote it (\"{text}\") for text")
     if _INT.fullmatch(text):
+        # Checked before int(): Python refuses to convert more than 4,300 digits, and the
+        # rules engine compares whole numbers reliably only below 2**53.
+        if len(text.lstrip("+-")) > _MAX_INT_DIGITS or abs(int(text)) >= _SAFE_INT:
+            return text, (f"'{_clip(text)}' is too large a number: whole numbers must be below 2**53 "
+                          f"({_SAFE_INT - 1:,})", f"write a smaller number, or quote it for text")
         return int(text), None
     if _FLOAT.fullmatch(text) and any(ch.isdigit() for ch in text):
-        return float(text), None
+        value = float(text)
+        if not math.isfinite(value):
+            return text, (f"'{_clip(text)}' is too large a number", "write a smaller number, or quote it for text")
+        return value, None
     return text, None
+
+
+_SAFE_INT = 2**53
+_MAX_INT_DIGITS = len(str(_SAFE_INT))
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 40 else f"{text[:20]}...{text[-8:]} ({len(text):,} characters)"
 
 
 def dump_yaml(data: Any) -> str:
