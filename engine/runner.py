@@ -272,17 +272,27 @@ def _clipped(text: str, limit: int = 40) -> str:
 
 
 def score_file(path: Path, catalog: Catalog) -> CaseResult:
-    if evidence_kind(path, "only cases and appointment evidence are scored") in EVIDENCE_KINDS:
-        loaded = load_evidence(path, catalog)
+    kind = evidence_kind(path, "only cases and appointment evidence are scored")
+    if kind in EVIDENCE_KINDS:
+        loaded = _every_problem_at_once(path, kind, catalog, load_evidence)
         records = records_for(loaded)
         expected, actual, met = appointment_expectation(loaded, records)
         return CaseResult(path, loaded.kind, records, expected, actual, met,
                           lambda mode, markdown: render(loaded, records, mode, markdown), loaded)
-    case = load_case(path, catalog)
+    case = _every_problem_at_once(path, kind, catalog, load_case)
     record = score(case)
     outcome = expectation(case, record)
     return CaseResult(path, "case", [record], outcome.expected or "", outcome.actual, outcome.met,
                       lambda mode, markdown: render_text(record, mode, markdown), case)
+
+
+def _every_problem_at_once(path: Path, kind: str, catalog: Catalog, load: Callable):
+    """Load an evidence file; when it does not load, its cross-reference problems come with its
+    shape problems, as `validate` reports them."""
+    try:
+        return load(path, catalog)
+    except DiagnosticError as error:
+        raise DiagnosticError(error.diagnostics + cross_check_misshapen(path, kind, catalog)) from None
 
 
 def score_paths(paths: list[Path], catalog: Catalog) -> tuple[list[CaseResult], list[Diagnostic]]:

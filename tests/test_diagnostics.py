@@ -319,3 +319,11 @@ def test_a_judgement_on_what_the_rules_left_undecided_keeps_the_reason(catalog):
     record = record_of("cases/kent-peel/2018/effectiveness.yaml", catalog)
     assert record["computed_outcome"] == "professional_judgement" != record["outcome"]
     assert record["undecided_reason"] and "Reason no rule decides" in render_text(record, "full")
+
+
+@pytest.mark.parametrize("name", ["case-shape-and-reference", "appointment-shape-and-reference"])
+def test_score_reports_shape_and_reference_problems_together_as_validate_does(name, catalog):
+    from engine.runner import render_rebased, score_paths
+    _, problems = score_paths([ROOT / "cases" / "invalid" / f"{name}.yaml"], catalog)
+    golden = (ROOT / "cases" / "invalid" / f"{name}.expected").read_text(encoding="utf-8").rstrip("\n")
+    assert render_rebased(problems, catalog) == golden
