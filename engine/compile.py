@@ -30,7 +30,7 @@ from typing import Any, Callable
 from .catalog import Catalog, Loaded, expected_id
 from .check import check_criteria_set, check_framework, check_scale, select_criteria, select_subgrades
 from .diagnostics import Diagnostic, DiagnosticError, suggest
-from .load import Document
+from .load import Document, real_path
 from .models import NOT_GRADED, Condition, CriteriaSet, Framework, Scale, Selection
 from .plan import Plan, PlanCondition, PlanLevel, PlanRule, Quantity, QuantifierUse, Trigger
 
@@ -478,11 +478,11 @@ def write_all(catalog: Catalog, check_only: bool,
 
 def _orphans(catalog: Catalog, ids: set[str]) -> list[Diagnostic]:
     """Files in rules/ whose criteria are gone. Reported, never deleted: a person decides."""
-    known = {catalog.ruleset_path(file_id).resolve() for file_id in ids}
+    known = {real_path(catalog.ruleset_path(file_id)) for file_id in ids}  # never raises on a link loop
     return [Diagnostic(str(path.relative_to(catalog.root)), 1, 1, "E142",
                        "compiled ruleset has no criteria under criteria/",
                        "delete it if the criteria set was removed on purpose")
-            for path in sorted(catalog.rules_dir.rglob("*.json")) if path.resolve() not in known]
+            for path in sorted(catalog.rules_dir.rglob("*.json")) if real_path(path) not in known]
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -55,9 +55,22 @@ class CaseResult:
 def yaml_files(paths: list[Path]) -> list[Path]:
     """Files named directly, and the regular *.yaml files below folders."""
     found: list[Path] = []
+    empty: list[Path] = []
     for path in paths:
-        found += files_below(path) if path.is_dir() else [path]
+        below = files_below(path) if path.is_dir() else [path]
+        found += below
+        empty += [path] if not below else []
+    _refuse_empty(empty, "YAML files")
     return found
+
+
+def _refuse_empty(folders: list[Path], what: str) -> None:
+    """A folder given on the command line with nothing in it to run is a mistake (a wrong path,
+    or files of another kind): saying "0 passed" would let it pass unnoticed."""
+    if folders:
+        raise DiagnosticError([Diagnostic(display_path(folder), 0, 0, "E100", f"the folder holds no {what}",
+                                          "give the folder that holds them, or the files themselves")
+                               for folder in folders])
 
 
 def files_below(folder: Path) -> list[Path]:
@@ -70,12 +83,16 @@ def files_below(folder: Path) -> list[Path]:
 def case_files(paths: list[Path]) -> list[Path]:
     """Evidence files named directly, or found below folders (skipping invalid/ there)."""
     found: list[Path] = []
+    empty: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += [p for p in files_below(path)
-                      if "invalid" not in p.relative_to(path).parts and declared_kind(p) in CASE_KINDS]
+            below = [p for p in files_below(path)
+                     if "invalid" not in p.relative_to(path).parts and declared_kind(p) in CASE_KINDS]
+            found += below
+            empty += [path] if not below else []
         else:
             found.append(path)
+    _refuse_empty(empty, "case files (arbiter: case, appointment, hearing or compliance_record)")
     return found
 
 
@@ -168,10 +185,25 @@ def _validate_as(kind: str, path: Path, catalog: Catalog) -> None:
 def _standalone_checks(catalog: Catalog, kind: str, loaded) -> list[Diagnostic]:
     if kind == "framework":
         scale = load_scale(catalog, loaded)
-        return check_scale(scale.model, scale.doc) + check_framework(loaded.model, loaded.doc, scale.model)
+        problems = check_scale(scale.model, scale.doc) + check_framework(loaded.model, loaded.doc, scale.model)
+        return problems or _as_compiled_with_its_sets(catalog, loaded)
     if kind == "competency_framework":
         return check_cvf(loaded.model, loaded.doc)
     return check_scale(loaded.model, loaded.doc)
+
+
+def _as_compiled_with_its_sets(catalog: Catalog, framework) -> list[Diagnostic]:
+    """What compiling the framework with each criteria set that uses it says about the framework
+    itself: some limits (rules and conditions per set) show only once rules are built. Problems
+    of a set's own file are that file's, and are reported when it is validated."""
+    found: list[Diagnostic] = []
+    for set_id in catalog.criteria_set_ids():
+        try:
+            if catalog.load(catalog.criteria_path(set_id), "criteria").model.framework == framework.model.id:
+                compile_set(catalog, set_id)
+        except DiagnosticError as error:
+            found += [d for d in error.diagnostics if d.path == framework.doc.path]
+    return found
 
 
 def _raise_if(problems: list[Diagnostic]) -> None:
@@ -320,12 +352,17 @@ def run_tests(paths: list[Path], catalog: Catalog, update: bool = False) -> list
     examples under invalid/): a file that is no test is refused, never counted as none."""
     named = [path for path in paths if not path.is_dir()]
     _raise_if([problem for path in named for problem in _not_a_test(path)])
+    tests = [path for path in yaml_files(paths)
+             if path in named or "invalid" in path.parts or declared_kind(path) in CASE_KINDS]
+    _refuse_empty([folder for folder in paths if folder.is_dir()
+                   and not any(folder in test.parents for test in tests)],
+                  "cases and no invalid/ examples")
     results = []
-    for path in yaml_files(paths):
+    for path in tests:
         name = _name(path, catalog)
         if "invalid" in path.parts:
             results.append(_test_invalid(path, name, catalog, update))
-        elif path in named or declared_kind(path) in CASE_KINDS:
+        else:
             results.append(_test_case(path, name, catalog))
     return results
 

@@ -8,6 +8,7 @@ import os
 import re
 import resource
 import stat
+import shutil
 import subprocess
 import sys
 import threading
@@ -362,3 +363,24 @@ def test_update_never_writes_a_golden_file_through_a_link(tmp_path):
 def test_a_regular_file_reads_whole():
     blob = read_regular_file(KENT_CASE, load.MAX_BYTES)
     assert blob == KENT_CASE.read_bytes() and stat.S_ISREG(os.stat(KENT_CASE).st_mode)
+
+
+@pytest.mark.parametrize("command", ["validate", "score", "test"])
+def test_a_folder_with_nothing_to_run_is_refused_not_counted_as_none(tmp_path, command):
+    (tmp_path / "notes.txt").write_text("not yaml", encoding="utf-8")
+    result = CliRunner().invoke(main, [command, str(tmp_path), "--root", str(ROOT)])
+    assert result.exit_code == 2, result.output
+    assert "error E100: the folder holds no" in result.output
+
+
+def test_a_folder_of_criteria_is_not_a_folder_of_tests():
+    result = CliRunner().invoke(main, ["test", str(ROOT / "criteria" / "scales"), "--root", str(ROOT)])
+    assert result.exit_code == 2 and "holds no cases" in result.output, result.output
+
+
+def test_a_symbolic_link_loop_in_rules_is_an_orphan_not_a_crash(tmp_path):
+    for tree in ("criteria", "rules"):
+        shutil.copytree(ROOT / tree, tmp_path / tree)
+    (tmp_path / "rules" / "loop.json").symlink_to("loop.json")
+    result = CliRunner().invoke(main, ["compile", "--check", "--root", str(tmp_path)])
+    assert result.exit_code == 1 and "rules/loop.json:1:1: error E142" in result.output, result.output

@@ -134,6 +134,16 @@ def test_one_condition_over_is_located_at_that_condition(tmp_path):
     assert scored.returncode == 2 and where in scored.stderr, scored.stdout + scored.stderr
 
 
+def test_validating_the_framework_alone_reports_the_limit(tmp_path):
+    """The limits show once the framework is compiled with a set that uses it: validating only
+    the framework file compiles those sets, and reports what is wrong in the framework."""
+    write_project(tmp_path, compiler.MAX_CONDITIONS + 1, 0)
+    framework = tmp_path / "criteria/limits/framework.yaml"
+    validated = arbiter("validate", framework)
+    assert validated.returncode == 2, validated.stdout + validated.stderr
+    assert validated.stderr.count("error E135") == 1
+
+
 def test_a_grade_rule_far_over_gets_the_same_located_error(tmp_path):
     """246 conditions segfaulted durable-rules; now one diagnostic, at condition 101."""
     case = write_project(tmp_path, 246, 0)
