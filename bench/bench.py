@@ -8,8 +8,8 @@ Run from the repository root:
 
 What it measures (see bench/README.md for how to read it):
 
-1. evaluations per second through durable-rules (engine.decide.evaluate) and through the
-   oracle (engine.reference.evaluate) on the six Kent 2007 cases, and on generated
+1. evaluations per second through durable-rules (engine.runtime.decide.evaluate) and through the
+   oracle (engine.oracle.reference.evaluate) on the six Kent 2007 cases, and on generated
    frameworks with 30 and 200 criteria; the ratio durable/oracle time;
 2. compile time (compile_criteria on in-memory models) and, separately, the first-time
    durable-rules registration of a fresh ruleset (host().ensure_registered);
@@ -45,14 +45,15 @@ if str(ROOT) not in sys.path:  # run as `python bench/bench.py` without installi
     sys.path.insert(0, str(ROOT))
 
 import engine  # noqa: E402
-from engine import durable, reference  # noqa: E402
-from engine.catalog import Catalog  # noqa: E402
-from engine.cases import load_case  # noqa: E402
-from engine.compile import Compiled, Criteria, compile_criteria, load_criteria  # noqa: E402
-from engine.decide import evaluate  # noqa: E402
-from engine.models import (Case, Condition, CriteriaSet, Criterion, Described, Finding, Framework,  # noqa: E402
+from engine.runtime import durable  # noqa: E402
+from engine.oracle import reference  # noqa: E402
+from engine.language.catalog import Catalog  # noqa: E402
+from engine.inspections.cases import load_case  # noqa: E402
+from engine.compiler.compile import Compiled, Criteria, compile_criteria, load_criteria  # noqa: E402
+from engine.runtime.decide import evaluate  # noqa: E402
+from engine.language.models import (Case, Condition, CriteriaSet, Criterion, Described, Finding, Framework,  # noqa: E402
                            GradeRule, Level, Limiter, Quantifier, Scale, Selection, Undecided)
-from engine.tally import Evidence  # noqa: E402
+from engine.runtime.tally import Evidence  # noqa: E402
 
 TARGET_EPS = 5_000
 TARGET_RATIO = 10.0
@@ -246,8 +247,8 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
 
 def appointment_workload(catalog: Catalog, seed: int = 2022):
     """The Kent 2022 process (12 scored cells) with 5 generated candidates and 3 scorers."""
-    from engine.appointment_models import Appointment, Candidate, PanelMember, Rating
-    from engine.appointments import compile_rules
+    from engine.language.appointment_models import Appointment, Candidate, PanelMember, Rating
+    from engine.appointments.appointments import compile_rules
 
     loaded = catalog.load(catalog.path_of("appointments/kent-chief-constable-2022"), "selection_process")
     compiled = compile_rules(catalog, loaded)
@@ -268,7 +269,8 @@ def appointment_workload(catalog: Catalog, seed: int = 2022):
 
 def appointment_line(catalog: Catalog, reps: int, n: int) -> str:
     """Selection decisions per second: durable-rules, the oracle, and with the sensitivity scan."""
-    from engine import appointment_reference, selection
+    from engine.oracle import appointment_reference
+    from engine.appointments import selection
 
     process, compiled, fields = appointment_workload(catalog)
     for appt in fields:  # both evaluators must agree before anything is timed
@@ -290,7 +292,7 @@ def ledger_lines(catalog: Catalog, quick: bool) -> list[str]:
     import tempfile
 
     from engine import audit
-    from engine.ledger import Ledger, entry_hash
+    from engine.ledger.ledger import Ledger, entry_hash
     from engine.runner import score_paths
 
     results, _ = score_paths(sorted((ROOT / "cases" / "kent-2007").glob("*.yaml")), catalog)

@@ -14,7 +14,7 @@ double until one fails, then the gap is halved; the table gives the largest size
 worked and what the smallest failing size did. This assumes that every size below a
 working one works, which the probes were written to make true.
 
-The probes call the C core (`durable_rules_engine`) directly, the way engine/durable.py
+The probes call the C core (`durable_rules_engine`) directly, the way engine/runtime/durable.py
 does, so that Arbiter's own checks do not hide what the library does.
 """
 
@@ -297,7 +297,7 @@ PROBES = [
 
 def run_scenario(scenario: Scenario) -> str:
     """Register, assert, post; return the first rule that fired (raises on engine errors).
-    The session is deleted however the run ends, as engine/durable.py does."""
+    The session is deleted however the run ends, as engine/runtime/durable.py does."""
     import durable_rules_engine as core
 
     handle = core.create_ruleset(scenario.name, json.dumps(scenario.rules, ensure_ascii=False))
@@ -305,7 +305,7 @@ def run_scenario(scenario: Scenario) -> str:
         if scenario.facts:
             facts = json.dumps([{**f, "sid": SID} for f in scenario.facts])
             state = _handled(core.assert_facts(handle, facts), "facts")
-            if core.start_action_for_state(handle, state):  # as engine/durable.py does: nothing may fire yet
+            if core.start_action_for_state(handle, state):  # as engine/runtime/durable.py does: nothing may fire yet
                 return "(a rule fired on the facts alone)"
         state = _handled(core.assert_event(handle, json.dumps({**scenario.event, "sid": SID})), "event")
         started = core.start_action_for_state(handle, state)

@@ -14,23 +14,23 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import Any, Optional
 
-from . import appointment_record, hearing, selection
-from .appointment_models import (Appointment, CompetencyFramework, ComplianceFramework, ComplianceRecord, Hearing,
+from .appointments import appointment_record, hearing, selection
+from .appointments.appointments import LoadedEvidence, compile_rules
+from .appointments.compliance import compile_compliance
+from .compiler.compile import Compiled, Criteria, canonical_json, compile_criteria, compile_set, compiled_from_file, sha256_bytes
+from .inspections.explain import render_text
+from .inspections.record import canonical_evidence, decision_record
+from .language.appointment_models import (Appointment, CompetencyFramework, ComplianceFramework, ComplianceRecord, Hearing,
                                  PanelRulesFile, SelectionProcess)
-from .appointments import LoadedEvidence, compile_rules
-from .catalog import Catalog, Loaded
-from .compile import Compiled, Criteria, canonical_json, compile_criteria, compile_set, compiled_from_file, sha256_bytes
-from .compliance import compile_compliance
-from .decide import evaluate
-from .diagnostics import Diagnostic, DiagnosticError, suggest
-from .explain import render_text
-from .ledger import DECISION_BLOBS, Entry, Ledger, blob_roles, recorded_date
-from .load import Document
-from .models import NOT_GRADED, NOT_GRADED_LABEL, UNDECIDED, UNDECIDED_LABEL, Case, CriteriaSet, Framework, Scale
-from .options import option_error
-from .record import canonical_evidence, decision_record
+from .language.catalog import Catalog, Loaded
+from .language.diagnostics import Diagnostic, DiagnosticError, suggest
+from .language.load import Document
+from .language.models import NOT_GRADED, NOT_GRADED_LABEL, UNDECIDED, UNDECIDED_LABEL, Case, CriteriaSet, Framework, Scale
+from .language.options import option_error
+from .ledger.ledger import DECISION_BLOBS, Entry, Ledger, blob_roles, recorded_date
 from .runner import CaseResult
-from .tally import Evidence
+from .runtime.decide import evaluate
+from .runtime.tally import Evidence
 
 APPOINTMENT_OUTCOMES = {
     "candidate": ("gates_passed", "gate_failed"),

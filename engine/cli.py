@@ -15,8 +15,6 @@ import click
 from tabulate import tabulate
 
 from . import __version__
-from .catalog import Catalog
-from .diagnostics import Diagnostic, DiagnosticError, render_all, sorted_unique
 from .audit import log as audit_log
 from .audit import override as audit_override
 from .audit import purge as audit_purge
@@ -26,10 +24,12 @@ from .audit import replay as audit_replay
 from .audit import show as audit_show
 from .compare import compare, decisions_to_compare, read_decisions
 from .compare import summary as summarise
-from .durable import EngineError
-from .ledger import DEFAULT_LEDGER, LEDGER_ENV, Ledger, ledger_path
-from .options import ISO_DATE
+from .language.catalog import Catalog
+from .language.diagnostics import Diagnostic, DiagnosticError, render_all, sorted_unique
+from .language.options import ISO_DATE
+from .ledger.ledger import DEFAULT_LEDGER, LEDGER_ENV, Ledger, ledger_path
 from .runner import CaseResult, compile_all, make_scoresheet, run_tests, score_paths, validate_paths, write_scoresheet
+from .runtime.durable import EngineError
 
 EXIT_OK, EXIT_EXPECTATION, EXIT_INVALID, EXIT_ENGINE = 0, 1, 2, 3
 

@@ -9,7 +9,7 @@ area, one table per framework: distributions are never merged across frameworks.
 Decisions come from case files, scored on the spot, or from JSON Lines files written by
 `arbiter score --format json`. A JSON Lines file is data from outside, however it looks:
 each line is bounded in length and nesting before it is parsed (json.loads recurses once
-per level), checked against the record's model (decision_model.py), and its ids checked
+per level), checked against the record's model (language/decision_model.py), and its ids checked
 against the catalog before any file is looked up by them. Every problem is located at its
 line and column, and all of a file's problems are reported at once.
 """
@@ -26,12 +26,12 @@ from itertools import accumulate, count
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 
-from .catalog import Catalog, declared_kind
-from .compile import compile_set
-from .decision_model import RULES_KIND, Problem, record_problems, shown
-from .diagnostics import Diagnostic, DiagnosticError, suggest
-from .load import display_path
-from .models import NOT_GRADED, UNDECIDED
+from .compiler.compile import compile_set
+from .language.catalog import Catalog, declared_kind
+from .language.decision_model import RULES_KIND, Problem, record_problems, shown
+from .language.diagnostics import Diagnostic, DiagnosticError, suggest
+from .language.load import display_path
+from .language.models import NOT_GRADED, UNDECIDED
 from .runner import CASE_KINDS
 
 JSON_LINES_SUFFIXES = (".jsonl", ".json")

@@ -1,7 +1,7 @@
 """Runner: the library calls behind each CLI command, returning data for the CLI to render.
 
-Files are dispatched by the kind they declare: inspection cases go through `cases`,
-the appointment evidence kinds through `appointments`.
+Files are dispatched by the kind they declare: inspection cases go through
+`inspections.cases`, the appointment evidence kinds through `appointments.appointments`.
 """
 
 from __future__ import annotations
@@ -12,23 +12,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from . import appointment_reference, reference
-from .appointment_check import check_cvf
-from .appointment_record import expectation as appointment_expectation
-from .appointment_record import records_for, render
-from .appointments import EVIDENCE_KINDS, RULE_KINDS, LoadedEvidence, compile_rules, load_evidence, load_reference
-from .cases import expectation, load_case, score
-from .catalog import MISSING, REGULAR, Catalog, declared_kind, expected_id, file_status, kind_phrase
-from .check import check_framework, check_scale
+from .appointments.appointment_record import expectation as appointment_expectation
+from .appointments.appointment_record import records_for, render
+from .appointments.appointments import EVIDENCE_KINDS, RULE_KINDS, LoadedEvidence, compile_rules, load_evidence, load_reference
+from .appointments.scoresheet import parse_panel, scoresheet, write_new_file
+from .compiler.compile import compile_criteria, compile_set, load_criteria, load_scale, write_all
 from .crosscheck import cross_check_misshapen
-from .compile import compile_criteria, compile_set, load_criteria, load_scale, write_all
-from .diagnostics import Diagnostic, DiagnosticError, sorted_unique, suggest
-from .explain import render_text
-from .load import Document, display_path, is_regular_file, load_file, read_regular_file, read_source, real_path
-from .models import ID_MAX_LENGTH, id_length_problem
-from .options import option_error
-from .scoresheet import parse_panel, scoresheet, write_new_file
-from .validate import file_kind
+from .inspections.cases import expectation, load_case, score
+from .inspections.explain import render_text
+from .language.appointment_check import check_cvf
+from .language.catalog import MISSING, REGULAR, Catalog, declared_kind, expected_id, file_status, kind_phrase
+from .language.check import check_framework, check_scale
+from .language.diagnostics import Diagnostic, DiagnosticError, sorted_unique, suggest
+from .language.load import Document, display_path, is_regular_file, load_file, read_regular_file, read_source, real_path
+from .language.models import ID_MAX_LENGTH, id_length_problem
+from .language.options import option_error
+from .language.validate import file_kind
+from .oracle import appointment_reference, reference
 
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _PATH_ID = re.compile(r"[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*")

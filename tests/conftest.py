@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from engine.catalog import Catalog
+from engine.language.catalog import Catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 

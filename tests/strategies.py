@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from engine.compile import Criteria
-from engine.models import (Case, Concern, Condition, Criterion, CriteriaSet, Described, Everything, Finding, Floor,
+from engine.compiler.compile import Criteria
+from engine.language.models import (Case, Concern, Condition, Criterion, CriteriaSet, Described, Everything, Finding, Floor,
                            Framework, GradeRule, Level, Limiter, Override, Quantifier, Scale, Selection, Subgrade,
                            SubgradeCount, SubgradeEntry, SubgradeSelection, Undecided)
 
@@ -65,7 +65,7 @@ def _selection(draw, cs: CriteriaSet) -> Selection:
 
 
 def _members(cs: CriteriaSet, sel: Selection) -> int:
-    from engine.check import select_criteria
+    from engine.language.check import select_criteria
     return len(select_criteria(cs, sel))
 
 

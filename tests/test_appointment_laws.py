@@ -5,11 +5,12 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine import appointment_reference, hearing, selection
-from engine.appointment_models import (Appointment, Candidate, CompetencyFramework, CvfCompetency, CvfLevel, CvfValue,
+from engine.oracle import appointment_reference
+from engine.appointments import hearing, selection
+from engine.language.appointment_models import (Appointment, Candidate, CompetencyFramework, CvfCompetency, CvfLevel, CvfValue,
                                        Exercise, Fraction, Gate, Hearing, PanelMember, PanelRules, PanelRulesFile, Rating,
                                        SelectionProcess, VetoRule)
-from engine.models import Level, Scale
+from engine.language.models import Level, Scale
 
 AREAS = ["v1", "v2", "c1", "c2", "c3"]
 CVF = CompetencyFramework(
@@ -151,9 +152,9 @@ def test_the_veto_counts_members_not_attendance():
 def compliance_records(draw):
     import datetime
 
-    from engine.appointment_models import ComplianceRecord
-    from engine.appointments import compile_rules
-    from engine.catalog import Catalog
+    from engine.language.appointment_models import ComplianceRecord
+    from engine.appointments.appointments import compile_rules
+    from engine.language.catalog import Catalog
 
     from .conftest import ROOT
 
@@ -176,7 +177,7 @@ def compliance_records(draw):
 @given(compliance_records())
 def test_durable_rules_and_the_oracle_agree_on_compliance(world):
     """Every requirement, including the exact 10% and 21-day boundaries, is decided the same."""
-    from engine import compliance
+    from engine.appointments import compliance
 
     framework, compiled, record = world
     decided = compliance.evaluate(compiled, record)

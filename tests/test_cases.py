@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.catalog import declared_kind
+from engine.language.catalog import declared_kind
 from engine.runner import CASE_KINDS, run_tests, yaml_files
 
 from .conftest import ROOT
@@ -31,7 +31,7 @@ PUBLISHED_2007 = {
 @pytest.mark.parametrize("area,grade", sorted(PUBLISHED_2007.items()))
 def test_kent_2007_reproduces_published_grade(area, grade, catalog):
     """Kent's published 2007 grades (000:657-679), independent of the cases' own expect blocks."""
-    from engine.cases import load_case, score
+    from engine.inspections.cases import load_case, score
 
     record = score(load_case(ROOT / "cases" / "kent-2007" / f"{area}.yaml", catalog))
     assert record["outcome"] == grade
@@ -39,7 +39,7 @@ def test_kent_2007_reproduces_published_grade(area, grade, catalog):
 
 
 def test_constructed_cases_say_so(catalog):
-    from engine.cases import load_case
+    from engine.inspections.cases import load_case
 
     for path in sorted((ROOT / "cases" / "constructed-2007").glob("*.yaml")):
         case = load_case(path, catalog).case

@@ -18,11 +18,11 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.catalog import Catalog
+from engine.language.catalog import Catalog
 from engine.cli import main
 from engine.compare import MAX_NESTING, MAX_RECORD_BYTES, compare, read_decisions, summary
-from engine.decision_model import validated
-from engine.diagnostics import DiagnosticError
+from engine.language.decision_model import validated
+from engine.language.diagnostics import DiagnosticError
 from engine.runner import score_paths
 
 from .conftest import ROOT

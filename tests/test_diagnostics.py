@@ -21,14 +21,14 @@ from string import Formatter
 import pytest
 from pydantic import ValidationError
 
-from engine import appointment_models, models
-from engine.cases import load_case, score
+from engine.language import appointment_models, models
+from engine.inspections.cases import load_case, score
 from engine.crosscheck import cross_check
-from engine.diagnostics import CODES, DiagnosticError
-from engine.explain import render_text
-from engine.load import dump_yaml, load_file
+from engine.language.diagnostics import CODES, DiagnosticError
+from engine.inspections.explain import render_text
+from engine.language.load import dump_yaml, load_file
 from engine.runner import validate_file
-from engine.validate import ALL_MODELS, file_kind
+from engine.language.validate import ALL_MODELS, file_kind
 
 from .conftest import ROOT
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from engine import appointment_models, models
-from engine.diagnostics import CODES
+from engine.language import appointment_models, models
+from engine.language.diagnostics import CODES
 
 from .conftest import ROOT
 
@@ -33,7 +33,7 @@ def test_every_field_of_every_file_kind_is_documented():
 
 
 def test_every_file_kind_is_documented():
-    from engine.validate import FILE_KINDS
+    from engine.language.validate import FILE_KINDS
 
     for kind in FILE_KINDS:
         assert f"`{kind}`" in LANGUAGE, kind

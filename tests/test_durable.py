@@ -7,10 +7,10 @@ import threading
 
 import pytest
 
-from engine import durable
-from engine.cases import load_case
-from engine.decide import evaluate
-from engine.tally import Evidence
+from engine.runtime import durable
+from engine.inspections.cases import load_case
+from engine.runtime.decide import evaluate
+from engine.runtime.tally import Evidence
 
 from .conftest import ROOT
 

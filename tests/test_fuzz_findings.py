@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.catalog import declared_kind
+from engine.language.catalog import declared_kind
 
 from .conftest import ROOT
 
@@ -55,7 +55,7 @@ def test_a_number_too_large_to_compare_is_a_located_dialect_error(project, numbe
 
 
 def test_the_largest_comparable_number_is_read():
-    from engine.load import resolve_plain
+    from engine.language.load import resolve_plain
     assert resolve_plain(str(2**53 - 1)) == (2**53 - 1, None)
     assert resolve_plain("1e999")[1] is not None  # infinity is not a number the rules can compare
 
@@ -78,7 +78,7 @@ def test_an_override_of_an_area_that_is_not_graded_is_refused_before_the_engine(
 
 def test_the_host_refuses_a_fact_no_rule_accepts_without_crashing():
     code = """
-from engine import durable
+from engine.runtime import durable
 rules = {"r": {"all": [{"m": {"kind": "tally"}}, {"e": {"$and": [{"kind": "stage"}]}}], "run": "r"}}
 try:
     durable.host().run("kinds-probe", rules, [{"kind": "override", "outcome": "good"}], {"kind": "stage"},

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine import load
-from engine.catalog import MISSING, REGULAR, Catalog, declared_kind, file_status
+from engine.language import load
+from engine.language.catalog import MISSING, REGULAR, Catalog, declared_kind, file_status
 from engine.cli import main
-from engine.diagnostics import DiagnosticError
-from engine.load import load_bytes, load_file, read_regular_file
+from engine.language.diagnostics import DiagnosticError
+from engine.language.load import load_bytes, load_file, read_regular_file
 from engine.runner import case_files, yaml_files
 
 from .conftest import ROOT

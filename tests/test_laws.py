@@ -8,16 +8,16 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine import reference
-from engine.cases import check_case_against
-from engine.compile import Criteria, compile_criteria
-from engine.decide import evaluate
-from engine.load import Document, dump_yaml, load_bytes
-from engine.models import UNDECIDED, Case, Finding
-from engine.record import decision_record
+from engine.oracle import reference
+from engine.inspections.cases import check_case_against
+from engine.compiler.compile import Criteria, compile_criteria
+from engine.runtime.decide import evaluate
+from engine.language.load import Document, dump_yaml, load_bytes
+from engine.language.models import UNDECIDED, Case, Finding
+from engine.inspections.record import decision_record
 from engine.runner import engines_disagree
-from engine.tally import Evidence
-from engine.validate import to_model
+from engine.runtime.tally import Evidence
+from engine.language.validate import to_model
 
 from .conftest import ROOT
 from .strategies import worlds

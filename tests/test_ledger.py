@@ -17,9 +17,9 @@ from click.testing import CliRunner
 
 from engine import audit
 from engine.cli import main
-from engine.ledger import Ledger
+from engine.ledger.ledger import Ledger
 from engine.runner import CASE_KINDS, score_paths, yaml_files
-from engine.catalog import declared_kind
+from engine.language.catalog import declared_kind
 
 from .conftest import ROOT
 
@@ -173,8 +173,8 @@ KILLED_WRITER = """
 import sys
 from pathlib import Path
 from engine import audit
-from engine.catalog import Catalog
-from engine.ledger import Ledger
+from engine.language.catalog import Catalog
+from engine.ledger.ledger import Ledger
 from engine.runner import score_paths
 catalog = Catalog(Path(sys.argv[2]))
 results, _ = score_paths([Path(sys.argv[3])], catalog)

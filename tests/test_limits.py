@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import compile as compiler
-from engine import durable
-from engine.catalog import Catalog
+from engine.compiler import compile as compiler
+from engine.runtime import durable
+from engine.language.catalog import Catalog
 
 from .conftest import ROOT
 
@@ -303,7 +303,7 @@ def _repeat_list_entry(path: Path, key: str, count: int) -> None:
      "MAX_REQUIREMENTS"),
 ])
 def test_appointment_files_at_the_limit_run_and_one_over_is_located(tmp_path, kind, file, key, case, limit):
-    from engine import appointment_models
+    from engine.language import appointment_models
     maximum = getattr(appointment_models, limit)
     _copy_appointments(tmp_path)
     case_file = tmp_path / "cases" / "appointments" / "kent-cc-2022" / f"{case}.yaml"
@@ -323,7 +323,7 @@ def test_appointment_files_at_the_limit_run_and_one_over_is_located(tmp_path, ki
 
 
 def test_appointment_limits_fit_inside_the_host_limits():
-    from engine import appointment_models
+    from engine.language import appointment_models
     # the compliant rule joins one result per requirement, and its stage event
     assert appointment_models.MAX_REQUIREMENTS + 1 <= durable.MAX_PATTERNS
     # the candidate fact: kind, cand, total, one shortfall per gate, and the id and sid the engine adds

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from engine.cli import main
 from engine.compare import summary
-from engine.models import UNDECIDED, SubgradeEntry
+from engine.language.models import UNDECIDED, SubgradeEntry
 from engine.runner import score_file, score_paths
 
 from .conftest import ROOT

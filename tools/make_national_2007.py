@@ -15,10 +15,10 @@ import random
 import shutil
 from pathlib import Path
 
-from engine.cases import load_case, score
-from engine.catalog import Catalog
-from engine.compile import load_criteria
-from engine.load import dump_yaml
+from engine.inspections.cases import load_case, score
+from engine.language.catalog import Catalog
+from engine.compiler.compile import load_criteria
+from engine.language.load import dump_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "cases" / "national-2007"

@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-from engine.diagnostics import CODES
+from engine.language.diagnostics import CODES
 
 HEADING = "## Mistakes and their messages"
 INTRO = """Every problem is reported as `file:line:col: error CODE: message`, with a hint on the next

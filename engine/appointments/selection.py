@@ -20,11 +20,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Optional
 
-from . import durable
-from .appointment_check import cvf_areas, scored_cells
-from .appointment_models import Appointment, CompetencyFramework, Rating, SelectionProcess
-from .compile import Compiled, canonical_json, canonical_model, observers, render_ruleset, ruleset_name, sha256_bytes
-from .models import Scale
+from ..compiler.compile import Compiled, canonical_json, canonical_model, observers, render_ruleset, ruleset_name, sha256_bytes
+from ..language.appointment_check import cvf_areas, scored_cells
+from ..language.appointment_models import Appointment, CompetencyFramework, Rating, SelectionProcess
+from ..language.models import Scale
+from ..runtime import durable
 
 RULESET_FORMAT = "arbiter-ruleset/1"
 OUTCOMES = {

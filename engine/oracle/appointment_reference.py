@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from .appointment_models import Appointment, ComplianceFramework, ComplianceRecord, Hearing, PanelRulesFile, SelectionProcess
+from ..language.appointment_models import Appointment, ComplianceFramework, ComplianceRecord, Hearing, PanelRulesFile, SelectionProcess
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping, Optional
 
-from .models import Case
-from .plan import Plan, Quantity
+from ..compiler.plan import Plan, Quantity
+from ..language.models import Case
 
 
 @dataclass(frozen=True)

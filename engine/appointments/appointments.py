@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import compliance, hearing, selection
-from .appointment_check import (check_appointment, check_compliance_framework, check_compliance_record, check_cvf,
+from ..compiler.compile import Compiled
+from ..language.appointment_check import (check_appointment, check_compliance_framework, check_compliance_record, check_cvf,
                                 check_hearing, check_process, check_rating_scale)
-from .catalog import MISSING, REGULAR, Catalog, Loaded, declared_kind, expected_id, file_status, kind_phrase
-from .compile import Compiled
-from .diagnostics import Diagnostic, DiagnosticError, suggest
-from .load import Document, load_file
-from .validate import to_model
+from ..language.catalog import MISSING, REGULAR, Catalog, Loaded, declared_kind, expected_id, file_status, kind_phrase
+from ..language.diagnostics import Diagnostic, DiagnosticError, suggest
+from ..language.load import Document, load_file
+from ..language.validate import to_model
+from . import compliance, hearing, selection
 
 REFERENCES = {  # evidence kind -> (field naming what it is judged by, that file's kind)
     "appointment": ("process", "selection_process"),

@@ -3,21 +3,21 @@
 A record is plain JSON with no timestamps, so the same criteria and evidence always give
 the same bytes. It carries the sha256 of the criteria (canonical form), of the compiled
 ruleset and of the evidence, and the versions of the engine and of durable-rules.
-Its shape is decision_model.InspectionDecision, which `summary` and `compare` read it back
-with: every record is checked against that model before it leaves here.
+Its shape is language.decision_model.InspectionDecision, which `summary` and `compare` read
+it back with: every record is checked against that model before it leaves here.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from . import __version__
-from .compile import Compiled, canonical_json, canonical_model, sha256_bytes
-from .decide import Evaluation
-from .decision_model import validated
-from .durable import durable_version
+from .. import __version__
+from ..compiler.compile import Compiled, canonical_json, canonical_model, sha256_bytes
+from ..language.decision_model import validated
+from ..language.models import Case
+from ..runtime.decide import Evaluation
+from ..runtime.durable import durable_version
 from .explain import observed, outcome_label, undecided_reason, why_not
-from .models import Case
 
 RECORD_FORMAT = "arbiter-decision/1"
 

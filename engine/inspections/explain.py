@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .decide import Evaluation
-from .models import NOT_GRADED, NOT_GRADED_LABEL, UNDECIDED, UNDECIDED_LABEL
-from .plan import Plan, PlanCondition
+from ..compiler.plan import Plan, PlanCondition
+from ..language.models import NOT_GRADED, NOT_GRADED_LABEL, UNDECIDED, UNDECIDED_LABEL
+from ..runtime.decide import Evaluation
 
 
 def condition_holds(cond: PlanCondition, value: int) -> bool:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Optional
 
-from . import durable
-from .appointment_models import Hearing, PanelRulesFile
-from .compile import Compiled, canonical_json, canonical_model, observers, render_ruleset, ruleset_name, sha256_bytes
+from ..compiler.compile import Compiled, canonical_json, canonical_model, observers, render_ruleset, ruleset_name, sha256_bytes
+from ..language.appointment_models import Hearing, PanelRulesFile
+from ..runtime import durable
 
 RULESET_FORMAT = "arbiter-ruleset/1"
 

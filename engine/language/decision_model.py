@@ -2,9 +2,10 @@
 
 One model per record kind: an inspection decision (no `kind` key), and the appointment kinds
 `candidate`, `appointment` (a selection process), `hearing` and `compliance_record`. The
-writers (record.py, appointment_record.py) pass every record through `validated` before it
-leaves them, so the model and the bytes written cannot drift apart; the reader (compare.py)
-checks every record it is given against the same model before any id in it is looked up.
+writers (inspections/record.py, appointments/appointment_record.py) pass every record
+through `validated` before it leaves them, so the model and the bytes written cannot drift
+apart; the reader (compare.py) checks every record it is given against the same model
+before any id in it is looked up.
 
 Scalars are strict, as in models.py: a JSON `5` is not text and `"true"` is not a boolean.
 Ids are the patterns of the criteria files: `criteria_set`, `framework` and `case` are
@@ -73,7 +74,7 @@ class _Record(RecordModel):
     durable_rules_version: Text
 
 
-# --- inspection decisions (record.py) -----------------------------------------------------
+# --- inspection decisions (inspections/record.py) ----------------------------------------
 
 class Bound(RecordModel):
     id: Id
@@ -166,7 +167,7 @@ class InspectionDecision(_Record):
     quantifiers: dict[str, QuantifierUse]
 
 
-# --- appointment decisions (appointment_record.py) ----------------------------------------
+# --- appointment decisions (appointments/appointment_record.py) ---------------------------
 
 class _AppointmentRecord(_Record):
     limiter: None  # kept so that one reader handles every kind; no appointment decision is capped

@@ -1,7 +1,7 @@
 """The oracle: a small pure-Python evaluator of a Plan, written apart from the engine path.
 
-It shares no code with `tally`, `durable` or `decide`: it counts the evidence itself and
-walks the plan's first-hit stages directly. Tests require it to agree with durable-rules
+It shares no code with the runtime (`tally`, `durable`, `decide`): it counts the evidence
+itself and walks the plan's first-hit stages directly. Tests require it to agree with durable-rules
 on every case and on generated criteria and evidence: the same rules fired, with the
 same facts, and the same outcome.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .models import Case
-from .plan import Plan, PlanRule
+from ..compiler.plan import Plan, PlanRule
+from ..language.models import Case
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from ..compiler.compile import Compiled
+from ..compiler.plan import Plan, PlanRule
+from ..language.models import NOT_GRADED, UNDECIDED
 from . import durable
-from .compile import Compiled
-from .models import NOT_GRADED, UNDECIDED
-from .plan import Plan, PlanRule
 from .tally import Evidence, override_fact, tally, tally_fact
 
 FIRST_EVENT = {"kind": "stage", "stage": "level"}

@@ -18,9 +18,9 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from .appointment_models import APPOINTMENT_MODELS
 from .diagnostics import CODES, Diagnostic, DiagnosticError, suggest, valid_list
 from .load import Document
-from .appointment_models import APPOINTMENT_MODELS
 from .models import MODELS, Model
 
 ALL_MODELS: dict[str, type[Model]] = {**MODELS, **APPOINTMENT_MODELS}

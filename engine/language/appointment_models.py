@@ -14,7 +14,7 @@ from pydantic import Field, model_validator
 from .models import Bool, Citation, Id, Int, Model, PathId, Text, coded_error
 
 # What one compiled rule can hold in durable-rules (measured: bench/limits.py; the host's
-# own limits are in engine/durable.py, and tests/test_limits.py checks these fit inside them).
+# own limits are in engine/runtime/durable.py, and tests/test_limits.py checks these fit inside them).
 MAX_GATES = 100
 MAX_REQUIREMENTS = 11
 
@@ -131,7 +131,7 @@ class SelectionProcess(Model):
     @model_validator(mode="after")
     def _fits_the_engine(self):
         # The gate rule tests one property per gate on the candidate's fact; durable-rules
-        # crashes on a fact of 255 properties, and the host refuses 120 (engine/durable.py).
+        # crashes on a fact of 255 properties, and the host refuses 120 (engine/runtime/durable.py).
         if len(self.gates) > MAX_GATES:
             raise coded_error("E136", "the process has {count} gates; the limit is {limit}",
                               "merge gates that test the same threshold, or split the process",

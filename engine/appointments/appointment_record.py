@@ -5,7 +5,7 @@ compliance check give one record each. Every record carries the keys of an inspe
 decision record (decision_id, case, subject, framework, outcome, outcome_label,
 uncapped_outcome, limiter, why_not, trace, the three hashes and the versions) so that
 one reader, and later the ledger, handles them all. Their shapes are the models in
-decision_model.py, which `summary` and `compare` read them back with: every record is
+language/decision_model.py, which `summary` and `compare` read them back with: every record is
 checked against its model before it leaves here.
 """
 
@@ -15,12 +15,13 @@ from typing import Any
 
 from tabulate import tabulate
 
-from . import __version__, compliance, hearing, selection
-from .appointment_check import flags
+from .. import __version__
+from ..compiler.compile import canonical_json, canonical_model, sha256_bytes
+from ..language.appointment_check import flags
+from ..language.decision_model import validated
+from ..runtime.durable import durable_version
+from . import compliance, hearing, selection
 from .appointments import LoadedEvidence
-from .compile import canonical_json, canonical_model, sha256_bytes
-from .decision_model import validated
-from .durable import durable_version
 
 RECORD_FORMAT = "arbiter-decision/1"
 

@@ -9,16 +9,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from .catalog import Catalog, Loaded, expected_id
-from .check import check_case
-from .compile import Compiled, Criteria, compile_set, load_criteria
-from .decide import evaluate
-from .diagnostics import Diagnostic, DiagnosticError, suggest
-from .load import Document, load_file
-from .models import Case
+from ..compiler.compile import Compiled, Criteria, compile_set, load_criteria
+from ..language.catalog import Catalog, Loaded, expected_id
+from ..language.check import check_case
+from ..language.diagnostics import Diagnostic, DiagnosticError, suggest
+from ..language.load import Document, load_file
+from ..language.models import Case
+from ..language.validate import INTACT, Damage, to_model
+from ..runtime.decide import evaluate
+from ..runtime.tally import Evidence
 from .record import decision_record
-from .tally import Evidence
-from .validate import INTACT, Damage, to_model
 
 
 @dataclass(frozen=True)

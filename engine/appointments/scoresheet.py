@@ -12,8 +12,8 @@ import os
 import textwrap
 from pathlib import Path
 
-from .appointment_models import CompetencyFramework, SelectionProcess
-from .options import option_error
+from ..language.appointment_models import CompetencyFramework, SelectionProcess
+from ..language.options import option_error
 
 # Create, never truncate; and never through a symbolic link, even one pointing nowhere
 # (O_EXCL refuses any existing name, links included; O_NOFOLLOW says so twice).

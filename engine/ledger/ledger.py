@@ -62,7 +62,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
-from .diagnostics import Diagnostic, DiagnosticError
+from ..language.diagnostics import Diagnostic, DiagnosticError
 
 DEFAULT_LEDGER = "arbiter-ledger.sqlite"
 LEDGER_ENV = "ARBITER_LEDGER"

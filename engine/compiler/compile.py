@@ -27,17 +27,17 @@ from math import ceil, floor
 from pathlib import Path
 from typing import Any, Callable
 
-from .catalog import Catalog, Loaded, expected_id
-from .check import check_criteria_set, check_framework, check_scale, select_criteria, select_subgrades
-from .diagnostics import Diagnostic, DiagnosticError, suggest
-from .load import Document, real_path
-from .models import NOT_GRADED, Condition, CriteriaSet, Framework, Scale, Selection
+from ..language.catalog import Catalog, Loaded, expected_id
+from ..language.check import check_criteria_set, check_framework, check_scale, select_criteria, select_subgrades
+from ..language.diagnostics import Diagnostic, DiagnosticError, suggest
+from ..language.load import Document, real_path
+from ..language.models import NOT_GRADED, Condition, CriteriaSet, Framework, Scale, Selection
 from .plan import Plan, PlanCondition, PlanLevel, PlanRule, Quantity, QuantifierUse, Trigger
 
 PLAN_FORMAT = "arbiter-plan/1"
 RULESET_FORMAT = "arbiter-ruleset/1"
 # Sizes a criteria set may compile to, well inside what durable-rules' C core survives
-# (bench/limits.py; durable.py's MAX_ limits, which these keep within):
+# (bench/limits.py; runtime/durable.py's MAX_ limits, which these keep within):
 MAX_RULES = 30  # rules per set (E134): every rule's pattern on the tally fact, and on the stage event, can
 #                 hold at once, and 65 tests holding at once for one fact abort the core
 MAX_CONDITIONS = 100  # distinct conditions per set (E135): the tally fact holds one property for each,

@@ -1,0 +1,122 @@
+"""The layout of engine/ is its architecture: each part imports only the parts below it.
+
+README.md (Layout) states the rules; each package's __init__.py says what its part may
+import. Every import in every module is read from its source, at any depth (inside
+functions too), so a lower part reaching up fails here whatever the import style.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from .conftest import ROOT
+
+ENGINE = ROOT / "engine"
+
+# part -> the parts it may import (its own modules aside). The top (cli, runner, crosscheck,
+# compare, audit) may import any part; no part may import the top.
+MAY_IMPORT = {
+    "language": set(),
+    "compiler": {"language"},
+    "runtime": {"language", "compiler"},
+    "oracle": {"language", "compiler"},
+    "inspections": {"language", "compiler", "runtime"},
+    "appointments": {"language", "compiler", "runtime"},
+    "ledger": {"language"},
+}
+TOP = "top"
+DURABLE_RULES = ("durable_rules", "durable_rules_engine", "durable")  # the library's top-level names
+DURABLE_MODULE = ENGINE / "runtime" / "durable.py"
+
+
+def part_of(module: str) -> str:
+    """The part an `engine...` module name belongs to: a package under engine/, or the top."""
+    names = module.split(".")
+    assert names[0] == "engine", module
+    if len(names) > 1 and names[1] in MAY_IMPORT:
+        return names[1]
+    return TOP
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports(path: Path, source: str) -> list[tuple[int, str]]:
+    """(line, absolute module name) of every import in a file, relative ones resolved. For
+    `from package import name` both the package and `package.name` are given, since the name
+    may be a module."""
+    here = module_name(path)
+    package = here if path.name == "__init__.py" else here.rpartition(".")[0]
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(source, str(path))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[:len(base) - (node.level - 1)]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            found.append((node.lineno, module))
+            found += [(node.lineno, f"{module}.{alias.name}") for alias in node.names if alias.name != "*"]
+    return found
+
+
+def engine_modules() -> dict[Path, str]:
+    return {path: path.read_text(encoding="utf-8") for path in sorted(ENGINE.rglob("*.py"))}
+
+
+def violations(sources: dict[Path, str]) -> list[str]:
+    problems = []
+    for path, source in sources.items():
+        mine = part_of(module_name(path))
+        for line, module in imports(path, source):
+            where = f"{path.relative_to(ROOT)}:{line}"
+            if module.split(".")[0] in DURABLE_RULES and path != DURABLE_MODULE:
+                problems.append(f"{where}: imports {module}; only engine/runtime/durable.py imports durable-rules")
+            if module.split(".")[0] != "engine" or module in ("engine", "engine.__version__"):
+                continue
+            theirs = part_of(module)
+            if theirs == mine or mine == TOP:
+                continue
+            if theirs == TOP or theirs not in MAY_IMPORT[mine]:
+                allowed = ", ".join(sorted(MAY_IMPORT[mine])) or "no other part"
+                problems.append(f"{where}: {mine} imports {theirs}; {mine} may import {allowed}")
+    return list(dict.fromkeys(problems))  # `from ..runtime import durable` names runtime twice
+
+
+def test_every_part_is_a_package_that_says_what_it_may_import():
+    packages = {p.name for p in ENGINE.iterdir() if (p / "__init__.py").is_file()}
+    assert packages == set(MAY_IMPORT)
+    for part in MAY_IMPORT:
+        assert "Imports:" in (ENGINE / part / "__init__.py").read_text(encoding="utf-8"), part
+
+
+def test_the_rules_have_no_cycle():
+    """Below is a strict order: no part may import, even indirectly, one that may import it."""
+    def reach(part: str, seen: frozenset[str] = frozenset()) -> set[str]:
+        assert part not in seen, f"cycle through {part}"
+        return set().union(*({p} | reach(p, seen | {part}) for p in MAY_IMPORT[part]))
+    for part in MAY_IMPORT:
+        assert part not in reach(part)
+
+
+def test_each_part_imports_only_the_parts_below_it():
+    assert engine_modules(), ENGINE
+    problems = violations(engine_modules())
+    assert not problems, "\n".join(problems)
+
+
+def test_a_lower_part_importing_a_higher_one_is_caught():
+    """The check itself: a language module reaching for runtime, the top, or durable-rules."""
+    check = ENGINE / "language" / "check.py"
+    for text in ("from ..runtime import durable\n", "from ..runtime.decide import evaluate\n",
+                 "def late():\n    from engine.runner import score_file\n", "import durable_rules_engine\n",
+                 "from .. import oracle\n"):
+        assert len(violations({check: check.read_text(encoding="utf-8") + text})) == 1, text
+    reference = ENGINE / "oracle" / "reference.py"
+    assert violations({reference: "from ..runtime import tally\n"}), "the oracle may not share the runtime"
