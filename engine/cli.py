@@ -26,7 +26,7 @@ from .compare import compare, decisions_to_compare, read_decisions
 from .compare import summary as summarise
 from .language.catalog import Catalog
 from .language.diagnostics import Diagnostic, DiagnosticError, render_all, sorted_unique
-from .language.options import ISO_DATE
+from .language.options import HEAD_HASH, ISO_DATE
 from .ledger.ledger import DEFAULT_LEDGER, LEDGER_ENV, Ledger, ledger_path
 from .runner import CaseResult, compile_all, make_scoresheet, run_tests, score_paths, validate_paths, write_scoresheet
 from .runtime.durable import EngineError
@@ -273,7 +273,7 @@ def compare_command(first: Path, second: Path, root: Path | None) -> None:
 
 
 @main.command()
-@click.option("--head", "head", default=None, help="A head hash kept elsewhere: also detects entries removed from the end.")
+@click.option("--head", "head", type=HEAD_HASH, default=None, help="A head hash kept elsewhere: also detects entries removed from the end.")
 @ledger_option
 def verify(head: str | None, ledger: Path | None) -> None:
     """Check every ledger entry's hash link and every stored blob; name the first break.

@@ -17,9 +17,7 @@ line and column, and all of a file's problems are reported at once.
 from __future__ import annotations
 
 import json
-import os
 import re
-import stat
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from itertools import accumulate, count
@@ -30,7 +28,7 @@ from .compiler.compile import compile_set
 from .language.catalog import Catalog, declared_kind
 from .language.decision_model import RULES_KIND, Problem, record_problems, shown
 from .language.diagnostics import Diagnostic, DiagnosticError, suggest
-from .language.load import display_path
+from .language.load import display_path, open_regular_file
 from .language.models import NOT_GRADED, UNDECIDED
 from .runner import CASE_KINDS
 
@@ -133,9 +131,7 @@ def read_json_lines(path: Path, catalog: Catalog) -> tuple[list[Decision], list[
 def _numbered_lines(path: Path) -> Iterator[tuple[int, bytes | None]]:
     """Each line with its number; None for a line longer than MAX_RECORD_BYTES, which is
     skipped without being held in memory."""
-    if not stat.S_ISREG(os.stat(path).st_mode):  # opening a pipe or a device may block
-        raise OSError(0, "not a regular file")
-    with path.open("rb") as stream:
+    with open_regular_file(path) as stream:  # never a pipe or a device: opening one may block
         for number in count(1):
             line = stream.readline(MAX_RECORD_BYTES + 1)
             if not line:

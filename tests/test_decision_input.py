@@ -313,6 +313,8 @@ def test_every_decision_the_project_writes_reads_back_to_the_same_summary(tmp_pa
     decisions.write_text(written.stdout, encoding="utf-8")
     kinds = {json.loads(line).get("kind", "inspection") for line in written.stdout.splitlines()}
     assert kinds == {"inspection", "candidate", "appointment", "hearing", "compliance_record"}
+    for line in written.stdout.splitlines():
+        validated(json.loads(line))  # the writers are held to the model the reader uses
     from_records, from_cases = run("summary", decisions), run("summary", ROOT / "cases")
     assert from_records.exit_code == 0, from_records.output
     assert from_records.output == from_cases.output
@@ -420,3 +422,12 @@ def test_mutated_records_through_the_command_line_exit_0_or_2(line):
             assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
             assert result.exit_code in (0, 2), result.output
             assert "Traceback" not in result.output
+
+
+def test_a_named_pipe_given_as_json_lines_is_refused_without_opening_it(tmp_path, catalog):
+    import os
+    pipe = tmp_path / "decisions.jsonl"
+    os.mkfifo(pipe)
+    with pytest.raises(DiagnosticError) as raised:
+        read_decisions([pipe], catalog, score_paths)  # a blocking open would hang here
+    assert [d.code for d in raised.value.diagnostics] == ["E100"]

@@ -15,6 +15,7 @@ from engine.runtime.decide import evaluate
 from engine.language.load import Document, dump_yaml, load_bytes
 from engine.language.models import UNDECIDED, Case, Finding
 from engine.inspections.record import decision_record
+from engine.language.decision_model import validated
 from engine.runner import engines_disagree
 from engine.runtime.tally import Evidence
 from engine.language.validate import to_model
@@ -25,7 +26,8 @@ from .strategies import worlds
 
 def score(criteria: Criteria, case: Case) -> dict:
     compiled = compile_criteria(criteria)
-    return decision_record(compiled, case, evaluate(compiled, Evidence.from_case(case, compiled.plan)))
+    # every generated record is one the reader accepts: the writer is held to the record's model
+    return validated(decision_record(compiled, case, evaluate(compiled, Evidence.from_case(case, compiled.plan))))
 
 
 @given(worlds())

@@ -581,3 +581,10 @@ def test_the_check_on_open_does_not_grow_with_the_ledger(covered, tmp_path):
     assert run("verify", "--ledger", path).exit_code == 0
     assert 0 < steps[1] <= steps[0] + 5, steps  # a 100 times longer chain: a deeper index at most
 
+
+
+@pytest.mark.parametrize("head", ["", "abc", "G" * 64, "0" * 63, "0" * 65])
+def test_verify_refuses_a_head_that_is_not_a_hash(ledger_copy, head):
+    result = run("verify", "--head", head, "--ledger", ledger_copy)
+    assert result.exit_code == 2
+    assert "Invalid value for '--head': E174:" in result.output and "64 hexadecimal digits" in result.output

@@ -18,7 +18,6 @@ from tabulate import tabulate
 from .. import __version__
 from ..compiler.compile import canonical_json, canonical_model, sha256_bytes
 from ..language.appointment_check import flags
-from ..language.decision_model import validated
 from ..runtime.durable import durable_version
 from . import compliance, hearing, selection
 from .appointments import LoadedEvidence
@@ -135,7 +134,7 @@ def _candidate_record(loaded, hashes, plan, evaluation, tally, rank) -> dict[str
                   if f.matched.get("ev", {}).get("cand") == tally.candidate],
         **hashes,
     })
-    return validated(record)
+    return record
 
 
 def _process_record(loaded, hashes, plan, evaluation, ranking) -> dict[str, Any]:
@@ -159,7 +158,7 @@ def _process_record(loaded, hashes, plan, evaluation, ranking) -> dict[str, Any]
         "trace": [f.to_json() for f in evaluation.firings],
         **hashes,
     })
-    return validated(record)
+    return record
 
 
 def _shortlisting(loaded: LoadedEvidence) -> dict[str, Any] | None:
@@ -211,7 +210,7 @@ def hearing_record(loaded: LoadedEvidence) -> dict[str, Any]:
         "trace": [f.to_json() for f in evaluation.firings],
         **hashes,
     })
-    return validated(record)
+    return record
 
 
 def compliance_record(loaded: LoadedEvidence) -> dict[str, Any]:
@@ -229,7 +228,7 @@ def compliance_record(loaded: LoadedEvidence) -> dict[str, Any]:
         "trace": [f.to_json() for f in evaluation.firings],
         **hashes,
     })
-    return validated(record)
+    return record
 
 
 def records_for(loaded: LoadedEvidence) -> list[dict[str, Any]]:

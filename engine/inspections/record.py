@@ -13,7 +13,6 @@ from typing import Any
 
 from .. import __version__
 from ..compiler.compile import Compiled, canonical_json, canonical_model, sha256_bytes
-from ..language.decision_model import validated
 from ..language.models import Case
 from ..runtime.decide import Evaluation
 from ..runtime.durable import durable_version
@@ -39,7 +38,7 @@ def decision_record(compiled: Compiled, case: Case, evaluation: Evaluation) -> d
     evidence_sha = evidence_sha256(case)
     decision_id = sha256_bytes(f"{compiled.sha256}:{evidence_sha}:{__version__}".encode())[:16]
     deciding = evaluation.firings[0]
-    return validated({
+    return {
         "format": RECORD_FORMAT,
         "decision_id": decision_id,
         "case": case.id,
@@ -75,7 +74,7 @@ def decision_record(compiled: Compiled, case: Case, evaluation: Evaluation) -> d
         "evidence_sha256": evidence_sha,
         "engine_version": __version__,
         "durable_rules_version": durable_version(),
-    })
+    }
 
 
 def _override(plan, case: Case) -> dict[str, Any] | None:

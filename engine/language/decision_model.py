@@ -2,10 +2,11 @@
 
 One model per record kind: an inspection decision (no `kind` key), and the appointment kinds
 `candidate`, `appointment` (a selection process), `hearing` and `compliance_record`. The
-writers (inspections/record.py, appointments/appointment_record.py) pass every record
-through `validated` before it leaves them, so the model and the bytes written cannot drift
-apart; the reader (compare.py) checks every record it is given against the same model
-before any id in it is looked up.
+writers (inspections/record.py, appointments/appointment_record.py) are held to it by the
+tests, which pass every record of every shipped case and of every generated world through
+`validated` (not at run time: checking a record costs more than deciding it); the reader
+(compare.py) checks every record it is given against the same model before any id in it is
+looked up.
 
 Scalars are strict, as in models.py: a JSON `5` is not text and `"true"` is not a boolean.
 Ids are the patterns of the criteria files: `criteria_set`, `framework` and `case` are
@@ -289,8 +290,9 @@ def model_for(record: dict[str, Any]) -> type[_Record]:
 
 
 def validated(record: dict[str, Any]) -> dict[str, Any]:
-    """The record unchanged, once its model accepts it: the writers call this, so a record
-    the reader would refuse fails where it is made (a bug), never in a user's summary."""
+    """The record unchanged, once its model accepts it: the tests call this on what the
+    writers make, so a record the reader would refuse fails there (a bug), never in a user's
+    summary."""
     model_for(record).model_validate(record)
     return record
 

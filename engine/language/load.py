@@ -27,7 +27,7 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, BinaryIO, Sequence
 
 import yaml
 
@@ -134,11 +134,25 @@ def read_regular_file(path: Path | str, limit: int) -> bytes:
     replaced in between. The read is bounded whatever the file's size says, since a file can
     grow while it is read. Raises OSError (NotRegularFile for a pipe, device, socket or folder).
     """
+    with open_regular_file(path) as stream:
+        return stream.read(limit + 1)
+
+
+def open_regular_file(path: Path | str) -> BinaryIO:
+    """A regular file opened for reading in binary; OSError (NotRegularFile) for anything else.
+
+    The type is checked before opening, as opening a FIFO blocks until a writer comes; the
+    open is non-blocking and the type checked again on what was opened, in case the name was
+    replaced in between."""
     _require_regular(os.stat(path).st_mode)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-    with os.fdopen(os.open(path, flags), "rb") as stream:
+    stream = os.fdopen(os.open(path, flags), "rb")
+    try:
         _require_regular(os.fstat(stream.fileno()).st_mode)
-        return stream.read(limit + 1)
+    except BaseException:
+        stream.close()
+        raise
+    return stream
 
 
 def load_file(path: Path | str) -> Document:

@@ -42,6 +42,22 @@ class IsoDate(click.ParamType):
 ISO_DATE = IsoDate()
 
 
+class HeadHash(click.ParamType):
+    """A ledger head as `arbiter head` prints it: 64 lowercase hexadecimal digits."""
+
+    name = "hash"
+
+    def convert(self, value, param, ctx) -> str:
+        text = str(value)
+        if len(text) != 64 or any(ch not in "0123456789abcdef" for ch in text):
+            self.fail(f"E174: {text[:80]!r} is not a head hash; give the 64 hexadecimal digits `arbiter head` "
+                      "printed", param, ctx)
+        return text
+
+
+HEAD_HASH = HeadHash()
+
+
 def option_error(option: str, message: str, hint: str, code: str = "E174") -> DiagnosticError:
     """A command-line value that is well formed but wrong here, located at its option."""
     return DiagnosticError([Diagnostic(option, 0, 0, code, message, hint)])
