@@ -46,10 +46,12 @@ if str(ROOT) not in sys.path:  # run as `python bench/bench.py` without installi
 
 import engine  # noqa: E402
 from engine.runtime import durable  # noqa: E402
+from engine.language import canonical  # noqa: E402
 from engine.oracle import reference  # noqa: E402
 from engine.language.catalog import Catalog  # noqa: E402
 from engine.inspections.cases import load_case  # noqa: E402
-from engine.compiler.compile import Compiled, Criteria, compile_criteria, load_criteria  # noqa: E402
+from engine.compiler.compile import Compiled, compile_criteria  # noqa: E402
+from engine.language.criteria import Criteria, load_criteria  # noqa: E402
 from engine.runtime.decide import evaluate  # noqa: E402
 from engine.language.models import (Case, Condition, CriteriaSet, Criterion, Described, Finding, Framework,  # noqa: E402
                            GradeRule, Level, Limiter, Quantifier, Scale, Selection, Undecided)
@@ -270,7 +272,7 @@ def appointment_workload(catalog: Catalog, seed: int = 2022):
 def appointment_line(catalog: Catalog, reps: int, n: int) -> str:
     """Selection decisions per second: durable-rules, the oracle, and with the sensitivity scan."""
     from engine.oracle import appointment_reference
-    from engine.appointments import selection
+    from engine.runtime import selection
 
     process, compiled, fields = appointment_workload(catalog)
     for appt in fields:  # both evaluators must agree before anything is timed
@@ -291,9 +293,9 @@ def ledger_lines(catalog: Catalog, quick: bool) -> list[str]:
     """Append throughput (real appends, durable on disk) and verify time at 100k and 1M entries."""
     import tempfile
 
-    from engine import audit
+    from engine.ledger import audit
     from engine.ledger.ledger import Ledger, entry_hash
-    from engine.runner import score_paths
+    from engine.workspace.runner import score_paths
 
     results, _ = score_paths(sorted((ROOT / "cases" / "kent-2007").glob("*.yaml")), catalog)
     lines = []
@@ -361,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"Arbiter benchmark{' (--quick)' if quick else ''}")
     print(f"python {platform.python_version()} ({platform.python_implementation()}, {platform.machine()}), "
-          f"durable-rules {durable.durable_version()}, arbiter engine {engine.__version__}")
+          f"durable-rules {canonical.durable_rules_version()}, arbiter engine {engine.__version__}")
     print(f"timed loops: median of {reps} x {per_rep:,} evaluations after warm-up; "
           f"compile: median of {compile_reps}; generated evidence pool: {pool} cases")
     print()

@@ -6,6 +6,7 @@ Exit codes: 0 ok; 1 a case did not meet its expectation (or a ruleset is stale);
 
 from __future__ import annotations
 
+import datetime
 import json
 import sys
 from pathlib import Path
@@ -14,22 +15,48 @@ from typing import Any, Callable
 import click
 from tabulate import tabulate
 
-from . import __version__
-from .audit import log as audit_log
-from .audit import override as audit_override
-from .audit import purge as audit_purge
-from .audit import purge_plan as audit_purge_plan
-from .audit import record_results
-from .audit import replay as audit_replay
-from .audit import show as audit_show
-from .compare import compare, decisions_to_compare, read_decisions
-from .compare import summary as summarise
-from .language.catalog import Catalog
-from .language.diagnostics import Diagnostic, DiagnosticError, render_all, sorted_unique
-from .language.options import HEAD_HASH, ISO_DATE
-from .ledger.ledger import DEFAULT_LEDGER, LEDGER_ENV, Ledger, ledger_path
-from .runner import CaseResult, compile_all, make_scoresheet, run_tests, score_paths, validate_paths, write_scoresheet
-from .runtime.durable import EngineError
+from . import api
+from .api import (DEFAULT_LEDGER, LEDGER_ENV, Catalog, Diagnostic, DiagnosticError, EngineError, Scored, __version__,
+                  ledger_path, render_all, sorted_unique)
+
+DATE_FORM = "YYYY-MM-DD"
+
+
+class IsoDate(click.ParamType):
+    """A calendar date written YYYY-MM-DD; anything else ('tomorrow', '31/12/2019',
+    '2024-02-30', '') is refused before any command runs."""
+
+    name = "date"
+
+    def convert(self, value, param, ctx) -> datetime.date:
+        if isinstance(value, datetime.date):
+            return value
+        text = str(value)
+        try:
+            if len(text) != 10:
+                raise ValueError(text)
+            return datetime.date.fromisoformat(text)
+        except ValueError:
+            self.fail(f"E174: {text!r} is not a date; write it as {DATE_FORM} (e.g. 2024-06-30)", param, ctx)
+
+
+ISO_DATE = IsoDate()
+
+
+class HeadHash(click.ParamType):
+    """A ledger head as `arbiter head` prints it: 64 lowercase hexadecimal digits."""
+
+    name = "hash"
+
+    def convert(self, value, param, ctx) -> str:
+        text = str(value)
+        if len(text) != 64 or any(ch not in "0123456789abcdef" for ch in text):
+            self.fail(f"E174: {text[:80]!r} is not a head hash; give the 64 hexadecimal digits `arbiter head` "
+                      "printed", param, ctx)
+        return text
+
+
+HEAD_HASH = HeadHash()
 
 EXIT_OK, EXIT_EXPECTATION, EXIT_INVALID, EXIT_ENGINE = 0, 1, 2, 3
 
@@ -42,7 +69,7 @@ root_option = click.option("--root", type=click.Path(file_okay=False, path_type=
 
 
 def _catalog(root: Path | None, paths: list[Path]) -> Catalog:
-    return Catalog.for_path(paths[0] if paths else Path.cwd(), root)
+    return api.find_catalog(paths[0] if paths else None, root)
 
 
 def _guard(action: Callable[[], int]) -> None:
@@ -89,7 +116,7 @@ def validate(paths: tuple[Path, ...], root: Path | None) -> None:
       arbiter validate criteria/ cases/kent-2007/
     """
     def action() -> int:
-        checked, problems = validate_paths(list(paths), _catalog(root, list(paths)))
+        checked, problems = api.validate(_catalog(root, list(paths)), list(paths))
         _print_diagnostics(problems)
         if not problems:
             click.echo(f"{checked} file{'s' if checked != 1 else ''} valid")
@@ -110,7 +137,7 @@ def compile_command(check_only: bool, root: Path | None) -> None:
       arbiter compile --check
     """
     def action() -> int:
-        changed, problems, total = compile_all(_catalog(root, []), check_only)
+        changed, problems, total = api.compile_all(_catalog(root, []), check_only)
         stale = [p for p in problems if p.code in ("E140", "E141", "E142")]
         _print_diagnostics(problems)
         if len(stale) < len(problems):
@@ -147,12 +174,12 @@ def score(cases: tuple[Path, ...], fmt: str, explain: str | None, record: bool, 
       arbiter score cases/kent-2007/child-abuse.yaml --explain full
     """
     def action() -> int:
-        results, problems = score_paths(list(cases), _catalog(root, list(cases)))
+        results, problems = api.score_files(_catalog(root, list(cases)), list(cases))
         _render_scores(results, fmt, explain or ("off" if fmt == "json" else "fails"))
         _print_diagnostics(problems)
         if record and results:
-            store = Ledger.open_for_writing(ledger_path(ledger))
-            entries = record_results(store, results)
+            store = api.open_ledger(ledger, "write")
+            entries = api.record(store, results)
             click.echo(f"recorded {len(entries)} decision(s) in {store.path}; head {store.head()}", err=True)
         if problems:
             return EXIT_INVALID
@@ -160,11 +187,11 @@ def score(cases: tuple[Path, ...], fmt: str, explain: str | None, record: bool, 
     _guard(action)
 
 
-def _render_scores(results: list[CaseResult], fmt: str, explain: str) -> None:
+def _render_scores(results: list[Scored], fmt: str, explain: str) -> None:
     if fmt == "json":
         for result in results:
-            for record in result.records:
-                click.echo(json.dumps(record, ensure_ascii=False))
+            for line in result.json_lines():
+                click.echo(line)
         return
     markdown = fmt == "markdown"
     areas = [r for r in results if r.kind == "case"]
@@ -172,7 +199,7 @@ def _render_scores(results: list[CaseResult], fmt: str, explain: str) -> None:
         headers = ["case", "subject", "area", "outcome", "rules gave", "limiter", "expected"]
         click.echo(tabulate([_score_row(r) for r in areas], headers=headers, tablefmt="github" if markdown else "simple"))
     for result in results:
-        text = result.render(explain, markdown) if (result.kind != "case" or explain != "off") else ""
+        text = result.explain(explain, markdown) if (result.kind != "case" or explain != "off") else ""
         if text:
             click.echo("")
             click.echo(text)
@@ -180,7 +207,7 @@ def _render_scores(results: list[CaseResult], fmt: str, explain: str) -> None:
                 click.echo(f"Expected: {result.expected} ({'met' if result.met else 'NOT MET'})")
 
 
-def _score_row(result: CaseResult) -> list[Any]:
+def _score_row(result: Scored) -> list[Any]:
     record = result.records[0]
     mark = "" if not result.expected else (f"{result.expected} (met)" if result.met else f"{result.expected} (NOT MET)")
     limiter = record["limiter"]["id"] if record["limiter"] else ""
@@ -212,11 +239,11 @@ def scoresheet(process: str, candidates: str, panel: str, sheet_id: str | None, 
     """
     def action() -> int:
         catalog = _catalog(root, [output] if output else [])
-        text = make_scoresheet(catalog, process, _split(candidates), _split(panel), sheet_id, output)
+        text = api.scoresheet(catalog, process, _split(candidates), _split(panel), sheet_id, output)
         if output is None:
             click.echo(text, nl=False)
             return EXIT_OK
-        write_scoresheet(output, text)
+        api.write_scoresheet(output, text)
         click.echo(f"wrote {output}")
         return EXIT_OK
     _guard(action)
@@ -238,8 +265,8 @@ def summary(decisions: tuple[Path, ...], fmt: str, root: Path | None) -> None:
     """
     def action() -> int:
         catalog = _catalog(root, list(decisions))
-        records = [d.record for d in read_decisions(list(decisions), catalog, score_paths)]
-        for dist in summarise(records, catalog):
+        records = [d.record for d in api.read_decisions(catalog, list(decisions))]
+        for dist in api.summarise(catalog, records):
             if fmt == "json":
                 click.echo(json.dumps({"framework": dist.framework, "columns": dist.columns,
                                        "rows": [{"area": a, "counts": c, "total": t} for a, c, t in dist.rows]}))
@@ -266,7 +293,7 @@ def compare_command(first: Path, second: Path, root: Path | None) -> None:
     """
     def action() -> int:
         catalog = _catalog(root, [first])
-        result = compare(*decisions_to_compare(first, second, catalog, score_paths), catalog)
+        result = api.compare(catalog, first, second)
         click.echo(f"{result.text} ({result.mapping})")
         return EXIT_OK
     _guard(action)
@@ -283,7 +310,7 @@ def verify(head: str | None, ledger: Path | None) -> None:
       arbiter verify --head 3f5a...e1
     """
     def action() -> int:
-        result = Ledger.open_for_verifying(ledger_path(ledger)).verify(head)
+        result = api.verify(api.open_ledger(ledger, "verify"), head)
         if result.ok:
             tail = f"; {result.after_head} entries after the given head" if result.after_head else ""
             click.echo(f"ledger verified: {result.entries} entries, head {result.head}{tail}")
@@ -304,7 +331,7 @@ def head(ledger: Path | None) -> None:
     Example:
       arbiter head > ledger-head.txt
     """
-    _guard(lambda: click.echo(Ledger.open_for_reading(ledger_path(ledger)).head()) or EXIT_OK)
+    _guard(lambda: click.echo(api.head(api.open_ledger(ledger, "read"))) or EXIT_OK)
 
 
 @main.command(name="log")
@@ -323,7 +350,7 @@ def log_command(framework, subject, outcome, since, until, ledger: Path | None) 
       arbiter log --framework hmic-2007 --since 2026-01-01
     """
     def action() -> int:
-        rows = audit_log(Ledger.open_for_reading(ledger_path(ledger)), framework, subject, outcome, since, until)
+        rows = api.log(api.open_ledger(ledger, "read"), framework, subject, outcome, since, until)
         click.echo(tabulate([[r.seq, r.recorded_at, r.decision_id, r.case, r.subject, r.framework, r.computed,
                               r.override or ""] for r in rows],
                             headers=["entry", "recorded", "decision", "case", "subject", "framework", "computed",
@@ -343,7 +370,7 @@ def show(decision: str, reveal: bool, ledger: Path | None) -> None:
     Example:
       arbiter show 3c9f1a2b4d5e6f70
     """
-    _guard(lambda: click.echo(audit_show(Ledger.open_for_reading(ledger_path(ledger)), decision, reveal)) or EXIT_OK)
+    _guard(lambda: click.echo(api.show(api.open_ledger(ledger, "read"), decision, reveal)) or EXIT_OK)
 
 
 @main.command()
@@ -361,8 +388,7 @@ def replay(decision: str, current: bool, ledger: Path | None, root: Path | None)
       arbiter replay 3c9f1a2b4d5e6f70 --with-current-criteria
     """
     def action() -> int:
-        result = audit_replay(Ledger.open_for_reading(ledger_path(ledger)), decision,
-                              _catalog(root, []) if current else None)
+        result = api.replay(api.open_ledger(ledger, "read"), decision, _catalog(root, []) if current else None)
         if result.identical:
             click.echo(f"{result.decision_id}: byte-identical" + (" under today's criteria" if current else ""))
             return EXIT_OK
@@ -388,7 +414,7 @@ def override_command(decision: str, outcome: str, rationale: str, by: str, ledge
       arbiter override 3c9f1a2b4d5e6f70 --outcome poor --rationale "risk to children" --by "HMI J. Smith"
     """
     def action() -> int:
-        entry = audit_override(Ledger.open_existing_for_writing(ledger_path(ledger)), decision, outcome, rationale, by)
+        entry = api.override(api.open_ledger(ledger, "append"), decision, outcome, rationale, by)
         click.echo(f"override recorded as entry {entry.seq}; head {entry.hash}")
         return EXIT_OK
     _guard(action)
@@ -415,9 +441,8 @@ def purge(before, dry_run: bool, yes: bool, ledger: Path | None) -> None:
       arbiter purge --before 2023-06-01 --yes
     """
     def action() -> int:
-        path = ledger_path(ledger)
-        store = Ledger.open_for_reading(path) if dry_run else Ledger.open_existing_for_writing(path)
-        plan = audit_purge_plan(store, before)
+        store = api.open_ledger(ledger, "read" if dry_run else "append")
+        plan = api.purge_plan(store, before)
         if not plan.blobs:
             click.echo(f"nothing to erase: {plan.describe()}")
             return EXIT_OK
@@ -433,7 +458,7 @@ def purge(before, dry_run: bool, yes: bool, ledger: Path | None) -> None:
         if not answer:
             click.echo("nothing was erased")
             return EXIT_EXPECTATION
-        entry = audit_purge(store, plan)
+        entry = api.purge(store, plan)
         click.echo("nothing was erased: another purge erased it meanwhile" if entry is None else
                    f"erased {len(entry.refs)} personal-data blob(s); purge recorded as entry {entry.seq}")
         return EXIT_OK
@@ -474,7 +499,7 @@ def test(paths: tuple[Path, ...], update: bool, root: Path | None) -> None:
     def action() -> int:
         catalog = _catalog(root, list(paths))
         targets = list(paths) or [catalog.root / "cases"]
-        results = run_tests(targets, catalog, update)
+        results = api.run_tests(catalog, targets, update)
         rows = [[r.name, r.expected, r.actual, "pass" if r.passed else "FAIL"] for r in results]
         click.echo(tabulate(rows, headers=["case", "expected", "actual", "result"], tablefmt="simple"))
         for r in results:

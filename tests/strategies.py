@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from engine.compiler.compile import Criteria
+from engine.language.criteria import Criteria
 from engine.language.models import (Case, Concern, Condition, Criterion, CriteriaSet, Described, Everything, Finding, Floor,
                            Framework, GradeRule, Level, Limiter, Override, Quantifier, Scale, Selection, Subgrade,
                            SubgradeCount, SubgradeEntry, SubgradeSelection, Undecided)
@@ -65,7 +65,7 @@ def _selection(draw, cs: CriteriaSet) -> Selection:
 
 
 def _members(cs: CriteriaSet, sel: Selection) -> int:
-    from engine.language.check import select_criteria
+    from engine.language.models import select_criteria
     return len(select_criteria(cs, sel))
 
 

@@ -6,7 +6,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.oracle import appointment_reference
-from engine.appointments import hearing, selection
+from engine.compiler import hearing as compile_hearing_rules
+from engine.compiler import selection as compile_selection_rules
+from engine.runtime import hearing, selection
 from engine.language.appointment_models import (Appointment, Candidate, CompetencyFramework, CvfCompetency, CvfLevel, CvfValue,
                                        Exercise, Fraction, Gate, Hearing, PanelMember, PanelRules, PanelRulesFile, Rating,
                                        SelectionProcess, VetoRule)
@@ -60,7 +62,7 @@ def fields(draw, process: SelectionProcess) -> Appointment:
 @st.composite
 def selections(draw):
     process = draw(processes())
-    return process, selection.compile_selection(process, CVF, SCALE), draw(fields(process))
+    return process, compile_selection_rules.compile_selection(process, CVF, SCALE), draw(fields(process))
 
 
 @given(selections(), st.randoms(use_true_random=False))
@@ -117,7 +119,7 @@ def hearings(draw):
     votes = draw(st.integers(0, members))
     record = Hearing(arbiter="hearing", id="gen/hearing", panel_rules=rules.id, candidate="cand-x", constructed=True,
                      members=members, votes_for_veto=votes)
-    return rules, hearing.compile_hearing(rules), record
+    return rules, compile_hearing_rules.compile_hearing(rules), record
 
 
 @given(hearings())
@@ -144,7 +146,7 @@ def test_the_veto_counts_members_not_attendance():
                            on_veto="must not appoint", on_no_veto="recommendation")
     record = Hearing(arbiter="hearing", id="gen/hearing", panel_rules=rules.id, candidate="cand-x", constructed=True,
                      members=13, present=10, votes_for_veto=8)
-    decided = hearing.evaluate(hearing.compile_hearing(rules), record)
+    decided = hearing.evaluate(compile_hearing_rules.compile_hearing(rules), record)
     assert (decided.outcome, decided.needed) == ("no_veto", 9)
 
 
@@ -177,7 +179,7 @@ def compliance_records(draw):
 @given(compliance_records())
 def test_durable_rules_and_the_oracle_agree_on_compliance(world):
     """Every requirement, including the exact 10% and 21-day boundaries, is decided the same."""
-    from engine.appointments import compliance
+    from engine.runtime import compliance
 
     framework, compiled, record = world
     decided = compliance.evaluate(compiled, record)

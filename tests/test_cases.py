@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.language.catalog import declared_kind
-from engine.runner import CASE_KINDS, run_tests, yaml_files
+from engine.workspace.runner import CASE_KINDS, run_tests, yaml_files
 
 from .conftest import ROOT
 
@@ -47,7 +47,7 @@ def test_constructed_cases_say_so(catalog):
 
 
 def test_corpus_covers_every_outcome(catalog):
-    from engine.runner import score_file
+    from engine.workspace.runner import score_file
 
     outcomes = {score_file(p, catalog).records[-1]["outcome"] for p in CASE_FILES
                 if "invalid" not in p.parts and declared_kind(p) in CASE_KINDS}
@@ -56,7 +56,7 @@ def test_corpus_covers_every_outcome(catalog):
 
 
 def test_flags_are_shown_on_the_decision_not_raised_as_errors(catalog):
-    from engine.runner import score_file
+    from engine.workspace.runner import score_file
 
     process = score_file(ROOT / "cases" / "appointments" / "constructed" / "flags.yaml", catalog).records[-1]
     assert {f["code"] for f in process["flags"]} == {"F201", "F202", "F203"}
@@ -64,7 +64,7 @@ def test_flags_are_shown_on_the_decision_not_raised_as_errors(catalog):
 
 
 def test_kent_2022_compliance_passes_with_no_day_to_spare(catalog):
-    from engine.runner import score_file
+    from engine.workspace.runner import score_file
 
     record = score_file(ROOT / "cases" / "appointments" / "kent-cc-2022" / "compliance.yaml", catalog).records[0]
     window = next(r for r in record["requirements"] if r["requirement"] == "advert-window")

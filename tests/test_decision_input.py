@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 
 from engine.language.catalog import Catalog
 from engine.cli import main
-from engine.compare import MAX_NESTING, MAX_RECORD_BYTES, compare, read_decisions, summary
+from engine.workspace.compare import MAX_NESTING, MAX_RECORD_BYTES, compare, read_decisions, summary
 from engine.language.decision_model import validated
 from engine.language.diagnostics import DiagnosticError
-from engine.runner import score_paths
+from engine.workspace.runner import score_paths
 
 from .conftest import ROOT
 

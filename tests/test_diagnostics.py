@@ -23,11 +23,11 @@ from pydantic import ValidationError
 
 from engine.language import appointment_models, models
 from engine.inspections.cases import load_case, score
-from engine.crosscheck import cross_check
+from engine.workspace.crosscheck import cross_check
 from engine.language.diagnostics import CODES, DiagnosticError
 from engine.inspections.explain import render_text
 from engine.language.load import dump_yaml, load_file
-from engine.runner import validate_file
+from engine.workspace.runner import validate_file
 from engine.language.validate import ALL_MODELS, file_kind
 
 from .conftest import ROOT
@@ -194,7 +194,7 @@ BOTH = [
 
 
 def test_every_file_kind_is_cross_checked_despite_its_shape():
-    from engine.crosscheck import _CHECKS, NEEDS
+    from engine.workspace.crosscheck import _CHECKS, NEEDS
 
     assert set(_CHECKS) == set(NEEDS) == set(ALL_MODELS)
 
@@ -323,7 +323,7 @@ def test_a_judgement_on_what_the_rules_left_undecided_keeps_the_reason(catalog):
 
 @pytest.mark.parametrize("name", ["case-shape-and-reference", "appointment-shape-and-reference"])
 def test_score_reports_shape_and_reference_problems_together_as_validate_does(name, catalog):
-    from engine.runner import render_rebased, score_paths
+    from engine.workspace.runner import render_rebased, score_paths
     _, problems = score_paths([ROOT / "cases" / "invalid" / f"{name}.yaml"], catalog)
     golden = (ROOT / "cases" / "invalid" / f"{name}.expected").read_text(encoding="utf-8").rstrip("\n")
     assert render_rebased(problems, catalog) == golden

@@ -141,7 +141,7 @@ def test_registration_does_not_mutate_the_ruleset(catalog):
 def test_compiled_rules_all_wait_for_a_stage_event(catalog):
     """So that no rule can fire on facts alone, or fire twice: every ruleset in rules/,
     inspections, selections, hearings and compliance alike."""
-    from engine.runner import compilers
+    from engine.workspace.runner import compilers
 
     found = compilers(catalog)
     assert len(found) >= 29

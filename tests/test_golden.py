@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.runner import compilers, score_file
+from engine.workspace.runner import compilers, score_file
 
 from .conftest import ROOT
 

@@ -22,7 +22,7 @@ from engine.language.catalog import MISSING, REGULAR, Catalog, declared_kind, fi
 from engine.cli import main
 from engine.language.diagnostics import DiagnosticError
 from engine.language.load import load_bytes, load_file, read_regular_file
-from engine.runner import case_files, yaml_files
+from engine.workspace.runner import case_files, yaml_files
 
 from .conftest import ROOT
 

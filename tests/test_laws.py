@@ -10,13 +10,14 @@ from hypothesis import strategies as st
 
 from engine.oracle import reference
 from engine.inspections.cases import check_case_against
-from engine.compiler.compile import Criteria, compile_criteria
+from engine.compiler.compile import compile_criteria
+from engine.language.criteria import Criteria
 from engine.runtime.decide import evaluate
 from engine.language.load import Document, dump_yaml, load_bytes
 from engine.language.models import UNDECIDED, Case, Finding
 from engine.inspections.record import decision_record
 from engine.language.decision_model import validated
-from engine.runner import engines_disagree
+from engine.workspace.runner import engines_disagree
 from engine.runtime.tally import Evidence
 from engine.language.validate import to_model
 

@@ -14,8 +14,8 @@ from .conftest import ROOT
 
 ENGINE = ROOT / "engine"
 
-# part -> the parts it may import (its own modules aside). The top (cli, runner, crosscheck,
-# compare, audit) may import any part; no part may import the top.
+# part -> the parts it may import (its own modules aside). At the top, api.py may import any
+# part, and cli.py only api.py; no part may import the top.
 MAY_IMPORT = {
     "language": set(),
     "compiler": {"language"},
@@ -23,11 +23,13 @@ MAY_IMPORT = {
     "oracle": {"language", "compiler"},
     "inspections": {"language", "compiler", "runtime"},
     "appointments": {"language", "compiler", "runtime"},
-    "ledger": {"language"},
+    "workspace": {"language", "compiler", "runtime", "oracle", "inspections", "appointments"},
+    "ledger": {"language", "compiler", "runtime", "inspections", "appointments", "workspace"},
 }
 TOP = "top"
 DURABLE_RULES = ("durable_rules", "durable_rules_engine", "durable")  # the library's top-level names
 DURABLE_MODULE = ENGINE / "runtime" / "durable.py"
+CLI_MODULE = ENGINE / "cli.py"
 
 
 def part_of(module: str) -> str:
@@ -81,6 +83,10 @@ def violations(sources: dict[Path, str]) -> list[str]:
             if module.split(".")[0] != "engine" or module in ("engine", "engine.__version__"):
                 continue
             theirs = part_of(module)
+            if path == CLI_MODULE:
+                if module != "engine.api" and not module.startswith("engine.api."):
+                    problems.append(f"{where}: cli imports {module}; cli imports only engine.api")
+                continue
             if theirs == mine or mine == TOP:
                 continue
             if theirs == TOP or theirs not in MAY_IMPORT[mine]:
@@ -115,8 +121,36 @@ def test_a_lower_part_importing_a_higher_one_is_caught():
     """The check itself: a language module reaching for runtime, the top, or durable-rules."""
     check = ENGINE / "language" / "check.py"
     for text in ("from ..runtime import durable\n", "from ..runtime.decide import evaluate\n",
-                 "def late():\n    from engine.runner import score_file\n", "import durable_rules_engine\n",
+                 "def late():\n    from engine.workspace.runner import score_file\n", "from ..api import score\n",
+                 "import durable_rules_engine\n",
                  "from .. import oracle\n"):
         assert len(violations({check: check.read_text(encoding="utf-8") + text})) == 1, text
     reference = ENGINE / "oracle" / "reference.py"
     assert violations({reference: "from ..runtime import tally\n"}), "the oracle may not share the runtime"
+
+
+def test_the_cli_is_built_on_the_api_alone():
+    cli = CLI_MODULE.read_text(encoding="utf-8")
+    assert not violations({CLI_MODULE: cli})
+    assert violations({CLI_MODULE: cli + "from .workspace.runner import score_file\n"}), "the CLI reaching past the API"
+    assert violations({CLI_MODULE: cli + "from .ledger import audit\n"}), "the CLI reaching past the API"
+
+
+def test_engine_exports_exactly_the_api():
+    import types
+
+    import engine
+    from engine import api
+
+    public = {name for name, value in vars(engine).items()
+              if not name.startswith("_") and not isinstance(value, types.ModuleType)}
+    assert public | {"__version__"} == set(api.__all__) == set(engine.__all__)
+    assert all(hasattr(api, name) for name in api.__all__)
+
+
+def test_the_ledger_store_imports_the_language_alone():
+    """README (Layout): the store under the ledger commands needs nothing but the language."""
+    store = ENGINE / "ledger" / "ledger.py"
+    parts = {part_of(module) for _, module in imports(store, store.read_text(encoding="utf-8"))
+             if module.startswith("engine.")}
+    assert parts <= {"language", "ledger"}, parts

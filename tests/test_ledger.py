@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine import audit
+from engine.ledger import audit
 from engine.cli import main
 from engine.ledger.ledger import Ledger
-from engine.runner import CASE_KINDS, score_paths, yaml_files
+from engine.workspace.runner import CASE_KINDS, score_paths, yaml_files
 from engine.language.catalog import declared_kind
 
 from .conftest import ROOT
@@ -172,10 +172,10 @@ def test_several_processes_recording_at_once_lose_nothing(tmp_path):
 KILLED_WRITER = """
 import sys
 from pathlib import Path
-from engine import audit
+from engine.ledger import audit
 from engine.language.catalog import Catalog
 from engine.ledger.ledger import Ledger
-from engine.runner import score_paths
+from engine.workspace.runner import score_paths
 catalog = Catalog(Path(sys.argv[2]))
 results, _ = score_paths([Path(sys.argv[3])], catalog)
 ledger = Ledger.open_for_writing(Path(sys.argv[1]))

@@ -18,11 +18,11 @@ from typing import Callable
 import pytest
 from click.testing import CliRunner
 
-from engine import audit
+from engine.ledger import audit
 from engine.ledger import ledger as ledger_module
 from engine.cli import main
 from engine.ledger.ledger import Ledger
-from engine.runner import score_paths
+from engine.workspace.runner import score_paths
 
 from .conftest import ROOT
 

@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.cli import main
-from engine.compare import summary
+from engine.workspace.compare import summary
 from engine.language.models import UNDECIDED, SubgradeEntry
-from engine.runner import score_file, score_paths
+from engine.workspace.runner import score_file, score_paths
 
 from .conftest import ROOT
 from .strategies import worlds

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from engine.inspections.cases import load_case, score
 from engine.language.catalog import Catalog
-from engine.compiler.compile import load_criteria
+from engine.language.criteria import load_criteria
 from engine.language.load import dump_yaml
 
 ROOT = Path(__file__).resolve().parent.parent

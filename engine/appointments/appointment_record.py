@@ -5,8 +5,8 @@ compliance check give one record each. Every record carries the keys of an inspe
 decision record (decision_id, case, subject, framework, outcome, outcome_label,
 uncapped_outcome, limiter, why_not, trace, the three hashes and the versions) so that
 one reader, and later the ledger, handles them all. Their shapes are the models in
-language/decision_model.py, which `summary` and `compare` read them back with: every record is
-checked against its model before it leaves here.
+language/decision_model.py, which `summary` and `compare` read them back with: the tests check
+every record of every shipped and generated case against its model.
 """
 
 from __future__ import annotations
@@ -15,61 +15,27 @@ from typing import Any
 
 from tabulate import tabulate
 
-from .. import __version__
-from ..compiler.compile import canonical_json, canonical_model, sha256_bytes
-from ..language.appointment_check import flags
-from ..runtime.durable import durable_version
-from . import compliance, hearing, selection
+from ..compiler.compliance import CompliancePlan, RequirementSpec
+from ..compiler.hearing import HearingPlan
+from ..compiler.selection import SelectionPlan
+from ..language.appointment_models import agreed
+from ..language.canonical import (ENGINE_VERSION, appointment_decision_id, canonical_appointment_evidence,
+                                  durable_rules_version, sha256_bytes)
+from ..language.decision_model import SELECTION_LABELS
+from ..runtime.compliance import ComplianceEvaluation
+from ..runtime.hearing import HearingEvaluation
+from ..runtime.selection import SelectionDecision
 from .appointments import LoadedEvidence
 
 RECORD_FORMAT = "arbiter-decision/1"
 
 
-def canonical_evidence(evidence) -> bytes:
-    return canonical_json(_canonical_evidence(evidence))
-
-
-def _evidence_sha(evidence) -> str:
-    return sha256_bytes(canonical_evidence(evidence))
-
-
-PERSONAL_FIELDS = ("name", "candidate_name", "note")
-
-
-def personal_data(evidence) -> dict[str, Any]:
-    """Names (and free-text notes, which may name people) held apart from the decision."""
-    data = canonical_model(evidence)
-    found = {key: data[key] for key in ("candidate_name", "note") if key in data}
-    for group in ("candidates", "panel"):
-        names = {item["id"]: item["name"] for item in data.get(group, []) if "name" in item}
-        if names:
-            found[group] = dict(sorted(names.items()))
-    return found
-
-
-def _canonical_evidence(evidence) -> dict[str, Any]:
-    """What the decision rests on: sorted so that the order of entry (candidates, members,
-    cells) does not matter, and without personal data (names, notes), which is kept apart."""
-    data = {k: v for k, v in canonical_model(evidence).items() if k not in PERSONAL_FIELDS}
-    for group in ("candidates", "panel"):
-        if group in data:
-            data[group] = [{k: v for k, v in item.items() if k != "name"} for item in data[group]]
-    for key, sort_key in (("panel", "id"), ("candidates", "id")):
-        if key in data:
-            data[key] = sorted(data[key], key=lambda x: x[sort_key])
-    for key in ("ratings", "shortlisting"):
-        if key in data:
-            data[key] = sorted(data[key], key=lambda x: (x["candidate"], x.get("exercise", ""), x.get("area", x.get("element", ""))))
-    return data
-
-
 def _common(loaded: LoadedEvidence, hashes: dict[str, Any], kind: str, subject: str, outcome: str,
             label: str) -> dict[str, Any]:
     """The keys every decision record has; the decision id is unique per record kind and subject."""
-    evidence_sha, ruleset_sha = hashes["evidence_sha256"], hashes["ruleset_sha256"]
     return {
         "format": RECORD_FORMAT,
-        "decision_id": sha256_bytes(f"{ruleset_sha}:{evidence_sha}:{kind}:{subject}:{__version__}".encode())[:16],
+        "decision_id": appointment_decision_id(hashes["ruleset_sha256"], hashes["evidence_sha256"], kind, subject),
         "case": loaded.evidence.id,
         "kind": kind,
         "subject": subject,
@@ -87,27 +53,25 @@ def _hashes(loaded: LoadedEvidence) -> dict[str, Any]:
     return {
         "criteria_sha256": loaded.compiled.plan.criteria_sha256,
         "ruleset_sha256": loaded.compiled.sha256,
-        "evidence_sha256": _evidence_sha(loaded.evidence),
-        "engine_version": __version__,
-        "durable_rules_version": durable_version(),
+        "evidence_sha256": sha256_bytes(canonical_appointment_evidence(loaded.evidence)),
+        "engine_version": ENGINE_VERSION,
+        "durable_rules_version": durable_rules_version(),
     }
 
 
 # --- selection ---------------------------------------------------------------------------
 
-def selection_records(loaded: LoadedEvidence) -> list[dict[str, Any]]:
-    appt, compiled = loaded.evidence, loaded.compiled
-    plan: selection.SelectionPlan = compiled.plan  # type: ignore[assignment]
-    evaluation = selection.evaluate(compiled, appt)
-    ranking = selection.ranks(evaluation)
+def selection_records(loaded: LoadedEvidence, decided: SelectionDecision) -> list[dict[str, Any]]:
+    plan: SelectionPlan = loaded.compiled.plan  # type: ignore[assignment]
+    evaluation, ranking = decided.evaluation, decided.ranks
     hashes = _hashes(loaded)
     records = [_candidate_record(loaded, hashes, plan, evaluation, t, ranking[t.candidate]) for t in evaluation.tallies]
-    records.append(_process_record(loaded, hashes, plan, evaluation, ranking))
+    records.append(_process_record(loaded, hashes, plan, decided))
     return records
 
 
-def gate_lines(plan: selection.SelectionPlan, appt, candidate: str) -> list[dict[str, Any]]:
-    cells = selection.agreed(appt)
+def gate_lines(plan: SelectionPlan, appt, candidate: str) -> list[dict[str, Any]]:
+    cells = agreed(appt)
     lines = []
     for gate in plan.gates:
         failing = [f"area '{plan.area_name(area)}' at {exercise} rated {cells[(candidate, exercise, area)].agreed} "
@@ -137,8 +101,9 @@ def _candidate_record(loaded, hashes, plan, evaluation, tally, rank) -> dict[str
     return record
 
 
-def _process_record(loaded, hashes, plan, evaluation, ranking) -> dict[str, Any]:
-    label = selection.OUTCOMES[evaluation.outcome]
+def _process_record(loaded, hashes, plan, decided: SelectionDecision) -> dict[str, Any]:
+    evaluation, ranking = decided.evaluation, decided.ranks
+    label = SELECTION_LABELS[evaluation.outcome]
     if evaluation.outcome == "preferred":
         label += f": {evaluation.preferred}"
     elif evaluation.outcome == "tie":
@@ -151,10 +116,10 @@ def _process_record(loaded, hashes, plan, evaluation, ranking) -> dict[str, Any]
         "candidates": [{"candidate": t.candidate, "gates": "pass" if evaluation.passed[t.candidate] else "fail",
                         "total": t.total, "rank": ranking[t.candidate]} for t in evaluation.tallies],
         "why_not": _why_not_preferred(evaluation, totals),
-        "flags": [f.to_json() for f in flags(loaded.evidence, loaded.rules.model)],
+        "flags": [f.to_json() for f in loaded.flags],
         "shortlisting": _shortlisting(loaded),
         "reconstructed_cells": [{"exercise": e, "area": a, "note": n} for e, a, n in plan.reconstructed],
-        "sensitivity": selection.sensitivity(loaded.compiled, loaded.evidence, evaluation),
+        "sensitivity": list(decided.sensitivity),
         "trace": [f.to_json() for f in evaluation.firings],
         **hashes,
     })
@@ -190,9 +155,8 @@ def _why_not_preferred(evaluation, totals: dict[str, int]) -> list[str]:
 
 # --- hearing and compliance ------------------------------------------------------------
 
-def hearing_record(loaded: LoadedEvidence) -> dict[str, Any]:
-    plan: hearing.HearingPlan = loaded.compiled.plan  # type: ignore[assignment]
-    evaluation = hearing.evaluate(loaded.compiled, loaded.evidence)
+def hearing_record(loaded: LoadedEvidence, evaluation: HearingEvaluation) -> dict[str, Any]:
+    plan: HearingPlan = loaded.compiled.plan  # type: ignore[assignment]
     vetoed = evaluation.outcome == "veto"
     label = (f"Veto: the PCC must not appoint candidate {loaded.evidence.candidate}" if vetoed
              else f"No veto: the Panel's report makes a recommendation on candidate {loaded.evidence.candidate}")
@@ -203,7 +167,7 @@ def hearing_record(loaded: LoadedEvidence) -> dict[str, Any]:
         "present": loaded.evidence.present,
         "votes_for_veto": evaluation.votes,
         "votes_needed": evaluation.needed,
-        "arithmetic": hearing.arithmetic(plan, evaluation),
+        "arithmetic": arithmetic(plan, evaluation),
         "consequence": plan.on_veto if vetoed else plan.on_no_veto,
         "rule": plan.veto_text,
         "why_not": [] if vetoed else [f"veto not reached: {evaluation.votes} votes, {evaluation.needed} needed"],
@@ -213,13 +177,12 @@ def hearing_record(loaded: LoadedEvidence) -> dict[str, Any]:
     return record
 
 
-def compliance_record(loaded: LoadedEvidence) -> dict[str, Any]:
-    plan: compliance.CompliancePlan = loaded.compiled.plan  # type: ignore[assignment]
-    evaluation = compliance.evaluate(loaded.compiled, loaded.evidence)
+def compliance_record(loaded: LoadedEvidence, evaluation: ComplianceEvaluation) -> dict[str, Any]:
+    plan: CompliancePlan = loaded.compiled.plan  # type: ignore[assignment]
     label = "Compliant: every requirement met" if evaluation.outcome == "compliant" else "Not compliant"
     hashes = _hashes(loaded)
     record = _common(loaded, hashes, loaded.kind, loaded.evidence.subject, evaluation.outcome, label)
-    lines = [{"requirement": s.id, "met": evaluation.passed[s.id], "text": compliance.explain_requirement(s, evaluation),
+    lines = [{"requirement": s.id, "met": evaluation.passed[s.id], "text": explain_requirement(s, evaluation),
               "source": s.source} for s in plan.requirements]
     record.update({
         "requirements": lines,
@@ -231,12 +194,41 @@ def compliance_record(loaded: LoadedEvidence) -> dict[str, Any]:
     return record
 
 
-def records_for(loaded: LoadedEvidence) -> list[dict[str, Any]]:
+def records_for(loaded: LoadedEvidence, decided) -> list[dict[str, Any]]:
+    """The decision records of an evidence record, from what its kind's runtime decided."""
     if loaded.kind == "appointment":
-        return selection_records(loaded)
+        return selection_records(loaded, decided)
     if loaded.kind == "hearing":
-        return [hearing_record(loaded)]
-    return [compliance_record(loaded)]
+        return [hearing_record(loaded, decided)]
+    return [compliance_record(loaded, decided)]
+
+
+def arithmetic(plan: HearingPlan, evaluation: HearingEvaluation) -> str:
+    """E.g. '8 of 12 members: 8 x 3 = 24 >= 2 x 12 = 24, at least two-thirds of the members: veto (needs 8)'."""
+    lhs, rhs = evaluation.votes * plan.denominator, evaluation.members * plan.numerator
+    relation = ">=" if lhs >= rhs else "<"
+    verdict = "veto" if evaluation.outcome == "veto" else "no veto"
+    return (f"{evaluation.votes} of {evaluation.members} members voted to veto: {evaluation.votes} x {plan.denominator} = "
+            f"{lhs} {relation} {plan.numerator} x {evaluation.members} = {rhs}; at least {plan.numerator}/{plan.denominator} "
+            f"of the members needs {evaluation.needed} of {evaluation.members}: {verdict}")
+
+
+def explain_requirement(spec: RequirementSpec, evaluation: ComplianceEvaluation) -> str:
+    """Observed against required, in words."""
+    m, k = evaluation.measures, spec.key
+    verdict = "met" if evaluation.passed[spec.id] else "NOT met"
+    if spec.test == "days_between":
+        text = f"{m[k]} days from {spec.inputs[0]} to {spec.inputs[1]}; at least {spec.bound} required"
+    elif spec.test == "ratio":
+        text = (f"|{spec.inputs[0]} - {spec.inputs[1]}| x {spec.denominator} = {m[k + '_diff']} against "
+                f"{spec.bound} x {spec.inputs[1]} = {m[k + '_allowed']} (within {spec.bound}/{spec.denominator})")
+    elif spec.test == "value":
+        text = f"{spec.inputs[0]} = {m[k]}; {spec.direction.replace('_', ' ')} {spec.bound} required"
+    elif spec.test == "is_true":
+        text = f"{spec.inputs[0]} is {'true' if m[k] else 'false'}"
+    else:
+        text = f"{spec.inputs[0]} lacks {m[k]} of {len(spec.items)} required items ({', '.join(spec.items)})"
+    return f"{spec.id}: {text}: {verdict}"
 
 
 def expectation(loaded: LoadedEvidence, records: list[dict[str, Any]]) -> tuple[str, str, bool]:
@@ -290,9 +282,9 @@ def render(loaded: LoadedEvidence, records: list[dict[str, Any]], mode: str, mar
 
 
 def render_selection(loaded: LoadedEvidence, records: list[dict[str, Any]], mode: str, markdown: bool) -> str:
-    plan: selection.SelectionPlan = loaded.compiled.plan  # type: ignore[assignment]
+    plan: SelectionPlan = loaded.compiled.plan  # type: ignore[assignment]
     process, candidates = records[-1], records[:-1]
-    cells = selection.agreed(loaded.evidence)
+    cells = agreed(loaded.evidence)
     reconstructed = {(e, a) for e, a, _ in plan.reconstructed}
     names = [c["subject"] for c in candidates]
     rows = [[f"{ex} / {plan.area_name(area)}" + (" *" if (ex, area) in reconstructed else "")]

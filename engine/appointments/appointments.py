@@ -1,9 +1,10 @@
 """Appointments: load an evidence record of one of the appointment kinds with what it
-refers to, compile that, and decide it.
+refers to, compile that, and decide it, each stage in its own part:
 
-    appointment        -> selection process (+ CVF, rating scale)   -> selection.py
-    hearing            -> panel rules                               -> hearing.py
-    compliance_record  -> compliance framework                      -> compliance.py
+    evidence kind      judged by                                   compiler/ and runtime/
+    appointment        selection process (+ CVF, rating scale)     selection.py
+    hearing            panel rules                                 hearing.py
+    compliance_record  compliance framework                        compliance.py
 
 Referenced files live at criteria/<id>.yaml (rating scales at criteria/scales/<id>.yaml).
 """
@@ -14,14 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..compiler import compliance, hearing, selection
 from ..compiler.compile import Compiled
-from ..language.appointment_check import (check_appointment, check_compliance_framework, check_compliance_record, check_cvf,
-                                check_hearing, check_process, check_rating_scale)
+from ..language.appointment_check import (Flag, check_appointment, check_compliance_framework, check_compliance_record,
+                                          check_cvf, check_hearing, check_process, check_rating_scale, flags)
 from ..language.catalog import MISSING, REGULAR, Catalog, Loaded, declared_kind, expected_id, file_status, kind_phrase
 from ..language.diagnostics import Diagnostic, DiagnosticError, suggest
 from ..language.load import Document, load_file
 from ..language.validate import to_model
-from . import compliance, hearing, selection
+from ..runtime import compliance as decide_compliance
+from ..runtime import hearing as decide_hearing
+from ..runtime import selection as decide_selection
 
 REFERENCES = {  # evidence kind -> (field naming what it is judged by, that file's kind)
     "appointment": ("process", "selection_process"),
@@ -56,25 +60,38 @@ def load_reference(catalog: Catalog, loaded: Loaded, field: str, kind: str) -> L
 def compile_rules(catalog: Catalog, loaded: Loaded) -> Compiled:
     """Check and compile a selection process, panel rules or compliance framework."""
     key = ("compiled-appointment", loaded.doc.path, loaded.model.arbiter)  # by file: two may claim one id
-    return catalog.memo(key, lambda: _compile(catalog, loaded))
+    return catalog.memo(key, lambda: _compile(loaded, check_rules(catalog, loaded)))
 
 
-def _compile(catalog: Catalog, loaded: Loaded) -> Compiled:
+def check_rules(catalog: Catalog, loaded: Loaded) -> dict[str, Loaded]:
+    """A process, panel rules or compliance framework checked, with the files it names (a
+    selection process: its competency framework and rating scale); every problem at once."""
+    key = ("checked-appointment", loaded.doc.path, loaded.model.arbiter)
+    return catalog.memo(key, lambda: _check(catalog, loaded))
+
+
+def _check(catalog: Catalog, loaded: Loaded) -> dict[str, Loaded]:
     model, doc = loaded.model, loaded.doc
     problems = _id_matches(loaded, catalog)
+    named: dict[str, Loaded] = {}
     if model.arbiter == "selection_process":
         cvf = load_reference(catalog, loaded, "competency_framework", "competency_framework")
         scale = load_reference(catalog, loaded, "rating_scale", "scale")
+        named = {"cvf": cvf, "scale": scale}
         problems += check_cvf(cvf.model, cvf.doc) + check_rating_scale(scale.model, scale.doc)
         if not problems:
             problems += check_process(model, doc, cvf.model, scale.model)
-        if problems:
-            raise DiagnosticError(problems)
-        return selection.compile_selection(model, cvf.model, scale.model)
-    if model.arbiter == "compliance":
+    elif model.arbiter == "compliance":
         problems += check_compliance_framework(model, doc)
     if problems:
         raise DiagnosticError(problems)
+    return named
+
+
+def _compile(loaded: Loaded, named: dict[str, Loaded]) -> Compiled:
+    model = loaded.model
+    if model.arbiter == "selection_process":
+        return selection.compile_selection(model, named["cvf"].model, named["scale"].model)
     if model.arbiter == "panel_rules":
         return hearing.compile_hearing(model)
     return compliance.compile_compliance(model)
@@ -95,27 +112,55 @@ class LoadedEvidence:
     doc: Document
     rules: Loaded  # the process, panel rules or compliance framework
     compiled: Compiled
+    flags: tuple[Flag, ...] = ()  # a selection's warnings about its evidence, found as it is checked
 
 
 def load_evidence(path: Path, catalog: Catalog) -> LoadedEvidence:
-    doc = load_file(path)
+    """Read an appointment evidence file with what it refers to, and compile that; every
+    problem in the file at once."""
+    return read_evidence(load_file(path), catalog)
+
+
+def read_evidence(doc: Document, catalog: Catalog) -> LoadedEvidence:
+    """Evidence from its loaded document (a file, or data built in memory): validated, checked
+    with the rules it names, and those compiled. Read first, then compile: no stage is
+    entered twice."""
     model = to_model(doc)
     loaded = Loaded(model, doc)
     problems = []
-    want = expected_id(path, "cases")
+    want = None if doc.in_memory else expected_id(Path(doc.path), "cases")
     if want is not None and model.id != want:
         problems.append(doc.diag(("id",), "E115", f"id '{model.id}' does not match the file's place ({want})",
                                  f"write id: {want}"))
     field, kind = REFERENCES[model.arbiter]
     try:
         rules = load_reference(catalog, loaded, field, kind)
+        check_rules(catalog, rules)
     except DiagnosticError as error:
         raise DiagnosticError(problems + error.diagnostics) from None
-    compiled = compile_rules(catalog, rules)
     problems += _check_evidence(catalog, model, doc, rules)
+    warnings = () if problems else evidence_flags(model, rules)
+    try:
+        compiled = compile_rules(catalog, rules)
+    except DiagnosticError as error:  # the rules too large to compile (E136)
+        raise DiagnosticError(problems + error.diagnostics) from None
     if problems:
         raise DiagnosticError(problems)
-    return LoadedEvidence(model.arbiter, model, doc, rules, compiled)
+    return LoadedEvidence(model.arbiter, model, doc, rules, compiled, warnings)
+
+
+def evidence_flags(model, rules: Loaded) -> tuple[Flag, ...]:
+    """Warnings that do not stop a decision (F201-F203): a selection's only."""
+    return tuple(flags(model, rules.model)) if model.arbiter == "appointment" else ()
+
+
+def decide(loaded: LoadedEvidence):
+    """Tally and decide by the compiled rules: everything the records need, from the runtime."""
+    if loaded.kind == "appointment":
+        return decide_selection.decide(loaded.compiled, loaded.evidence)
+    if loaded.kind == "hearing":
+        return decide_hearing.evaluate(loaded.compiled, loaded.evidence)
+    return decide_compliance.evaluate(loaded.compiled, loaded.evidence)
 
 
 def _check_evidence(catalog: Catalog, model, doc: Document, rules: Loaded) -> list[Diagnostic]:

@@ -1,8 +1,7 @@
 """Compile: criteria (scale + framework + criteria set) -> frozen Plan -> durable-rules ruleset.
 
-Passes, in order (each after the one above it):
+Passes, in order, on criteria that language.criteria has read and checked:
 
-    load_criteria      read the three files and run the `check` passes on each
     lower_conditions   quantifiers -> exact whole-number thresholds, via fractions
     build_rules        grade, floor and cap tables, highest level first; sizes checked
                        against MAX_RULES (E134) and MAX_CONDITIONS (E135)
@@ -18,7 +17,6 @@ and it stays well inside the sizes that crash the engine (bench/limits.py).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass
@@ -27,11 +25,12 @@ from math import ceil, floor
 from pathlib import Path
 from typing import Any, Callable
 
-from ..language.catalog import Catalog, Loaded, expected_id
-from ..language.check import check_criteria_set, check_framework, check_scale, select_criteria, select_subgrades
-from ..language.diagnostics import Diagnostic, DiagnosticError, suggest
-from ..language.load import Document, real_path
-from ..language.models import NOT_GRADED, Condition, CriteriaSet, Framework, Scale, Selection
+from ..language.canonical import canonical_json, sha256_bytes
+from ..language.catalog import Catalog
+from ..language.criteria import Criteria, load_criteria
+from ..language.diagnostics import Diagnostic, DiagnosticError
+from ..language.load import real_path
+from ..language.models import NOT_GRADED, Condition, CriteriaSet, Framework, Scale, Selection, select_criteria, select_subgrades
 from .plan import Plan, PlanCondition, PlanLevel, PlanRule, Quantity, QuantifierUse, Trigger
 
 PLAN_FORMAT = "arbiter-plan/1"
@@ -42,32 +41,6 @@ MAX_RULES = 30  # rules per set (E134): every rule's pattern on the tally fact, 
 #                 hold at once, and 65 tests holding at once for one fact abort the core
 MAX_CONDITIONS = 100  # distinct conditions per set (E135): the tally fact holds one property for each,
 #                       and a fact of 255 properties segfaults the core
-
-
-@dataclass(frozen=True)
-class Criteria:
-    """The three validated files a criteria set compiles from."""
-
-    scale: Loaded
-    framework: Loaded
-    criteria: Loaded
-
-    @property
-    def sha256(self) -> str:
-        return sha256_bytes(canonical_json(self.canonical()))
-
-    @classmethod
-    def from_models(cls, scale: Scale, framework: Framework, criteria: CriteriaSet) -> "Criteria":
-        """Criteria built in code (generated frameworks in tests and benchmarks), not read from files."""
-        def loaded(model, name):
-            return Loaded(model, Document(f"<{name}>", model.model_dump(mode="json", by_alias=True)))
-        return cls(loaded(scale, "scale"), loaded(framework, "framework"), loaded(criteria, "criteria"))
-
-    def canonical(self) -> dict[str, Any]:
-        """The criteria as data, without comments, layout or fields left at their defaults,
-        so that the hash changes only when the criteria's meaning can."""
-        return {"scale": canonical_model(self.scale.model), "framework": canonical_model(self.framework.model),
-                "criteria": canonical_model(self.criteria.model)}
 
 
 @dataclass(frozen=True)
@@ -84,65 +57,6 @@ class Compiled:
     @property
     def durable_name(self) -> str:
         return next(iter(self.ruleset["durable"]))
-
-
-def canonical_model(model) -> dict[str, Any]:
-    return model.model_dump(mode="json", by_alias=True, exclude_defaults=True)
-
-
-def canonical_json(data: Any) -> bytes:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def sha256_bytes(blob: bytes) -> str:
-    return hashlib.sha256(blob).hexdigest()
-
-
-# --- load_criteria -----------------------------------------------------------------------
-
-def load_criteria(catalog: Catalog, set_id: str, path: Path | None = None) -> Criteria:
-    """Load a criteria set with its framework and scale (checks run in compile_criteria).
-
-    The set is read from its place under criteria/ unless another path is given.
-    """
-    path = path or catalog.criteria_path(set_id)
-    cs = _load(catalog, path, "criteria")
-    problems = _id_matches_path(cs, path, "criteria")
-    fw = load_framework(catalog, cs)
-    scale = load_scale(catalog, fw)
-    if problems:
-        raise DiagnosticError(problems)
-    return Criteria(scale, fw, cs)
-
-
-def load_framework(catalog: Catalog, cs: Loaded) -> Loaded:
-    """The framework a criteria set names; E120 at its `framework:` line when there is none."""
-    return _load(catalog, catalog.framework_path(cs.model.framework), "framework",
-                 referrer=(cs, ("framework",), catalog.framework_ids()))
-
-
-def load_scale(catalog: Catalog, fw: Loaded) -> Loaded:
-    """The scale a framework names; E120 at its `scale:` line when there is none."""
-    return _load(catalog, catalog.scale_path(fw.model.scale), "scale", referrer=(fw, ("scale",), catalog.scale_ids()))
-
-
-def _load(catalog: Catalog, path: Path, kind: str, referrer: tuple[Loaded, tuple, list[str]] | None = None) -> Loaded:
-    if referrer and not path.is_file():
-        loaded, loc, known = referrer
-        name = loaded.doc.data.get(loc[0])
-        raise DiagnosticError([loaded.doc.diag(loc, "E120", f"unknown {kind} '{name}' "
-                                                            f"(no file {path.relative_to(catalog.root).as_posix()})",
-                                               suggest(str(name), known))])
-    return catalog.load(path, kind)
-
-
-def _id_matches_path(loaded: Loaded, path: Path, folder: str) -> list[Diagnostic]:
-    want = expected_id(path, folder)
-    got = loaded.model.id
-    if want is not None and got != want:
-        return [loaded.doc.diag(("id",), "E115", f"id '{got}' does not match the file's place ({want})",
-                                f"write id: {want}")]
-    return []
 
 
 # --- lower_conditions --------------------------------------------------------------------
@@ -421,14 +335,8 @@ def _event_pattern(stage: str, trigger: Trigger) -> dict:
 
 
 def compile_criteria(criteria: Criteria) -> Compiled:
-    """Check cross-references, then build the plan and the ruleset."""
-    problems = check_scale(criteria.scale.model, criteria.scale.doc)
-    problems += check_framework(criteria.framework.model, criteria.framework.doc, criteria.scale.model)
-    if not problems:
-        problems += check_criteria_set(criteria.criteria.model, criteria.criteria.doc,
-                                       criteria.framework.model, criteria.framework.doc)
-    if problems:
-        raise DiagnosticError(problems)
+    """The plan and the ruleset of checked criteria (language.criteria checks them as it loads
+    them; criteria built in code are checked with check_criteria first)."""
     plan = build_plan(criteria)
     ruleset = {"format": RULESET_FORMAT, "criteria_set": plan.criteria_set, "plan": plan.to_json(),
                "durable": build_ruleset(plan)}
@@ -440,7 +348,13 @@ def render_ruleset(ruleset: dict[str, Any]) -> str:
 
 
 def compile_set(catalog: Catalog, set_id: str) -> Compiled:
-    return catalog.memo(("compiled", set_id), lambda: compile_criteria(load_criteria(catalog, set_id)))
+    """The criteria set at its place under criteria/, loaded, checked and compiled (once per catalog)."""
+    return compile_loaded(catalog, load_criteria(catalog, set_id))
+
+
+def compile_loaded(catalog: Catalog, criteria: Criteria) -> Compiled:
+    """Criteria loaded from their place under criteria/ (load_criteria), compiled once per catalog."""
+    return catalog.memo(("compiled", criteria.criteria.model.id), lambda: compile_criteria(criteria))
 
 
 def compiled_from_file(text: str) -> Compiled:

@@ -1,5 +1,6 @@
-"""Inspections: scoring a case (cases), explaining its decision, observed against required
-and why no higher grade (explain), and building its decision record (record).
+"""Inspections: a case read, checked against its criteria, compiled and decided (cases); its
+decision explained, observed against required and why no higher grade (explain); and its
+decision record, built from the evaluation alone (record).
 
 Imports: language, compiler and runtime; not appointments, oracle or ledger.
 """

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from ..compiler.compile import Compiled, Criteria, compile_set, load_criteria
+from ..compiler.compile import Compiled, compile_loaded
+from ..language.criteria import Criteria, load_criteria
 from ..language.catalog import Catalog, Loaded, expected_id
 from ..language.check import check_case
 from ..language.diagnostics import Diagnostic, DiagnosticError, suggest
@@ -30,23 +31,32 @@ class LoadedCase:
 
 def load_case(path: Path, catalog: Catalog) -> LoadedCase:
     """Read a case and compile its criteria; every problem in the case at once."""
-    doc = load_file(path)
+    return read_case(load_file(path), catalog)
+
+
+def read_case(doc: Document, catalog: Catalog) -> LoadedCase:
+    """A case from its loaded document (a file, or data built in memory): validated, checked
+    against the criteria it names, and those compiled. Read first, then compile: no stage is
+    entered twice."""
     case = to_model(doc, "case")
     problems = case_id_matches_place(case, doc)
     try:
         criteria = criteria_named_by(case, doc, catalog)
     except DiagnosticError as error:
         raise DiagnosticError(problems + error.diagnostics) from None
-    compiled = compile_set(catalog, case.criteria)
     problems += check_case_against(criteria, case, doc, catalog.criterion_homes)
+    try:
+        compiled = compile_loaded(catalog, criteria)
+    except DiagnosticError as error:  # the criteria too large to compile (E134, E135)
+        raise DiagnosticError(problems + error.diagnostics) from None
     if problems:
         raise DiagnosticError(problems)
     return LoadedCase(case, Loaded(case, doc), compiled)
 
 
 def case_id_matches_place(case: Case, doc: Document) -> list[Diagnostic]:
-    """E115 when the case's id is not its path below cases/."""
-    want = expected_id(Path(doc.path), "cases")
+    """E115 when the case's id is not its path below cases/ (data handed over in code has no place)."""
+    want = None if doc.in_memory else expected_id(Path(doc.path), "cases")
     if want is not None and case.id != want:
         return [doc.diag(("id",), "E115", f"id '{case.id}' does not match the file's place ({want})",
                          f"write id: {want}")]
@@ -75,8 +85,13 @@ def _suggest_set(name: str, catalog: Catalog) -> str:
 
 
 def score(loaded: LoadedCase) -> dict[str, Any]:
-    evaluation = evaluate(loaded.compiled, Evidence.from_case(loaded.case, loaded.compiled.plan))
-    return decision_record(loaded.compiled, loaded.case, evaluation)
+    return decide_case(loaded.compiled, loaded.case)
+
+
+def decide_case(compiled: Compiled, case: Case) -> dict[str, Any]:
+    """A checked case decided by compiled criteria: `score` and `replay` alike."""
+    evaluation = evaluate(compiled, Evidence.from_case(case, compiled.plan))
+    return decision_record(compiled, case, evaluation)
 
 
 @dataclass(frozen=True)

@@ -4,39 +4,27 @@ A record is plain JSON with no timestamps, so the same criteria and evidence alw
 the same bytes. It carries the sha256 of the criteria (canonical form), of the compiled
 ruleset and of the evidence, and the versions of the engine and of durable-rules.
 Its shape is language.decision_model.InspectionDecision, which `summary` and `compare` read
-it back with: every record is checked against that model before it leaves here.
+it back with: the tests check every
+record of every shipped and generated case against that model.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .. import __version__
-from ..compiler.compile import Compiled, canonical_json, canonical_model, sha256_bytes
+from ..compiler.compile import Compiled
+from ..language.canonical import ENGINE_VERSION, canonical_case, durable_rules_version, inspection_decision_id, sha256_bytes
 from ..language.models import Case
 from ..runtime.decide import Evaluation
-from ..runtime.durable import durable_version
 from .explain import observed, outcome_label, undecided_reason, why_not
 
 RECORD_FORMAT = "arbiter-decision/1"
 
 
-def canonical_evidence(case: Case) -> bytes:
-    """The evidence's canonical form: keys sorted and findings in criterion order, so that
-    the order in which an assessor wrote them does not matter."""
-    data = canonical_model(case)
-    data["findings"] = sorted(data.get("findings", []), key=lambda f: f["criterion"])
-    return canonical_json(data)
-
-
-def evidence_sha256(case: Case) -> str:
-    return sha256_bytes(canonical_evidence(case))
-
-
 def decision_record(compiled: Compiled, case: Case, evaluation: Evaluation) -> dict[str, Any]:
     plan = compiled.plan
-    evidence_sha = evidence_sha256(case)
-    decision_id = sha256_bytes(f"{compiled.sha256}:{evidence_sha}:{__version__}".encode())[:16]
+    evidence_sha = sha256_bytes(canonical_case(case))
+    decision_id = inspection_decision_id(compiled.sha256, evidence_sha)
     deciding = evaluation.firings[0]
     return {
         "format": RECORD_FORMAT,
@@ -72,8 +60,8 @@ def decision_record(compiled: Compiled, case: Case, evaluation: Evaluation) -> d
         "criteria_sha256": plan.criteria_sha256,
         "ruleset_sha256": compiled.sha256,
         "evidence_sha256": evidence_sha,
-        "engine_version": __version__,
-        "durable_rules_version": durable_version(),
+        "engine_version": ENGINE_VERSION,
+        "durable_rules_version": durable_rules_version(),
     }
 
 

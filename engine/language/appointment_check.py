@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from .appointment_models import (Appointment, CompetencyFramework, ComplianceFramework, ComplianceRecord,
-                                 Hearing, SelectionProcess)
+                                 Hearing, SelectionProcess, cvf_areas, scored_cells)
 from .check import Repeat, _duplicates, unique_id
 from .diagnostics import Diagnostic, suggest
 from .load import Document
@@ -41,11 +41,6 @@ MEMBER_ID = Repeat("panel member id", "list each panel member once; if these are
 
 def area_assessed(exercise_id: str) -> Repeat:
     return Repeat("area", f"exercise '{exercise_id}' assesses each area once; remove the repeat")
-
-
-def cvf_areas(cvf: CompetencyFramework) -> dict[str, str]:
-    """Every assessable area (value or competency) by id, with its name."""
-    return {**{v.id: v.name for v in cvf.values}, **{c.id: c.name for c in cvf.competencies}}
 
 
 def check_cvf(cvf: CompetencyFramework, doc: Document, damage: Damage = INTACT) -> list[Diagnostic]:
@@ -122,11 +117,6 @@ def check_process(process: SelectionProcess, doc: Document, cvf: CompetencyFrame
                 found.append(doc.diag(("shortlisting", "elements", k), "E120", f"unknown CVF area '{element}'",
                                       suggest(element, areas)))
     return found
-
-
-def scored_cells(process: SelectionProcess) -> list[tuple[str, str]]:
-    """(exercise, area) for every cell that counts toward the cumulative score."""
-    return [(e.id, area) for e in process.exercises if e.scored for area in e.assesses]
 
 
 def check_appointment(appt: Appointment, doc: Document, process: SelectionProcess, scale: Scale,

@@ -334,3 +334,20 @@ APPOINTMENT_MODELS = {
     "compliance": ComplianceFramework,
     "compliance_record": ComplianceRecord,
 }
+
+
+# --- views of the models, for the checks, the compiler, the runtime and the records -------
+
+def cvf_areas(cvf: CompetencyFramework) -> dict[str, str]:
+    """Every assessable area (value or competency) by id, with its name."""
+    return {**{v.id: v.name for v in cvf.values}, **{c.id: c.name for c in cvf.competencies}}
+
+
+def scored_cells(process: SelectionProcess) -> list[tuple[str, str]]:
+    """(exercise, area) for every cell that counts toward the cumulative score."""
+    return [(e.id, area) for e in process.exercises if e.scored for area in e.assesses]
+
+
+def agreed(appt: "Appointment") -> dict[tuple[str, str, str], "Rating"]:
+    """Each rating cell by (candidate, exercise, area)."""
+    return {(r.candidate, r.exercise, r.area): r for r in appt.ratings}

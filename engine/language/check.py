@@ -21,7 +21,7 @@ from typing import Callable, Iterable, Iterator
 from .diagnostics import Diagnostic, suggest
 from .load import Document
 from .models import (LEVEL_QUANTITIES, NOT_GRADED, UNDECIDED, Case, Condition, CriteriaSet, Framework, Scale,
-                     Selection)
+                     Selection, select_criteria, select_subgrades)
 from .validate import EACH, INTACT, Damage
 
 
@@ -188,18 +188,6 @@ def _rule_name(fw: Framework, loc: tuple) -> str:
     if group == "grades":
         return f"grade rule '{item.level}'"
     return f"{'limiter' if group == 'limiters' else 'floor'} '{item.id}'"
-
-
-def select_criteria(cs: CriteriaSet, sel: Selection) -> list[str]:
-    wanted_flags = set(sel.flags) | ({sel.flag} if sel.flag else set())
-    return [c.id for c in cs.criteria
-            if (sel.tier is None or c.tier == sel.tier)
-            and wanted_flags <= set(c.flags)
-            and (not sel.ids or c.id in sel.ids)]
-
-
-def select_subgrades(cs: CriteriaSet, of: tuple[str, ...] | None) -> list[str]:
-    return [s.id for s in cs.subgrades if of is None or s.id in of]
 
 
 def _selections_not_empty(cs: CriteriaSet, doc: Document, fw: Framework, fw_doc: Document) -> Iterator[Diagnostic]:

@@ -5,7 +5,7 @@ One model per record kind: an inspection decision (no `kind` key), and the appoi
 writers (inspections/record.py, appointments/appointment_record.py) are held to it by the
 tests, which pass every record of every shipped case and of every generated world through
 `validated` (not at run time: checking a record costs more than deciding it); the reader
-(compare.py) checks every record it is given against the same model before any id in it is
+(workspace/compare.py) checks every record it is given against the same model before any id in it is
 looked up.
 
 Scalars are strict, as in models.py: a JSON `5` is not text and `"true"` is not a boolean.
@@ -228,6 +228,11 @@ class Sensitivity(RecordModel):
 
 
 SELECTION_OUTCOMES = Literal["preferred", "tie", "no_appointable_candidate"]
+SELECTION_LABELS = {
+    "preferred": "Preferred candidate",
+    "tie": "Tie: referred to the panel",
+    "no_appointable_candidate": "No appointable candidate",
+}
 
 
 class SelectionDecision(_AppointmentRecord):
@@ -441,3 +446,22 @@ def shown(value: Any) -> str:
 
 
 _CONTROLS = {code: f"\\x{code:02x}" for code in list(range(32)) + [127]}
+
+
+# --- the appointment kinds' outcomes, for reading records back and for `log` and `override` ---
+
+APPOINTMENT_OUTCOMES = {
+    "candidate": ("gates_passed", "gate_failed"),
+    "appointment": ("preferred", "tie", "no_appointable_candidate"),
+    "hearing": ("veto", "no_veto"),
+    "compliance_record": ("compliant", "not_compliant"),
+}
+
+# What each appointment outcome's label starts with (the rest, after a colon, names the
+# subject): `log --outcome` and `override --outcome` accept these as well as the ids.
+APPOINTMENT_LABELS = {
+    "gates_passed": "Passed every gate", "gate_failed": "Failed a gate",
+    "preferred": "Preferred candidate", "tie": "Tie", "no_appointable_candidate": "No appointable candidate",
+    "veto": "Veto", "no_veto": "No veto",
+    "compliant": "Compliant", "not_compliant": "Not compliant",
+}

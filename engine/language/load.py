@@ -21,6 +21,7 @@ exactly where a problem is.
 
 from __future__ import annotations
 
+import datetime
 import math
 import os
 import re
@@ -62,6 +63,8 @@ class Document:
     key_positions: dict = field(default_factory=dict)  # loc -> (line, col) of its key
     raw: dict = field(default_factory=dict)  # loc -> source text of a plain scalar
     problems: tuple = ()  # dialect problems that did not stop the parse (reported with schema ones)
+    in_memory: bool = False  # data handed over in code: problems are located by field, not line
+
 
     def where(self, loc: Loc) -> tuple[int, int]:
         """The best position for loc: the value, else its key, else the nearest parent."""
@@ -83,8 +86,47 @@ class Document:
 
     def diag(self, loc: Loc, code: str, message: str, suggestion: str | None = None,
              at_key: bool = False) -> Diagnostic:
+        if self.in_memory:
+            return Diagnostic(self.path + field_path(loc), 0, 0, code, message, suggestion)
         line, col = self.key_where(loc) if at_key else self.where(loc)
         return Diagnostic(self.path, line, col, code, message, suggestion)
+
+
+def field_path(loc: Loc) -> str:
+    """Where a value sits in data handed over in code: ('ratings', 3, 'agreed') -> '.ratings[3].agreed'."""
+    return "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in loc)
+
+
+def from_data(data: Any, name: str) -> Document:
+    """Evidence handed over in code (a dict, as a YAML file would hold it), held to what a file
+    may hold: text, whole numbers below 2**53, true/false, null, lists and mappings with text
+    keys; a date becomes its YYYY-MM-DD text, as a file writes it. Problems are located by
+    field: `name.ratings[3].agreed`."""
+    problems: list[Diagnostic] = []
+    plain = _plain(data, (), name, problems)
+    return Document(name, plain, problems=tuple(problems), in_memory=True)
+
+
+def _plain(value: Any, loc: tuple, name: str, problems: list[Diagnostic]) -> Any:
+    where = name + field_path(loc)
+    if isinstance(value, dict):
+        bad_keys = [key for key in value if not isinstance(key, str)]
+        problems += [Diagnostic(where, 0, 0, "E106", f"key {key!r} is not text", "write every key as text")
+                     for key in bad_keys]
+        return {key: _plain(item, loc + (key,), name, problems) for key, item in value.items() if isinstance(key, str)}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item, loc + (i,), name, problems) for i, item in enumerate(value)]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return value.isoformat()  # as a file holds a date: text, YYYY-MM-DD
+    if isinstance(value, int) and abs(value) < _SAFE_INT:
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    problems.append(Diagnostic(where, 0, 0, "E106", f"{_clip(repr(value))} is not a value an evidence file can hold",
+                               "give text, a whole number below 2**53, true or false, a list or a mapping"))
+    return None
 
 
 def real_path(path: Path | str) -> Path:

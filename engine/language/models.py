@@ -412,3 +412,17 @@ MODELS: dict[str, type[Model]] = {
     "criteria": CriteriaSet,
     "case": Case,
 }
+
+
+# --- what a selection picks, for the checks and the compiler alike ---------------------------
+
+def select_criteria(cs: CriteriaSet, sel: Selection) -> list[str]:
+    wanted_flags = set(sel.flags) | ({sel.flag} if sel.flag else set())
+    return [c.id for c in cs.criteria
+            if (sel.tier is None or c.tier == sel.tier)
+            and wanted_flags <= set(c.flags)
+            and (not sel.ids or c.id in sel.ids)]
+
+
+def select_subgrades(cs: CriteriaSet, of: tuple[str, ...] | None) -> list[str]:
+    return [s.id for s in cs.subgrades if of is None or s.id in of]

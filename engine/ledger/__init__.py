@@ -1,6 +1,8 @@
-"""The ledger: decisions stored tamper-evidently in SQLite, hash-chained, with their
-evidence, criteria and rules as blobs (ledger).
+"""The ledger: decisions stored tamper-evidently in SQLite, hash-chained, with their evidence,
+criteria and rules as blobs (ledger); and what is done with them: record, show, log,
+replay, override and purge (audit), which rebuilds a stored decision through the same
+stages as `score`.
 
-Imports: language only. What is recorded, shown, replayed, overridden and purged is decided
-by `engine/audit.py`, at the top, which scores and replays through the other parts.
+Imports: language, compiler, runtime, inspections, appointments and workspace. The storage
+(ledger.py) imports language only.
 """

@@ -54,7 +54,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import hashlib
 import os
 import secrets
 import sqlite3
@@ -62,6 +61,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
+from ..language.canonical import HASH, sha256_bytes, sha256_text
 from ..language.diagnostics import Diagnostic, DiagnosticError
 
 DEFAULT_LEDGER = "arbiter-ledger.sqlite"
@@ -111,7 +111,7 @@ def ledger_place(path: Path) -> str:
 
 def entry_hash(prev: str, seq: int, type_: str, ref: str, refs: str, recorded_at: str, body: str) -> str:
     joined = SEPARATOR.join((prev, str(seq), type_, ref, refs, recorded_at, body))
-    return hashlib.sha256(joined.encode("utf-8")).hexdigest()
+    return sha256_text(joined)
 
 
 def blob_roles(type_: str, count: int) -> Optional[tuple[str, ...]]:
@@ -301,6 +301,12 @@ class Ledger:
     def close(self) -> None:
         self._db.close()
 
+    def __enter__(self) -> "Ledger":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
     # --- writing ------------------------------------------------------------------------
 
     def append(self, type_: str, ref: str, body: str, blobs: list[tuple[str, str, bytes]]) -> Entry:
@@ -462,7 +468,7 @@ class Ledger:
         The loop is the hot path of auditing a large ledger (a million entries in seconds):
         columns are read as raw bytes (no text decoding), each row is hashed inline, and a
         row is examined in detail only when something is off."""
-        sha256, sep = hashlib.sha256, SEPARATOR.encode()
+        sha256, sep = HASH, SEPARATOR.encode()
         seq, prev, head_at = 0, GENESIS.encode(), None
         wanted = head.encode() if head is not None else None
         held: dict[bytes, set[bytes]] = {kind: set() for kind in _KINDS_RAW.values()}  # kind -> blobs held as it
@@ -602,7 +608,7 @@ def _blob_mismatch(sha: bytes, kind: Any, content: Any, erased_at: Any,
             return (f"{stored} blob {name} was erased at {erased_by.decode(errors='replace')} but says erased at "
                     f"{erased_at.decode(errors='replace') if erased_at else 'never'}: its erasure time was changed")
         return None
-    if hashlib.sha256(content).hexdigest().encode() != sha:
+    if sha256_bytes(content).encode() != sha:
         return f"{stored} blob {name} does not match its hash: its content was changed"
     if erased_by is not None:
         return f"{stored} blob {name} was erased by a purge entry but holds content again"

@@ -7,28 +7,33 @@ Files are dispatched by the kind they declare: inspection cases go through
 from __future__ import annotations
 
 import codecs
+import json
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
 
-from .appointments.appointment_record import expectation as appointment_expectation
-from .appointments.appointment_record import records_for, render
-from .appointments.appointments import EVIDENCE_KINDS, RULE_KINDS, LoadedEvidence, compile_rules, load_evidence, load_reference
-from .appointments.scoresheet import parse_panel, scoresheet, write_new_file
-from .compiler.compile import compile_criteria, compile_set, load_criteria, load_scale, write_all
+from ..appointments.appointment_record import expectation as appointment_expectation
+from ..appointments.appointment_record import records_for, render
+from ..appointments.appointments import (EVIDENCE_KINDS, RULE_KINDS, LoadedEvidence, compile_rules, decide, load_evidence,
+                                         load_reference, read_evidence)
+from ..appointments.scoresheet import parse_panel, scoresheet, write_new_file
+from ..compiler.compile import compile_criteria, compile_set, write_all
+from ..language.criteria import load_criteria, load_scale
 from .crosscheck import cross_check_misshapen
-from .inspections.cases import expectation, load_case, score
-from .inspections.explain import render_text
-from .language.appointment_check import check_cvf
-from .language.catalog import MISSING, REGULAR, Catalog, declared_kind, expected_id, file_status, kind_phrase
-from .language.check import check_framework, check_scale
-from .language.diagnostics import Diagnostic, DiagnosticError, sorted_unique, suggest
-from .language.load import Document, display_path, is_regular_file, load_file, read_regular_file, read_source, real_path
-from .language.models import ID_MAX_LENGTH, id_length_problem
-from .language.options import option_error
-from .language.validate import file_kind
-from .oracle import appointment_reference, reference
+from ..inspections.cases import LoadedCase, expectation, load_case, read_case, score
+from ..inspections.explain import render_text
+from ..language.appointment_check import check_cvf
+from ..language.catalog import MISSING, REGULAR, Catalog, declared_kind, expected_id, file_status, kind_phrase
+from ..language.check import check_framework, check_scale
+from ..language.decision_model import RecordModel, model_for
+from ..language.diagnostics import Diagnostic, DiagnosticError, sorted_unique, suggest
+from ..language.load import Document, display_path, from_data, is_regular_file, load_file, read_regular_file, read_source, real_path
+from ..language.models import ID_MAX_LENGTH, id_length_problem
+from ..language.options import option_error
+from ..language.validate import file_kind
+from ..oracle import appointment_reference, reference
 
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _PATH_ID = re.compile(r"[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*")
@@ -39,17 +44,31 @@ CASE_KINDS = ("case",) + EVIDENCE_KINDS
 
 
 @dataclass(frozen=True)
-class CaseResult:
-    """One scored evidence file: its decision records and how they compare with its expectation."""
+class Scored:
+    """One scored evidence file (or evidence record in memory): its decision records and how
+    they compare with its expectation."""
 
     path: Path
     kind: str  # "case" (an inspection area) or an appointment evidence kind
-    records: list[dict[str, Any]]
+    records: list[dict[str, Any]]  # the decision records, as JSON data
     expected: str  # '' when the file states no expectation
     actual: str
     met: bool
     render: Callable[[str, bool], str]  # (explain mode, markdown) -> text
-    source: Any  # the loaded case or evidence, for the oracle
+    source: Any  # the loaded case or evidence, for the oracle and the ledger
+
+    @cached_property
+    def decisions(self) -> tuple[RecordModel, ...]:
+        """The decision records as frozen objects (decision.outcome, decision.why_not, ...)."""
+        return tuple(model_for(record).model_validate(record) for record in self.records)
+
+    def json_lines(self) -> list[str]:
+        """One line per decision record, as `arbiter score --format json` prints them."""
+        return [json.dumps(record, ensure_ascii=False) for record in self.records]
+
+    def explain(self, mode: str = "full", markdown: bool = False) -> str:
+        """The explanation `arbiter score --explain MODE` prints (off, fails or full)."""
+        return self.render(mode, markdown)
 
 
 def yaml_files(paths: list[Path]) -> list[Path]:
@@ -303,19 +322,33 @@ def _clipped(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def score_file(path: Path, catalog: Catalog) -> CaseResult:
+def score_file(path: Path, catalog: Catalog) -> Scored:
     kind = evidence_kind(path, "only cases and appointment evidence are scored")
-    if kind in EVIDENCE_KINDS:
-        loaded = _every_problem_at_once(path, kind, catalog, load_evidence)
-        records = records_for(loaded)
+    load = load_case if kind == "case" else load_evidence
+    return _scored(path, _every_problem_at_once(path, kind, catalog, load))
+
+
+def score_data(data: Any, catalog: Catalog, name: str = "evidence") -> Scored:
+    """Evidence handed over in code: the data a case or appointment evidence file holds."""
+    doc = from_data(data, name)
+    kind = doc.data.get("arbiter") if isinstance(doc.data, dict) else None
+    if kind not in CASE_KINDS:
+        raise DiagnosticError(list(doc.problems) + [doc.diag(("arbiter",), "E114", f"{name} is not a case: it declares "
+                                                             f"arbiter: {kind!r}", _CASE_HINT)])
+    return _scored(Path(name), (read_case if kind == "case" else read_evidence)(doc, catalog))
+
+
+def _scored(path: Path, loaded: LoadedCase | LoadedEvidence) -> Scored:
+    """Decide what was read and compiled, then build the records from the decision."""
+    if isinstance(loaded, LoadedEvidence):
+        records = records_for(loaded, decide(loaded))
         expected, actual, met = appointment_expectation(loaded, records)
-        return CaseResult(path, loaded.kind, records, expected, actual, met,
-                          lambda mode, markdown: render(loaded, records, mode, markdown), loaded)
-    case = _every_problem_at_once(path, kind, catalog, load_case)
-    record = score(case)
-    outcome = expectation(case, record)
-    return CaseResult(path, "case", [record], outcome.expected or "", outcome.actual, outcome.met,
-                      lambda mode, markdown: render_text(record, mode, markdown), case)
+        return Scored(path, loaded.kind, records, expected, actual, met,
+                      lambda mode, markdown: render(loaded, records, mode, markdown), loaded)
+    record = score(loaded)
+    outcome = expectation(loaded, record)
+    return Scored(path, "case", [record], outcome.expected or "", outcome.actual, outcome.met,
+                  lambda mode, markdown: render_text(record, mode, markdown), loaded)
 
 
 def _every_problem_at_once(path: Path, kind: str, catalog: Catalog, load: Callable):
@@ -327,8 +360,8 @@ def _every_problem_at_once(path: Path, kind: str, catalog: Catalog, load: Callab
         raise DiagnosticError(error.diagnostics + cross_check_misshapen(path, kind, catalog)) from None
 
 
-def score_paths(paths: list[Path], catalog: Catalog) -> tuple[list[CaseResult], list[Diagnostic]]:
-    results: list[CaseResult] = []
+def score_paths(paths: list[Path], catalog: Catalog) -> tuple[list[Scored], list[Diagnostic]]:
+    results: list[Scored] = []
     problems: list[Diagnostic] = []
     for path in case_files(paths):
         try:
@@ -404,13 +437,13 @@ def _test_case(path: Path, name: str, catalog: Catalog) -> TestResult:
     return TestResult(name, result.expected or "(none)", result.actual, passed, detail)
 
 
-def _explain_miss(result: CaseResult, has_expectation: bool) -> str:
+def _explain_miss(result: Scored, has_expectation: bool) -> str:
     if not has_expectation:
         return "the case has no expect: block"
     return result.render("fails", False)
 
 
-def oracle_disagrees(result: CaseResult) -> str:
+def oracle_disagrees(result: Scored) -> str:
     """'' when the pure-Python oracle reaches the same decisions as durable-rules."""
     if result.kind == "case":
         loaded = result.source

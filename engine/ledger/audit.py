@@ -14,46 +14,32 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import Any, Optional
 
-from .appointments import appointment_record, hearing, selection
-from .appointments.appointments import LoadedEvidence, compile_rules
-from .appointments.compliance import compile_compliance
-from .compiler.compile import Compiled, Criteria, canonical_json, compile_criteria, compile_set, compiled_from_file, sha256_bytes
-from .inspections.explain import render_text
-from .inspections.record import canonical_evidence, decision_record
-from .language.appointment_models import (Appointment, CompetencyFramework, ComplianceFramework, ComplianceRecord, Hearing,
-                                 PanelRulesFile, SelectionProcess)
-from .language.catalog import Catalog, Loaded
-from .language.diagnostics import Diagnostic, DiagnosticError, suggest
-from .language.load import Document
-from .language.models import NOT_GRADED, NOT_GRADED_LABEL, UNDECIDED, UNDECIDED_LABEL, Case, CriteriaSet, Framework, Scale
-from .language.options import option_error
-from .ledger.ledger import DECISION_BLOBS, Entry, Ledger, blob_roles, recorded_date
-from .runner import CaseResult
-from .runtime.decide import evaluate
-from .runtime.tally import Evidence
-
-APPOINTMENT_OUTCOMES = {
-    "candidate": ("gates_passed", "gate_failed"),
-    "appointment": ("preferred", "tie", "no_appointable_candidate"),
-    "hearing": ("veto", "no_veto"),
-    "compliance_record": ("compliant", "not_compliant"),
-}
-
-# What each appointment outcome's label starts with (the rest, after a colon, names the
-# subject): `log --outcome` and `override --outcome` accept these as well as the ids.
-APPOINTMENT_LABELS = {
-    "gates_passed": "Passed every gate", "gate_failed": "Failed a gate",
-    "preferred": "Preferred candidate", "tie": "Tie", "no_appointable_candidate": "No appointable candidate",
-    "veto": "Veto", "no_veto": "No veto",
-    "compliant": "Compliant", "not_compliant": "Not compliant",
-}
-
+from ..appointments import appointment_record
+from ..appointments.appointments import LoadedEvidence, compile_rules, decide, evidence_flags
+from ..compiler.compile import Compiled, compile_criteria, compile_set, compiled_from_file
+from ..compiler.compliance import compile_compliance
+from ..compiler.hearing import compile_hearing
+from ..compiler.selection import compile_selection
+from ..inspections.cases import decide_case
+from ..inspections.explain import render_text
+from ..language.appointment_models import (Appointment, CompetencyFramework, ComplianceFramework, ComplianceRecord, Hearing,
+                                           PanelRulesFile, SelectionProcess)
+from ..language.canonical import canonical_appointment_evidence, canonical_case, canonical_json, personal_data, sha256_bytes
+from ..language.catalog import Catalog, Loaded
+from ..language.criteria import Criteria, check_criteria
+from ..language.decision_model import APPOINTMENT_LABELS, APPOINTMENT_OUTCOMES
+from ..language.diagnostics import Diagnostic, DiagnosticError, suggest
+from ..language.load import Document
+from ..language.models import NOT_GRADED, NOT_GRADED_LABEL, UNDECIDED, UNDECIDED_LABEL, Case, CriteriaSet, Framework, Scale
+from ..language.options import option_error
+from ..workspace.runner import Scored
+from .ledger import DECISION_BLOBS, Entry, Ledger, blob_roles, recorded_date
 
 def _blob(kind: str, content: bytes) -> tuple[str, str, bytes]:
     return kind, sha256_bytes(content), content
 
 
-def record_results(ledger: Ledger, results: list[CaseResult]) -> list[Entry]:
+def record_results(ledger: Ledger, results: list[Scored]) -> list[Entry]:
     """Append every decision of every result, with the blobs needed to replay it."""
     entries = []
     for result in results:
@@ -73,14 +59,14 @@ def _roles(entry: Entry) -> dict[str, Optional[str]]:
     return roles
 
 
-def _shared_blobs(result: CaseResult) -> list[tuple[str, str, bytes]]:
+def _shared_blobs(result: Scored) -> list[tuple[str, str, bytes]]:
     source = result.source
     compiled: Compiled = source.compiled
     blobs = [_blob("criteria", compiled.criteria), _blob("ruleset", compiled.text.encode())]
     if result.kind == "case":
-        return blobs + [_blob("evidence", canonical_evidence(source.case))]
-    blobs.append(_blob("evidence", appointment_record.canonical_evidence(source.evidence)))
-    personal = appointment_record.personal_data(source.evidence)
+        return blobs + [_blob("evidence", canonical_case(source.case))]
+    blobs.append(_blob("evidence", canonical_appointment_evidence(source.evidence)))
+    personal = personal_data(source.evidence)
     return blobs + ([_blob("personal", canonical_json(personal))] if personal else [])
 
 
@@ -141,14 +127,15 @@ def _compile_stored(s: Stored) -> tuple[Compiled, Any]:
     if "criteria" in c:
         criteria = Criteria.from_models(Scale.model_validate(c["scale"]), Framework.model_validate(c["framework"]),
                                         CriteriaSet.model_validate(c["criteria"]))
+        check_criteria(criteria)
         return compile_criteria(criteria), None
     if "process" in c:
         rules = SelectionProcess.model_validate(c["process"])
-        compiled = selection.compile_selection(rules, CompetencyFramework.model_validate(c["cvf"]),
+        compiled = compile_selection(rules, CompetencyFramework.model_validate(c["cvf"]),
                                                Scale.model_validate(c["scale"]))
     elif "panel_rules" in c:
         rules = PanelRulesFile.model_validate(c["panel_rules"])
-        compiled = hearing.compile_hearing(rules)
+        compiled = compile_hearing(rules)
     else:
         rules = ComplianceFramework.model_validate(c["compliance"])
         compiled = compile_compliance(rules)
@@ -156,10 +143,11 @@ def _compile_stored(s: Stored) -> tuple[Compiled, Any]:
 
 
 def _records_from(s: Stored, compiled: Compiled, rules: Any) -> list[dict[str, Any]]:
+    """The stored evidence decided again, through the same stages as `score`."""
     if s.body["kind"] == "case":
-        case = Case.model_validate(s.evidence)
-        return [decision_record(compiled, case, evaluate(compiled, Evidence.from_case(case, compiled.plan)))]
-    return appointment_record.records_for(_loaded_for(s, compiled, rules))
+        return [decide_case(compiled, Case.model_validate(s.evidence))]
+    loaded = _loaded_for(s, compiled, rules)
+    return appointment_record.records_for(loaded, decide(loaded))
 
 
 # --- replay -----------------------------------------------------------------------------
@@ -242,16 +230,19 @@ def show(ledger: Ledger, ref: str, reveal: bool) -> str:
     if s.body["kind"] == "case":
         lines.append(render_text(s.record, "full"))
     else:
-        records = _records_from(s, compiled, rules)
-        lines.append(appointment_record.render(_loaded_for(s, compiled, rules), records, "full", False))
+        loaded = _loaded_for(s, compiled, rules)
+        records = appointment_record.records_for(loaded, decide(loaded))
+        lines.append(appointment_record.render(loaded, records, "full", False))
     return "\n".join(lines)
 
 
 def _loaded_for(s: Stored, compiled: Compiled, rules: Any) -> LoadedEvidence:
     kind = {"candidate": "appointment"}.get(s.body["kind"], s.body["kind"])
     model = {"appointment": Appointment, "hearing": Hearing, "compliance_record": ComplianceRecord}[kind]
-    return LoadedEvidence(kind, model.model_validate(s.evidence), Document("<ledger>", s.evidence),
-                          Loaded(rules, Document("<ledger>", {})), compiled)
+    evidence = model.model_validate(s.evidence)
+    rules_loaded = Loaded(rules, Document("<ledger>", {}))
+    return LoadedEvidence(kind, evidence, Document("<ledger>", s.evidence), rules_loaded, compiled,
+                          evidence_flags(evidence, rules_loaded))
 
 
 def _personal_line(ledger: Ledger, s: Stored, reveal: bool) -> str:

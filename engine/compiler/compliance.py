@@ -1,4 +1,5 @@
-"""Process compliance: the statutory and procedural requirements of an appointment.
+"""Compliance frameworks compiled: the statutory and procedural requirements of an appointment
+as a plan and a ruleset.
 
 Each requirement is decided by its own pair of rules on its own event: `req:<id>:pass`
 when the record's values meet the test, else `req:<id>:fail`; each action asserts a
@@ -12,13 +13,12 @@ of missing list items; 1 or 0 for a yes/no.
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import asdict, dataclass
 from typing import Any, Optional
 
-from ..compiler.compile import Compiled, canonical_json, canonical_model, observers, render_ruleset, ruleset_name, sha256_bytes
-from ..language.appointment_models import ComplianceFramework, ComplianceRecord, Requirement
-from ..runtime import durable
+from ..language.appointment_models import ComplianceFramework, Requirement
+from ..language.canonical import canonical_json, canonical_model, sha256_bytes
+from .compile import Compiled, observers, render_ruleset, ruleset_name
 
 RULESET_FORMAT = "arbiter-ruleset/1"
 
@@ -93,72 +93,3 @@ def compile_compliance(framework: ComplianceFramework) -> Compiled:
     ruleset = {"format": RULESET_FORMAT, "kind": "compliance", "id": framework.id, "plan": plan.to_json(),
                "durable": {name: body}}
     return Compiled(plan, ruleset, render_ruleset(ruleset), criteria)  # type: ignore[arg-type]
-
-
-def measure(spec: RequirementSpec, record: ComplianceRecord) -> dict[str, int]:
-    """The whole numbers a requirement's rule compares, from the record."""
-    k = spec.key
-    if spec.test == "days_between":
-        start, end = (datetime.date.fromisoformat(record.dates[name]) for name in spec.inputs)
-        return {k: (end - start).days}
-    if spec.test == "ratio":
-        value, base = (record.numbers[name] for name in spec.inputs)
-        return {f"{k}_diff": abs(value - base) * spec.denominator, f"{k}_allowed": spec.bound * base}
-    if spec.test == "value":
-        return {k: record.numbers[spec.inputs[0]]}
-    if spec.test == "is_true":
-        return {k: 1 if record.flags[spec.inputs[0]] else 0}
-    present = set(record.lists[spec.inputs[0]])
-    return {k: sum(1 for item in spec.items if item not in present)}
-
-
-@dataclass(frozen=True)
-class ComplianceEvaluation:
-    measures: dict[str, int]
-    passed: dict[str, bool]
-    outcome: str  # compliant | not_compliant
-    firings: tuple[durable.Firing, ...]
-
-
-def _react(rule: str, matched: dict[str, dict[str, Any]]) -> list[durable.Effect]:
-    if not rule.startswith("req:"):
-        return []
-    req = matched["ev"]["req"]
-    return [("assert", {"kind": "result", "id": f"result:{req}", "req": req, "passed": 1 if rule.endswith(":pass") else 0})]
-
-
-def evaluate(compiled: Compiled, record: ComplianceRecord) -> ComplianceEvaluation:
-    plan: CompliancePlan = compiled.plan  # type: ignore[assignment]
-    measures: dict[str, int] = {}
-    for spec in plan.requirements:
-        measures.update(measure(spec, record))
-    name = compiled.durable_name
-    with durable.host().session(name, compiled.ruleset["durable"][name], _react) as session:
-        session.assert_facts([{"kind": "record", "id": "record", **measures}])
-        firings = []
-        for spec in plan.requirements:
-            firings += session.post({"kind": "stage", "stage": "requirement", "req": spec.id})
-        firings += session.post({"kind": "stage", "stage": "overall"})
-    passed = {f.matched["ev"]["req"]: f.rule.endswith(":pass") for f in firings if f.rule.startswith("req:")}
-    if len(passed) != len(plan.requirements) or firings[-1].rule not in ("compliant", "not-compliant"):
-        raise durable.EngineError(f"unexpected firings {[f.rule for f in firings]}")
-    outcome = "compliant" if firings[-1].rule == "compliant" else "not_compliant"
-    return ComplianceEvaluation(measures, passed, outcome, tuple(firings))
-
-
-def explain_requirement(spec: RequirementSpec, evaluation: ComplianceEvaluation) -> str:
-    """Observed against required, in words."""
-    m, k = evaluation.measures, spec.key
-    verdict = "met" if evaluation.passed[spec.id] else "NOT met"
-    if spec.test == "days_between":
-        text = f"{m[k]} days from {spec.inputs[0]} to {spec.inputs[1]}; at least {spec.bound} required"
-    elif spec.test == "ratio":
-        text = (f"|{spec.inputs[0]} - {spec.inputs[1]}| x {spec.denominator} = {m[k + '_diff']} against "
-                f"{spec.bound} x {spec.inputs[1]} = {m[k + '_allowed']} (within {spec.bound}/{spec.denominator})")
-    elif spec.test == "value":
-        text = f"{spec.inputs[0]} = {m[k]}; {spec.direction.replace('_', ' ')} {spec.bound} required"
-    elif spec.test == "is_true":
-        text = f"{spec.inputs[0]} is {'true' if m[k] else 'false'}"
-    else:
-        text = f"{spec.inputs[0]} lacks {m[k]} of {len(spec.items)} required items ({', '.join(spec.items)})"
-    return f"{spec.id}: {text}: {verdict}"

@@ -16,16 +16,17 @@ from typing import Callable
 
 from pydantic import ValidationError
 
-from .appointments.appointments import REFERENCES, compile_rules, load_reference
-from .compiler.compile import compile_set, load_framework, load_scale
-from .inspections.cases import case_id_matches_place, check_case_against, criteria_named_by
-from .language.appointment_check import (check_appointment, check_compliance_framework, check_compliance_record, check_cvf,
+from ..appointments.appointments import REFERENCES, compile_rules, load_reference
+from ..compiler.compile import compile_set
+from ..language.criteria import load_framework, load_scale
+from ..inspections.cases import case_id_matches_place, check_case_against, criteria_named_by
+from ..language.appointment_check import (check_appointment, check_compliance_framework, check_compliance_record, check_cvf,
                                 check_hearing, check_process, check_rating_scale)
-from .language.catalog import Catalog, Loaded, expected_id
-from .language.check import check_criteria_set, check_framework, check_scale
-from .language.diagnostics import Diagnostic, DiagnosticError
-from .language.load import Document, load_file
-from .language.validate import ALL_MODELS, Damage, salvage
+from ..language.catalog import Catalog, Loaded, expected_id
+from ..language.check import check_criteria_set, check_framework, check_scale
+from ..language.diagnostics import Diagnostic, DiagnosticError
+from ..language.load import Document, load_file
+from ..language.validate import ALL_MODELS, Damage, salvage
 
 # The required top-level fields each kind's checks read: with one of them wrong, nothing is checked.
 NEEDS: dict[str, frozenset[str]] = {kind: frozenset(fields) for kind, fields in {

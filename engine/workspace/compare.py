@@ -24,12 +24,12 @@ from itertools import accumulate, count
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 
-from .compiler.compile import compile_set
-from .language.catalog import Catalog, declared_kind
-from .language.decision_model import RULES_KIND, Problem, record_problems, shown
-from .language.diagnostics import Diagnostic, DiagnosticError, suggest
-from .language.load import display_path, open_regular_file
-from .language.models import NOT_GRADED, UNDECIDED
+from ..compiler.compile import compile_set
+from ..language.catalog import Catalog, declared_kind
+from ..language.decision_model import RULES_KIND, Problem, record_problems, shown
+from ..language.diagnostics import Diagnostic, DiagnosticError, suggest
+from ..language.load import display_path, open_regular_file
+from ..language.models import NOT_GRADED, UNDECIDED
 from .runner import CASE_KINDS
 
 JSON_LINES_SUFFIXES = (".jsonl", ".json")

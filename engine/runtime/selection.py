@@ -1,123 +1,28 @@
-"""Selection processes: compile, tally and decide a candidate field through durable-rules.
+"""Selection processes decided: each candidate's tally, the two stages of rules in one
+durable-rules session, and the sensitivity scan.
 
-The decision runs in one session, in two stages of rules:
-
-- gate (one event per candidate, in id order): `gate:pass` fires when the candidate's
-  tally shows no rating below any gate's threshold; otherwise `gate:fail`. Each action
-  asserts a result fact recording the conclusion.
-- rank (one event): from a summary of those conclusions (how many passed, the highest
-  total among them, how many share it), `rank:none`, `rank:preferred` (joined with the
-  one passing result at the top) or `rank:tie` fires.
-
-Counting (ratings below a threshold, totals, the summary) is done in Python between the
-stages, as for inspections; every decision is a rule firing. Negation would express
-"no other passer scores higher" directly, but durable-rules 2.0.28 gets correlated
-negation wrong when facts arrive in some orders, so the host refuses it.
+Counting (ratings below a threshold, totals, the summary between the stages) is done in
+Python, as for inspections; every decision is a rule firing (compiler/selection.py has the
+rules). The sensitivity scan decides each one-point variant of an agreed rating by the
+same rules.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Optional
 
-from ..compiler.compile import Compiled, canonical_json, canonical_model, observers, render_ruleset, ruleset_name, sha256_bytes
-from ..language.appointment_check import cvf_areas, scored_cells
-from ..language.appointment_models import Appointment, CompetencyFramework, Rating, SelectionProcess
-from ..language.models import Scale
-from ..runtime import durable
+from ..compiler.compile import Compiled
+from ..compiler.selection import SelectionPlan
+from ..language.appointment_models import Appointment, Rating, agreed
+from . import durable
 
-RULESET_FORMAT = "arbiter-ruleset/1"
-OUTCOMES = {
-    "preferred": "Preferred candidate",
-    "tie": "Tie: referred to the panel",
-    "no_appointable_candidate": "No appointable candidate",
-}
-
-
-@dataclass(frozen=True)
-class GateSpec:
-    id: str
-    threshold: int
-    description: str
-    source: Optional[str]
-
-
-@dataclass(frozen=True)
-class SelectionPlan:
-    process: str
-    title: str
-    role: str
-    level: int
-    gates: tuple[GateSpec, ...]
-    cells: tuple[tuple[str, str], ...]  # scored (exercise, area), in the process's order
-    area_names: tuple[tuple[str, str], ...]
-    exercise_titles: tuple[tuple[str, str], ...]
-    reconstructed: tuple[tuple[str, str, str], ...]  # (exercise, area, note)
-    ratings: tuple[tuple[int, str], ...]  # (value, label), highest first
-    tie_policy: str
-    criteria_sha256: str
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def area_name(self, area: str) -> str:
-        return dict(self.area_names).get(area, area)
-
-
-# --- compile -----------------------------------------------------------------------------
-
-def compile_selection(process: SelectionProcess, cvf: CompetencyFramework, scale: Scale) -> Compiled:
-    criteria = canonical_json({"process": canonical_model(process), "cvf": canonical_model(cvf),
-                               "scale": canonical_model(scale)})
-    criteria_sha = sha256_bytes(criteria)
-    areas = cvf_areas(cvf)
-    plan = SelectionPlan(
-        process=process.id, title=process.title, role=process.role, level=process.level,
-        gates=tuple(GateSpec(g.id, g.every_rating_at_least, g.description, g.source) for g in process.gates),
-        cells=tuple(scored_cells(process)),
-        area_names=tuple(sorted((a, areas[a]) for e in process.exercises for a in e.assesses)),
-        exercise_titles=tuple((e.id, e.title) for e in process.exercises),
-        reconstructed=tuple((e.id, c.area, c.note) for e in process.exercises for c in e.reconstructed),
-        ratings=tuple((lv.value, lv.label) for lv in scale.levels if lv.value is not None),
-        tie_policy=process.tie_policy, criteria_sha256=criteria_sha)
-    ruleset = {"format": RULESET_FORMAT, "kind": "selection_process", "id": process.id, "plan": plan.to_json(),
-               "durable": build_ruleset(plan)}
-    return Compiled(plan, ruleset, render_ruleset(ruleset), criteria)  # type: ignore[arg-type]
-
-
-def _stage(name: str, *tests: dict) -> dict:
-    return {"$and": [{"kind": "stage"}, {"stage": name}, *tests]}
-
-
-def build_ruleset(plan: SelectionPlan) -> dict[str, Any]:
-    no_shortfall = [{"$lte": {f"g{i + 1}": 0}} for i in range(len(plan.gates))]
-    rules = {
-        "gate:pass": {"all": [{"t": {"$and": [{"kind": "candidate"}, *no_shortfall]}},
-                              {"ev": _stage("gate", {"cand": {"t": "cand"}})}], "pri": 0, "run": "gate:pass"},
-        "gate:fail": {"all": [{"ev": _stage("gate")}], "pri": 1, "run": "gate:fail"},
-        "rank:none": {"all": [{"s": {"$and": [{"kind": "summary"}, {"passers": 0}]}}, {"ev": _stage("rank")}],
-                      "pri": 0, "run": "rank:none"},
-        "rank:preferred": {"all": [{"s": {"$and": [{"kind": "summary"}, {"at_top": 1}]}},
-                                   {"r": {"$and": [{"kind": "result"}, {"passed": 1}, {"total": {"s": "top"}}]}},
-                                   {"ev": _stage("rank")}], "pri": 1, "run": "rank:preferred"},
-        "rank:tie": {"all": [{"s": {"$and": [{"kind": "summary"}, {"$gte": {"at_top": 2}}]}}, {"ev": _stage("rank")}],
-                     "pri": 2, "run": "rank:tie"},
-    }
-    rules.update(observers("candidate", "result", "summary"))
-    return {ruleset_name(plan.process, rules): rules}
-
-
-# --- tally -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class CandidateTally:
     candidate: str
     shortfalls: tuple[int, ...]  # per gate: how many agreed ratings fall below its threshold
     total: int
-
-
-def agreed(appt: Appointment) -> dict[tuple[str, str, str], Rating]:
-    return {(r.candidate, r.exercise, r.area): r for r in appt.ratings}
 
 
 def tally(plan: SelectionPlan, appt: Appointment) -> list[CandidateTally]:
@@ -129,8 +34,6 @@ def tally(plan: SelectionPlan, appt: Appointment) -> list[CandidateTally]:
         tallies.append(CandidateTally(cand, shortfalls, sum(scores)))
     return tallies
 
-
-# --- decide ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class SelectionEvaluation:
@@ -242,3 +145,19 @@ def describe_outcome(evaluation: SelectionEvaluation) -> str:
     return "no appointable candidate"
 
 
+# --- everything a selection's records need ------------------------------------------------
+
+@dataclass(frozen=True)
+class SelectionDecision:
+    """A selection decided: the rules' conclusions, the ranking among those who passed, and the
+    one-point changes that would alter a gate or the outcome. The records are built from this
+    alone."""
+
+    evaluation: SelectionEvaluation
+    ranks: dict[str, Optional[int]]
+    sensitivity: tuple[dict[str, Any], ...]
+
+
+def decide(compiled: Compiled, appt: Appointment) -> SelectionDecision:
+    evaluation = evaluate(compiled, appt)
+    return SelectionDecision(evaluation, ranks(evaluation), tuple(sensitivity(compiled, appt, evaluation)))

@@ -1,0 +1,172 @@
+"""The Python API: what the `arbiter` command is built on, for a notebook or another system.
+
+Scoring, the core (README.md, "Python API", runs this in the tests):
+
+    import engine
+    catalog = engine.load_catalog("path/to/project")             # the folder holding criteria/
+    scored = engine.score(catalog, "cases/kent-2007/child-abuse.yaml")
+    scored.decisions[0].outcome                                   # 'fair': a frozen decision record
+    scored.json_lines()                                           # as `arbiter score --format json`
+    with engine.open_ledger("arbiter-ledger.sqlite") as ledger:
+        engine.record(ledger, [scored])
+
+`score` takes a case or appointment evidence file, or the same data as a dict. Then one
+function per command: validate, compile_all, run_tests, scoresheet, read_decisions,
+summarise, compare, and the ledger's verify, head, log, show, replay, override, purge_plan
+and purge. A user's mistake raises DiagnosticError holding every problem found (file:line:col
+or field, a stable code and a hint); a failure of the rules engine itself raises EngineError.
+"""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Any, Mapping, Optional, Sequence
+
+from .language.canonical import ENGINE_VERSION
+from .language.catalog import Catalog
+from .language.diagnostics import Diagnostic, DiagnosticError, render_all, sorted_unique
+from .ledger import audit
+from .ledger.audit import LogRow, PurgePlan, Replay
+from .ledger.ledger import DEFAULT_LEDGER, LEDGER_ENV, Entry, Ledger, Verification, ledger_path
+from .runtime.durable import EngineError
+from .workspace import compare as comparing
+from .workspace import runner
+from .workspace.compare import Comparison, Decision, Distribution
+from .workspace.runner import Scored, TestResult
+
+__version__ = ENGINE_VERSION
+
+__all__ = [
+    # scoring, the core
+    "__version__", "Catalog", "load_catalog", "find_catalog", "score", "score_files", "Scored",
+    "Ledger", "open_ledger", "record", "Entry",
+    # problems
+    "Diagnostic", "DiagnosticError", "EngineError", "render_all", "sorted_unique",
+    # the other commands, one function each
+    "validate", "compile_all", "run_tests", "TestResult", "scoresheet", "write_scoresheet",
+    "read_decisions", "summarise", "Distribution", "compare", "Comparison", "Decision",
+    "verify", "Verification", "head", "log", "LogRow", "show", "replay", "Replay", "override",
+    "purge_plan", "PurgePlan", "purge", "ledger_path", "DEFAULT_LEDGER", "LEDGER_ENV",
+]
+
+
+# --- scoring, the core -----------------------------------------------------------------------
+
+def load_catalog(folder: str | Path) -> Catalog:
+    """The project at folder: its criteria/ (and rules/, cases/) found by id."""
+    return Catalog.for_path(Path(folder), Path(folder))
+
+
+def find_catalog(near: Optional[Path] = None, root: Optional[Path] = None) -> Catalog:
+    """The project named by root, else the nearest folder holding criteria/ above `near` or
+    the working folder (as the commands find it, with --root naming it)."""
+    return Catalog.for_path(near or Path.cwd(), root)
+
+
+def score(catalog: Catalog, evidence: str | Path | Mapping[str, Any]) -> Scored:
+    """Score one case or appointment evidence record: a file, or its data as a dict (problems
+    in data are located by field: `evidence.findings[2].criterion`)."""
+    if isinstance(evidence, Mapping):
+        return runner.score_data(dict(evidence), catalog)
+    return runner.score_file(Path(evidence), catalog)
+
+
+def score_files(catalog: Catalog, paths: Sequence[Path]) -> tuple[list[Scored], list[Diagnostic]]:
+    """Score every case below paths; the problems of the files that could not be scored,
+    rather than stopping at the first."""
+    return runner.score_paths(list(paths), catalog)
+
+
+def open_ledger(path: Optional[str | Path] = None, mode: str = "write") -> Ledger:
+    """The ledger at path (default: $ARBITER_LEDGER, else ./arbiter-ledger.sqlite). mode:
+    "write" starts one where no file exists; "append" needs an existing one; "read" and
+    "verify" never write (verify opens a damaged ledger, to say where it breaks)."""
+    opener = {"write": Ledger.open_for_writing, "append": Ledger.open_existing_for_writing,
+              "read": Ledger.open_for_reading, "verify": Ledger.open_for_verifying}[mode]
+    return opener(ledger_path(Path(path) if path is not None else None))
+
+
+def record(ledger: Ledger, scored: Sequence[Scored]) -> list[Entry]:
+    """Append every decision of every scored record, with what is needed to replay it."""
+    return audit.record_results(ledger, list(scored))
+
+
+# --- the other commands ------------------------------------------------------------------
+
+def validate(catalog: Catalog, paths: Sequence[Path]) -> tuple[int, list[Diagnostic]]:
+    """(files checked, every problem) for criteria and case files and folders of them."""
+    return runner.validate_paths(list(paths), catalog)
+
+
+def compile_all(catalog: Catalog, check_only: bool = False) -> tuple[list[str], list[Diagnostic], int]:
+    """Compile every criteria set and process to rules/: (ids written or stale, problems, total)."""
+    return runner.compile_all(catalog, check_only)
+
+
+def run_tests(catalog: Catalog, paths: Sequence[Path], update: bool = False) -> list[TestResult]:
+    """Each case against its expectation, through durable-rules and the oracle; each invalid
+    case against its expected diagnostics (update writes those that are missing)."""
+    return runner.run_tests(list(paths), catalog, update)
+
+
+def scoresheet(catalog: Catalog, process: str, candidates: list[str], panel: list[str],
+               sheet_id: Optional[str] = None, output: Optional[Path] = None) -> str:
+    """A blank appointment evidence file for a selection process."""
+    return runner.make_scoresheet(catalog, process, candidates, panel, sheet_id, output)
+
+
+def write_scoresheet(output: Path, text: str) -> None:
+    """Write a scoresheet where no file is (never over one, nor through a link)."""
+    runner.write_scoresheet(output, text)
+
+
+def read_decisions(catalog: Catalog, paths: Sequence[Path]) -> list[Decision]:
+    """Decision records from JSON Lines files, or from case files scored first."""
+    return comparing.read_decisions(list(paths), catalog, runner.score_paths)
+
+
+def summarise(catalog: Catalog, records: list[dict[str, Any]]) -> list[Distribution]:
+    """The grade distribution per area, one table per framework."""
+    return comparing.summary(records, catalog)
+
+
+def compare(catalog: Catalog, first: Path, second: Path) -> Comparison:
+    """Two graded decisions compared; refused across frameworks with no declared mapping."""
+    return comparing.compare(*comparing.decisions_to_compare(first, second, catalog, runner.score_paths), catalog)
+
+
+def verify(ledger: Ledger, head_hash: Optional[str] = None) -> Verification:
+    """Every entry's hash link and every blob checked; the first break named."""
+    return ledger.verify(head_hash)
+
+
+def head(ledger: Ledger) -> str:
+    return ledger.head()
+
+
+def log(ledger: Ledger, framework: Optional[str] = None, subject: Optional[str] = None, outcome: Optional[str] = None,
+        since: Optional[datetime.date] = None, until: Optional[datetime.date] = None) -> list[LogRow]:
+    return audit.log(ledger, framework, subject, outcome, since, until)
+
+
+def show(ledger: Ledger, decision: str, reveal: bool = False) -> str:
+    return audit.show(ledger, decision, reveal)
+
+
+def replay(ledger: Ledger, decision: str, catalog: Optional[Catalog] = None) -> Replay:
+    """A recorded decision re-run from its stored ruleset, or with catalog's criteria today."""
+    return audit.replay(ledger, decision, catalog)
+
+
+def override(ledger: Ledger, decision: str, outcome: str, rationale: str, by: str) -> Entry:
+    return audit.override(ledger, decision, outcome, rationale, by)
+
+
+def purge_plan(ledger: Ledger, before: datetime.date) -> PurgePlan:
+    """What purging personal data recorded before a date would erase (nothing is erased)."""
+    return audit.purge_plan(ledger, before)
+
+
+def purge(ledger: Ledger, plan: PurgePlan) -> Optional[Entry]:
+    return audit.purge(ledger, plan)

@@ -1,0 +1,92 @@
+"""Canonical forms and their hashes: the one place that decides which bytes a decision rests on.
+
+Criteria, evidence, compiled rulesets, decision records and ledger entries are all hashed
+here, so that a replay months later hashes them the same way. A canonical form leaves out
+comments, layout, the order of entry and fields left at their defaults, so that a hash
+changes only when the meaning can.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import metadata
+from typing import Any
+
+ENGINE_VERSION = "0.2.0"  # engine/__init__.py's __version__ and pyproject.toml's version; in every decision id
+PERSONAL_FIELDS = ("name", "candidate_name", "note")  # held apart from an appointment decision
+HASH = hashlib.sha256  # every hash Arbiter writes; the ledger's verify loop calls it on raw bytes
+
+
+def durable_rules_version() -> str:
+    """The durable-rules release installed, as every decision record states it."""
+    try:
+        return metadata.version("durable-rules")
+    except metadata.PackageNotFoundError:  # pragma: no cover - installed without metadata
+        return "unknown"
+
+
+def canonical_model(model) -> dict[str, Any]:
+    return model.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+
+
+def canonical_json(data: Any) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def sha256_bytes(blob: bytes) -> str:
+    return HASH(blob).hexdigest()
+
+
+def sha256_text(text: str) -> str:
+    return sha256_bytes(text.encode("utf-8"))
+
+
+# --- evidence -----------------------------------------------------------------------------
+
+def canonical_case(case) -> bytes:
+    """An inspection case's canonical form: findings in criterion order, so that the order in
+    which an assessor wrote them does not matter."""
+    data = canonical_model(case)
+    data["findings"] = sorted(data.get("findings", []), key=lambda f: f["criterion"])
+    return canonical_json(data)
+
+
+def canonical_appointment_evidence(evidence) -> bytes:
+    """What an appointment decision rests on: sorted so that the order of entry (candidates,
+    members, cells) does not matter, and without personal data (names, notes), which is kept
+    apart."""
+    data = {k: v for k, v in canonical_model(evidence).items() if k not in PERSONAL_FIELDS}
+    for group in ("candidates", "panel"):
+        if group in data:
+            data[group] = [{k: v for k, v in item.items() if k != "name"} for item in data[group]]
+    for key, sort_key in (("panel", "id"), ("candidates", "id")):
+        if key in data:
+            data[key] = sorted(data[key], key=lambda x: x[sort_key])
+    for key in ("ratings", "shortlisting"):
+        if key in data:
+            data[key] = sorted(data[key], key=lambda x: (x["candidate"], x.get("exercise", ""),
+                                                         x.get("area", x.get("element", ""))))
+    return canonical_json(data)
+
+
+def personal_data(evidence) -> dict[str, Any]:
+    """Names (and free-text notes, which may name people) held apart from the decision."""
+    data = canonical_model(evidence)
+    found = {key: data[key] for key in ("candidate_name", "note") if key in data}
+    for group in ("candidates", "panel"):
+        names = {item["id"]: item["name"] for item in data.get(group, []) if "name" in item}
+        if names:
+            found[group] = dict(sorted(names.items()))
+    return found
+
+
+# --- decision ids ---------------------------------------------------------------------------
+
+def inspection_decision_id(ruleset_sha: str, evidence_sha: str) -> str:
+    return sha256_text(f"{ruleset_sha}:{evidence_sha}:{ENGINE_VERSION}")[:16]
+
+
+def appointment_decision_id(ruleset_sha: str, evidence_sha: str, kind: str, subject: str) -> str:
+    """Unique per record kind and subject: a selection gives one decision per candidate."""
+    return sha256_text(f"{ruleset_sha}:{evidence_sha}:{kind}:{subject}:{ENGINE_VERSION}")[:16]
