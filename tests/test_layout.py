@@ -154,3 +154,19 @@ def test_the_ledger_store_imports_the_language_alone():
     parts = {part_of(module) for _, module in imports(store, store.read_text(encoding="utf-8"))
              if module.startswith("engine.")}
     assert parts <= {"language", "ledger"}, parts
+
+
+def test_every_part_is_installed():
+    """pyproject.toml lists every package, so an install that is not editable has them all."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    assert listed == {"engine"} | {f"engine.{part}" for part in MAY_IMPORT}
+
+
+def test_every_hash_comes_from_the_canonical_module():
+    """README (How it works): one module hashes, so a replay hashes as the record did."""
+    canonical = ENGINE / "language" / "canonical.py"
+    hashing = [path.relative_to(ROOT).as_posix() for path, source in engine_modules().items()
+               if any(module == "hashlib" for _, module in imports(path, source))]
+    assert hashing == [canonical.relative_to(ROOT).as_posix()]
