@@ -269,11 +269,13 @@ def summary(decisions: tuple[Path, ...], fmt: str, root: Path | None) -> None:
         for dist in api.summarise(catalog, records):
             if fmt == "json":
                 click.echo(json.dumps({"framework": dist.framework, "columns": dist.columns,
-                                       "rows": [{"area": a, "counts": c, "total": t} for a, c, t in dist.rows]}))
+                                       "rows": [{"area": a, "counts": c, "total": t} for a, c, t in dist.rows],
+                                       "decisions": dist.decisions, "constructed": dist.constructed}))
                 continue
             click.echo(f"Framework {dist.framework}")
             click.echo(tabulate([[area, *counts, total] for area, counts, total in dist.rows],
                                 headers=["area", *dist.columns, "total"], tablefmt="github" if fmt == "markdown" else "simple"))
+            click.echo(f"Evidence: {dist.provenance()}.")
             click.echo("")
         return EXIT_OK
     _guard(action)

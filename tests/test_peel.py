@@ -61,6 +61,14 @@ def test_the_national_summary_reproduces_the_published_2007_table(catalog):
     }
     kent = [r for result in results for r in result.records if r["case"].endswith("/kent")]
     assert len(kent) == 6 and not any(r["constructed"] for r in kent)
+    assert (dist.decisions, dist.constructed) == (258, 252)
+    assert dist.provenance().startswith("252 of 258 decisions rest on constructed evidence")
+
+
+def test_a_summary_of_published_evidence_says_so(catalog):
+    results, _ = score_paths([ROOT / "cases" / "kent-2007"], catalog)
+    (dist,) = summary([r for result in results for r in result.records], catalog)
+    assert dist.provenance() == "all 6 decisions rest on evidence read from published reports"
 
 
 def test_summaries_of_different_frameworks_are_never_merged(catalog):

@@ -330,16 +330,31 @@ class Distribution:
     framework: str
     columns: list[str]  # level labels in scale order, then any other outcomes
     rows: list[tuple[str, list[int], int]]  # (area, counts per column, total)
+    constructed: int = 0  # how many of the decisions rest on evidence written for the project, not read from a report
+
+    @property
+    def decisions(self) -> int:
+        return sum(total for _, _, total in self.rows)
+
+    def provenance(self) -> str:
+        """What the table can show: counts of decisions, published or constructed."""
+        if not self.constructed:
+            return f"all {self.decisions} decisions rest on evidence read from published reports"
+        return (f"{self.constructed} of {self.decisions} decisions rest on constructed evidence (constructed: true), "
+                "written for the project, not read from a report: for those the table shows what the rules give, "
+                "not what an inspectorate published")
 
 
 def summary(records: list[dict[str, Any]], catalog: Catalog) -> list[Distribution]:
     """Outcome counts per area, one distribution per framework, in the scale's order."""
     by_framework: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    constructed: Counter = Counter()
     titles: dict[str, str] = {}
     for record in records:
         if "criteria_set" not in record:  # appointment decisions have no area to count
             continue
         by_framework[record["framework"]][record["criteria_set"]][record["outcome"]] += 1
+        constructed[record["framework"]] += bool(record["constructed"])
         titles[record["criteria_set"]] = record["area"]
     distributions = []
     for framework in sorted(by_framework):
@@ -353,7 +368,8 @@ def summary(records: list[dict[str, Any]], catalog: Catalog) -> list[Distributio
         for set_id in sorted(areas):
             counts = [areas[set_id][level] for level in ids + others]
             rows.append((titles[set_id], counts, sum(counts)))
-        distributions.append(Distribution(framework, labels + [names.get(o, o) for o in others], rows))
+        distributions.append(Distribution(framework, labels + [names.get(o, o) for o in others], rows,
+                                          constructed[framework]))
     return distributions
 
 
