@@ -9,7 +9,7 @@ Run from the repository root:
 What it measures (see bench/README.md for how to read it):
 
 1. evaluations per second through durable-rules (engine.runtime.decide.evaluate) and through the
-   oracle (engine.oracle.reference.evaluate) on the six Kent 2007 cases, and on generated
+   oracle (engine.oracle.reference.evaluate, from the criteria as written) on the six Kent 2007 cases, and on generated
    frameworks with 30 and 200 criteria; the ratio durable/oracle time;
 2. compile time (compile_criteria on in-memory models) and, separately, the first-time
    durable-rules registration of a fresh ruleset (host().ensure_registered);
@@ -151,7 +151,7 @@ def generated_cases(cs: CriteriaSet, count: int, seed: int) -> list[Case]:
 class Workload:
     name: str
     criteria: list[Criteria]  # the sets compiled (Kent: six)
-    items: list[tuple[Compiled, Evidence, Case]]  # cycled through by the evaluation loops
+    items: list[tuple[Compiled, Evidence, Case, Criteria]]  # cycled through by the evaluation loops
     n_criteria: str
 
 
@@ -160,7 +160,7 @@ def kent_workload(catalog: Catalog) -> Workload:
     if len(loaded) != 6:
         raise SystemExit(f"expected six Kent 2007 cases in {KENT_DIR}, found {len(loaded)}")
     criteria = [load_criteria(catalog, lc.case.criteria) for lc in loaded]
-    items = [(lc.compiled, Evidence.from_case(lc.case, lc.compiled.plan), lc.case) for lc in loaded]
+    items = [(lc.compiled, Evidence.from_case(lc.case, lc.compiled.plan), lc.case, c) for lc, c in zip(loaded, criteria)]
     sizes = sorted(len(c.criteria.model.criteria) for c in criteria)
     shown = str(sizes[0]) if sizes[0] == sizes[-1] else f"{sizes[0]}-{sizes[-1]}"
     return Workload("kent-2007 (6 sets)", criteria, items, f"{shown} each")
@@ -170,7 +170,7 @@ def generated_workload(n: int, pool: int) -> Workload:
     criteria = Criteria.from_models(generated_scale(), generated_framework(), generated_criteria_set(n))
     compiled = compile_criteria(criteria)
     cases = generated_cases(criteria.criteria.model, pool, seed=n)
-    items = [(compiled, Evidence.from_case(case, compiled.plan), case) for case in cases]
+    items = [(compiled, Evidence.from_case(case, compiled.plan), case, criteria) for case in cases]
     return Workload(f"generated-{n}", [criteria], items, str(n))
 
 
@@ -196,7 +196,7 @@ def durable_loop(items, n: int) -> Callable[[], None]:
     def run() -> None:
         k = len(items)
         for i in range(n):
-            compiled, evidence, _ = items[i % k]
+            compiled, evidence, _, _ = items[i % k]
             evaluate(compiled, evidence)
     return run
 
@@ -205,21 +205,23 @@ def oracle_loop(items, n: int) -> Callable[[], None]:
     def run() -> None:
         k = len(items)
         for i in range(n):
-            compiled, _, case = items[i % k]
-            reference.evaluate(compiled.plan, case)
+            _, _, case, criteria = items[i % k]
+            reference.evaluate(criteria, case)
     return run
 
 
 def agreement(items) -> Counter:
-    """Both evaluators on every distinct item: same rules fired, same outcome. Returns outcomes."""
+    """Both evaluators on every distinct item: the same outcome, before and after floors and
+    limiters, by the same grade rule and the same limiter and floor. Returns the outcomes."""
     outcomes: Counter = Counter()
-    for compiled, evidence, case in items:
+    for compiled, evidence, case, criteria in items:
         ours = evaluate(compiled, evidence)
-        oracle = reference.evaluate(compiled.plan, case)
-        fired = [f.rule for f in ours.firings]
-        if ours.outcome != oracle.outcome or fired != [rule for rule, _ in oracle.firings]:
-            raise SystemExit(f"durable-rules and the oracle disagree on {case.id}: "
-                             f"{ours.outcome} {fired} vs {oracle.outcome} {[r for r, _ in oracle.firings]}")
+        oracle = reference.evaluate(criteria, case)
+        durable_view = (ours.outcome, ours.uncapped, ours.firings[0].rule.removeprefix("level:"), ours.limiter, ours.floor)
+        oracle_view = (oracle.outcome, oracle.uncapped, oracle.decided_by or "undecided", oracle.limiter, oracle.floor)
+        if durable_view != oracle_view:
+            raise SystemExit(f"durable-rules and the oracle disagree on {case.id} (outcome, uncapped, deciding "
+                             f"level, limiter, floor): {durable_view} vs {oracle_view}")
         outcomes[ours.outcome] += 1
     return outcomes
 
@@ -385,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
         # First-time registration of a fresh ruleset. Kent: the six real sets (their first
         # registration in this process). Generated: the same rules under fresh set ids.
         if wl.name.startswith("kent"):
-            fresh = [compiled for compiled, _, _ in wl.items]
+            fresh = [compiled for compiled, _, _, _ in wl.items]
         else:
             fresh = [compile_criteria(renamed(wl.criteria[0], f"reg{i}")) for i in range(compile_reps)]
         register_s = []
@@ -424,14 +426,15 @@ def main(argv: list[str] | None = None) -> int:
     print(table(["workload", "criteria", "conds", "rules", "compile ms", "register ms",
                  "durable eval/s", "spread", "oracle eval/s", "durable/oracle"], rows))
     print()
-    print("outcomes (durable-rules and the oracle agree on rules fired and outcome for every distinct case):")
+    print("outcomes (durable-rules and the oracle agree on the outcome, the deciding level, limiter and floor "
+          "for every distinct case):")
     print("\n".join(outcome_lines))
     print()
     print("compile ms: compile_criteria on in-memory models (Kent: all six sets together); "
           "register ms: first host().ensure_registered of a fresh ruleset, median;\n"
           "spread: (slowest - fastest) / median of the durable repetitions; durable/oracle: time per evaluation")
     kent_items = workloads[0].items
-    ev_s = median_time(lambda: [Evidence.from_case(case, c.plan) for c, _, case in kent_items * 100], reps)
+    ev_s = median_time(lambda: [Evidence.from_case(case, c.plan) for c, _, case, _ in kent_items * 100], reps)
     print(f"durable eval/s takes Evidence built in advance; Evidence.from_case adds "
           f"{ev_s / (len(kent_items) * 100) * 1e6:.1f} us per Kent case")
     print()

@@ -7,7 +7,8 @@ or diagnostics; scoring a case enters each stage once, in this order (tests/test
               frozen models (language/validate), checked (language/check, criteria,
               appointment_check)
     compile   criteria -> frozen plan -> durable-rules ruleset (compiler/)
-    decide    evidence tallied into facts, the rules fired, conclusions out (runtime/)
+    decide    evidence tallied into facts, the rules fired, conclusions out; for an
+              inspection, its margin: changed evidence decided the same way (runtime/)
     report    observed against required, why no higher grade, and the decision record,
               built from the evaluation alone (inspections/explain, record;
               appointments/appointment_record); hashes from language/canonical
@@ -19,7 +20,8 @@ __init__.py says which, and tests/test_layout.py enforces it. At the top, api.py
 Python API (this package exports exactly it) and cli.py parses arguments and renders,
 calling api.py and nothing else.
 
-`oracle/` holds independent pure-Python evaluators of the same plans, used as the test oracle.
+`oracle/` holds independent pure-Python evaluators that read the criteria as written (never the
+compiler's plans), used as the test oracle.
 """
 
 from .api import *  # noqa: F401,F403 - the Python API, exactly: engine/api.py lists it

@@ -33,7 +33,7 @@ from .runtime.durable import EngineError
 from .workspace import compare as comparing
 from .workspace import runner
 from .workspace.compare import Comparison, Decision, Distribution
-from .workspace.runner import Scored, TestResult
+from .workspace.runner import Reproduction, Scored, TestResult
 
 __version__ = ENGINE_VERSION
 
@@ -44,7 +44,7 @@ __all__ = [
     # problems
     "Diagnostic", "DiagnosticError", "EngineError", "render_all", "sorted_unique",
     # the other commands, one function each
-    "validate", "compile_all", "run_tests", "TestResult", "scoresheet", "write_scoresheet",
+    "validate", "compile_all", "run_tests", "TestResult", "reproduction", "Reproduction", "scoresheet", "write_scoresheet",
     "read_decisions", "summarise", "Distribution", "compare", "Comparison", "Decision",
     "verify", "Verification", "head", "log", "LogRow", "show", "replay", "Replay", "override",
     "purge_plan", "PurgePlan", "purge", "ledger_path", "DEFAULT_LEDGER", "LEDGER_ENV",
@@ -108,6 +108,12 @@ def run_tests(catalog: Catalog, paths: Sequence[Path], update: bool = False) -> 
     """Each case against its expectation, through durable-rules and the oracle; each invalid
     case against its expected diagnostics (update writes those that are missing)."""
     return runner.run_tests(list(paths), catalog, update)
+
+
+def reproduction(results: Sequence[TestResult]) -> Reproduction:
+    """Of the published grades among the cases run: how many the rules reproduce, and how many
+    only the published grade recorded as a judgement does."""
+    return runner.reproduction(list(results))
 
 
 def scoresheet(catalog: Catalog, process: str, candidates: list[str], panel: list[str],

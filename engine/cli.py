@@ -490,8 +490,9 @@ def _split(text: str) -> list[str]:
 def test(paths: tuple[Path, ...], update: bool, root: Path | None) -> None:
     """Run cases against their expected outcomes (default: cases/).
 
-    Valid cases are scored through durable-rules and the oracle; both must give the
-    expected outcome and fire the same rules. Files under an invalid/ folder must
+    Valid cases are scored through durable-rules and through the oracle, which reads the
+    criteria as written; both must reach the expected outcome by the same level, limiter
+    and floor, with the same counts. Files under an invalid/ folder must
     produce exactly the diagnostics in their .expected file.
 
     \b
@@ -509,6 +510,9 @@ def test(paths: tuple[Path, ...], update: bool, root: Path | None) -> None:
                 click.echo(f"\n{r.name}:\n{r.detail}")
         failed = sum(1 for r in results if not r.passed)
         click.echo(f"\n{len(results) - failed} passed, {failed} failed")
+        reproduced = api.reproduction(results)
+        if reproduced.published:
+            click.echo(f"{reproduced.describe()} (cases read from a report whose expect: cites the published grade)")
         return EXIT_EXPECTATION if failed else EXIT_OK
     _guard(action)
 

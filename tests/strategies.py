@@ -7,12 +7,16 @@ every bound is reachable, so the world always compiles. With `monotone=True` the
 framework only uses conditions for which meeting one more criterion can only help:
 counts of met criteria (or of factors) for grades and floors, counts of not-met
 criteria for caps and for the lowest grade.
+
+`quantifier_ladder` and `case_meeting` build worlds exhaustively instead: quantifiers of one
+kind over a set of a given size, and a case meeting a given number of its criteria.
 """
 
 from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from engine.language.appointment_models import CompetencyFramework, CvfCompetency, CvfLevel, CvfValue
 from engine.language.criteria import Criteria
 from engine.language.models import (Case, Concern, Condition, Criterion, CriteriaSet, Described, Everything, Finding, Floor,
                            Framework, GradeRule, Level, Limiter, Override, Quantifier, Scale, Selection, Subgrade,
@@ -69,6 +73,11 @@ def _members(cs: CriteriaSet, sel: Selection) -> int:
     return len(select_criteria(cs, sel))
 
 
+def never_holds(q: Quantifier) -> bool:
+    """More than all, or less than none: a condition using it is refused (E133)."""
+    return q.bound in (("more_than", 1), ("less_than", 0))
+
+
 def _count_condition(draw, cs: CriteriaSet, quantifiers: dict, quantity: str, monotone: bool) -> Condition:
     sel = _selection(draw, cs)
     size = _members(cs, sel)
@@ -77,8 +86,7 @@ def _count_condition(draw, cs: CriteriaSet, quantifiers: dict, quantity: str, mo
     choices = ["at_least"] + (["is"] if (upward or not monotone) else []) + ([] if monotone else ["at_most"])
     bound = draw(st.sampled_from(choices))
     if bound == "is":
-        names = upward if monotone else [n for n, q in quantifiers.items()
-                                         if not (q.bound[0] == "more_than" and q.bound[1] == 1)]
+        names = upward if monotone else [n for n, q in quantifiers.items() if not never_holds(q)]
         if names:
             return Condition(**{quantity: sel, "is": draw(st.sampled_from(sorted(names)))})
         bound = "at_least"
@@ -198,3 +206,54 @@ def subgrade_entries(draw, levels: list[str]):
         return SubgradeEntry(provenance="ungraded")
     extra = {"carried_from": "an earlier inspection", "year": 2017} if provenance == "carried_over" else {}
     return SubgradeEntry(grade=draw(st.sampled_from(levels)), provenance=provenance, **extra)
+
+
+# --- worlds built exhaustively, for the quantifier law -----------------------------------
+
+QUANTIFIER_KINDS = ("at_least", "more_than", "at_most", "less_than")
+
+
+def quantifier_ladder(kind: str, fractions: tuple[float, ...], size: int) -> Criteria:
+    """`size` criteria and one grade rule per fraction, 'the criteria met are <kind> <fraction>
+    of them', the strictest reading highest on the scale, and a bottom level no rule gives:
+    a case is graded by the strictest that holds, and its record observes every one."""
+    upward = kind in ("at_least", "more_than")  # for these, a larger fraction asks more
+    ordered = sorted(fractions, reverse=upward)
+    names = [f"{kind}_{f:.3g}".replace(".", "_") for f in ordered]  # e.g. more_than_0_5: level and quantifier
+    quantifiers = {name: Quantifier(**{kind: f}, phrase=f"{kind.replace('_', ' ')} {f:.3g} of")
+                   for name, f in zip(names, ordered)}
+    levels = tuple(Level(id=name, label=f"{kind} {f:.3g}", definition=f"{kind} {f} of the criteria are met")
+                   for name, f in zip(names, ordered))
+    scale = Scale(arbiter="scale", id="gen-scale", title="Generated scale",
+                  levels=levels + (Level(id="below", label="Below", definition="no rule gives it"),))
+    framework = Framework(
+        arbiter="framework", id="gen", title="Generated framework", version="1", scale=scale.id,
+        tiers={"core": Described(description="every criterion")}, quantifiers=quantifiers,
+        grades=tuple(GradeRule(level=name, when=(Condition(met=Selection(), **{"is": name}),)) for name in names),
+        undecided=Undecided(outcome="professional_judgement", reason="no quantifier holds"))
+    cs = CriteriaSet(arbiter="criteria", id="gen/set", framework="gen", title="Generated area",
+                     criteria=tuple(Criterion(id=f"k{i}", tier="core", text=f"criterion {i}") for i in range(size)))
+    return Criteria.from_models(scale, framework, cs)
+
+
+def case_meeting(cs: CriteriaSet, met: int) -> Case:
+    """A case in which the first `met` criteria of the set are met and the others not."""
+    findings = tuple(Finding(criterion=c.id, finding="met" if i < met else "not_met") for i, c in enumerate(cs.criteria))
+    return Case(arbiter="case", id="gen/case", criteria=cs.id, subject="Generated force", constructed=True,
+                findings=findings)
+
+
+# --- the appointment side's generated frameworks ----------------------------------------------
+
+def generated_cvf(areas: list[str]) -> CompetencyFramework:
+    """A competency framework whose first two areas are values and the rest competencies."""
+    return CompetencyFramework(
+        arbiter="competency_framework", id="gen-cvf", title="Generated framework", levels_cumulative=True,
+        cumulative_text="cumulative",
+        values=tuple(CvfValue(id=v, name=f"Value {v}", description=("d",), behaviours=("b",)) for v in areas[:2]),
+        competencies=tuple(CvfCompetency(id=c, name=f"Competency {c}", cluster="k", description=("d",),
+                                         levels=(CvfLevel(level=1, behaviours=("b",)),)) for c in areas[2:]))
+
+
+RATING_SCALE = Scale(arbiter="scale", id="gen-rating", title="1-5",
+                     levels=tuple(Level(id=str(v), label=f"r{v}", definition="d", value=v) for v in (5, 4, 3, 2, 1)))

@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import astuple
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.oracle import appointment_reference
+from engine.compiler import compliance as compile_compliance_rules
 from engine.compiler import hearing as compile_hearing_rules
 from engine.compiler import selection as compile_selection_rules
-from engine.runtime import hearing, selection
-from engine.language.appointment_models import (Appointment, Candidate, CompetencyFramework, CvfCompetency, CvfLevel, CvfValue,
-                                       Exercise, Fraction, Gate, Hearing, PanelMember, PanelRules, PanelRulesFile, Rating,
-                                       SelectionProcess, VetoRule)
-from engine.language.models import Level, Scale
+from engine.runtime import compliance, hearing, selection
+from engine.language.appointment_models import (Appointment, Candidate, ComplianceFramework, ComplianceRecord, Exercise,
+                                                Fraction, Gate, Hearing, PanelMember, PanelRules, PanelRulesFile, Rating,
+                                                Requirement, SelectionProcess, VetoRule)
+
+from .strategies import RATING_SCALE, generated_cvf
 
 AREAS = ["v1", "v2", "c1", "c2", "c3"]
-CVF = CompetencyFramework(
-    arbiter="competency_framework", id="gen-cvf", title="Generated framework", levels_cumulative=True,
-    cumulative_text="cumulative",
-    values=tuple(CvfValue(id=v, name=f"Value {v}", description=("d",), behaviours=("b",)) for v in AREAS[:2]),
-    competencies=tuple(CvfCompetency(id=c, name=f"Competency {c}", cluster="k", description=("d",),
-                                     levels=(CvfLevel(level=1, behaviours=("b",)),)) for c in AREAS[2:]))
-SCALE = Scale(arbiter="scale", id="gen-rating", title="1-5",
-              levels=tuple(Level(id=str(v), label=f"r{v}", definition="d", value=v) for v in (5, 4, 3, 2, 1)))
+CVF = generated_cvf(AREAS)
+SCALE = RATING_SCALE
 ROLES = ["chair", "member", "independent", "hr_adviser"]
 
 
@@ -104,17 +103,15 @@ def test_durable_rules_and_the_oracle_agree_on_selections(world):
     decided = selection.evaluate(compiled, appt)
     answer = appointment_reference.selection(process, appt)
     totals = {t.candidate: t.total for t in decided.tallies}
-    assert (decided.passed, totals, decided.outcome, decided.preferred, decided.tied) == \
-        (answer.passed, answer.totals, answer.outcome, answer.preferred, answer.tied)
+    assert (decided.passed, totals, selection.ranks(decided), decided.outcome, decided.preferred, decided.tied) == \
+        (answer.passed, answer.totals, answer.ranks, answer.outcome, answer.preferred, answer.tied)
 
 
 @st.composite
 def hearings(draw):
     denominator = draw(st.integers(1, 5))
     numerator = draw(st.integers(1, denominator))
-    rules = PanelRulesFile(arbiter="panel_rules", id="gen/panel", title="Generated panel",
-                           veto=VetoRule(at_least=Fraction(numerator=numerator, denominator=denominator), of="members",
-                                         text="veto"), on_veto="must not appoint", on_no_veto="recommendation")
+    rules = panel_rules(numerator, denominator)
     members = draw(st.integers(1, 25))
     votes = draw(st.integers(0, members))
     record = Hearing(arbiter="hearing", id="gen/hearing", panel_rules=rules.id, candidate="cand-x", constructed=True,
@@ -135,15 +132,44 @@ def test_the_veto_is_monotone_in_votes(world):
 
 @given(hearings())
 def test_durable_rules_and_the_oracle_agree_on_hearings(world):
+    """The veto and the votes it needs, on generated rules and votes."""
     rules, compiled, record = world
-    assert hearing.evaluate(compiled, record).outcome == appointment_reference.hearing(rules, record)
+    decided = hearing.evaluate(compiled, record)
+    assert (decided.outcome, decided.needed) == astuple(appointment_reference.hearing(rules, record))
+
+
+def panel_rules(numerator: int, denominator: int) -> PanelRulesFile:
+    return PanelRulesFile(arbiter="panel_rules", id="gen/panel", title="Generated panel",
+                          veto=VetoRule(at_least=Fraction(numerator=numerator, denominator=denominator), of="members",
+                                        text="veto"), on_veto="must not appoint", on_no_veto="recommendation")
+
+
+# What this law catches: a veto decided at the wrong side of its fraction. The panel rules
+# compile to a rule comparing votes x denominator with numerator x members; were it '>'
+# instead of '>=' (compiler/hearing.py), exactly two-thirds (8 of 12) would be no veto. The
+# random law above reaches that boundary only by chance; this one tries every vote count
+# of every membership, for every fraction with a denominator up to 6.
+VETO_FRACTIONS = [(n, d) for d in range(1, 7) for n in range(1, d + 1)]
+
+
+@pytest.mark.parametrize("numerator,denominator", VETO_FRACTIONS, ids=[f"{n}of{d}" for n, d in VETO_FRACTIONS])
+def test_the_veto_agrees_at_every_vote_of_every_membership(numerator, denominator):
+    """For every membership from 1 to 30 and every number of votes from none to all,
+    durable-rules and the oracle agree on the veto and on the votes it needs."""
+    rules = panel_rules(numerator, denominator)
+    compiled = compile_hearing_rules.compile_hearing(rules)
+    for members in range(1, 31):
+        for votes in range(members + 1):
+            record = Hearing(arbiter="hearing", id="gen/hearing", panel_rules=rules.id, candidate="cand-x",
+                             constructed=True, members=members, votes_for_veto=votes)
+            decided = hearing.evaluate(compiled, record)
+            assert (decided.outcome, decided.needed) == astuple(appointment_reference.hearing(rules, record)), \
+                f"{votes} of {members} members, at least {numerator}/{denominator}"
 
 
 def test_the_veto_counts_members_not_attendance():
     """8 of 13 members is no veto even when only 10 attended (the arithmetic is on membership)."""
-    rules = PanelRulesFile(arbiter="panel_rules", id="gen/panel", title="Panel",
-                           veto=VetoRule(at_least=Fraction(numerator=2, denominator=3), of="members", text="veto"),
-                           on_veto="must not appoint", on_no_veto="recommendation")
+    rules = panel_rules(2, 3)
     record = Hearing(arbiter="hearing", id="gen/hearing", panel_rules=rules.id, candidate="cand-x", constructed=True,
                      members=13, present=10, votes_for_veto=8)
     decided = hearing.evaluate(compile_hearing_rules.compile_hearing(rules), record)
@@ -154,7 +180,6 @@ def test_the_veto_counts_members_not_attendance():
 def compliance_records(draw):
     import datetime
 
-    from engine.language.appointment_models import ComplianceRecord
     from engine.appointments.appointments import compile_rules
     from engine.language.catalog import Catalog
 
@@ -179,9 +204,30 @@ def compliance_records(draw):
 @given(compliance_records())
 def test_durable_rules_and_the_oracle_agree_on_compliance(world):
     """Every requirement, including the exact 10% and 21-day boundaries, is decided the same."""
-    from engine.runtime import compliance
-
     framework, compiled, record = world
     decided = compliance.evaluate(compiled, record)
     assert decided.passed == appointment_reference.compliance(framework, record)
     assert decided.outcome == ("compliant" if all(decided.passed.values()) else "not_compliant")
+
+
+# The ratio law: a value within a fraction of a base, either way, tried at every value
+# around every small base, so the exact edges (110 of 100 within a tenth) are always met.
+RATIO_ALLOWANCES = [(1, 10), (1, 4), (1, 3), (1, 2), (1, 1)]
+
+
+@pytest.mark.parametrize("numerator,denominator", RATIO_ALLOWANCES, ids=[f"{n}of{d}" for n, d in RATIO_ALLOWANCES])
+def test_the_ratio_agrees_at_every_value_around_every_base(numerator, denominator):
+    """For every base from 1 to 20 and every value from 0 to twice the base, durable-rules
+    and the oracle agree on whether the value is within the allowance of the base."""
+    framework = ComplianceFramework(
+        arbiter="compliance", id="gen/compliance", title="Generated requirements",
+        requirements=(Requirement(id="variation", description="within the allowance", ratio=("offered", "base"),
+                                  within=Fraction(numerator=numerator, denominator=denominator)),))
+    compiled = compile_compliance_rules.compile_compliance(framework)
+    for base in range(1, 21):
+        for offered in range(2 * base + 1):
+            record = ComplianceRecord(arbiter="compliance_record", id="gen/record", compliance=framework.id,
+                                      subject="Generated", constructed=True,
+                                      numbers={"offered": offered, "base": base})
+            assert compliance.evaluate(compiled, record).passed == appointment_reference.compliance(framework, record), \
+                f"{offered} against {base}, within {numerator}/{denominator}"

@@ -69,3 +69,21 @@ def test_kent_2022_compliance_passes_with_no_day_to_spare(catalog):
     record = score_file(ROOT / "cases" / "appointments" / "kent-cc-2022" / "compliance.yaml", catalog).records[0]
     window = next(r for r in record["requirements"] if r["requirement"] == "advert-window")
     assert record["outcome"] == "compliant" and window["text"].startswith("advert-window: 21 days")
+
+
+def test_the_readme_states_how_many_published_grades_the_rules_reproduce(catalog):
+    """`arbiter test` prints the count; the README states the same one (Published grades reproduced)."""
+    from engine.workspace.runner import reproduction
+
+    count = reproduction(run_tests([ROOT / "cases"], catalog))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert count.describe() in readme
+    assert count.published == count.reproduced + count.by_judgement  # no case misses its published grade silently
+
+
+def test_a_published_grade_only_a_judgement_reaches_is_counted_apart(catalog):
+    from engine.workspace.runner import reproduction
+
+    (result,) = run_tests([ROOT / "cases" / "kent-peel" / "2018" / "effectiveness.yaml"], catalog)
+    assert result.published is not None and result.published.by == "judgement"
+    assert reproduction([result]).describe() == "0 of 1 published grades reproduced by the rules, 1 only by recorded judgement"

@@ -95,7 +95,9 @@ def test_compile_check_fails_on_a_stale_ruleset(tmp_path):
 def test_test_command_closes_with_a_count():
     result = run("test", ROOT / "cases" / "kent-2007")
     assert result.exit_code == 0
-    assert result.output.rstrip().endswith("6 passed, 0 failed")
+    assert "\n6 passed, 0 failed\n" in result.output
+    assert result.output.rstrip().endswith("6 of 6 published grades reproduced by the rules, 0 only by recorded judgement "
+                                           "(cases read from a report whose expect: cites the published grade)")
 
 
 def test_usage_error_exits_2():

@@ -88,6 +88,10 @@ RAISING = [
     (appointment_models.Fraction, {"numerator": 3, "denominator": 2}),
     (appointment_models.Requirement, {"id": "r", "description": "no test"}),
     (appointment_models.Requirement, {"id": "r", "description": "a value with no bound", "value": "term"}),
+    (appointment_models.Requirement, {"id": "r", "description": "a bound it ignores", "value": "term", "at_most": 60,
+                                      "within": {"numerator": 1, "denominator": 10}}),
+    (appointment_models.Requirement, {"id": "r", "description": "two bounds", "value": "term", "at_most": 60,
+                                      "at_least": 12}),
     (appointment_models.ComplianceFramework, _too_many("compliance/chief-constable-appointment", "requirements")),
     (appointment_models.SelectionProcess, _too_many("appointments/kent-chief-constable-2022", "gates")),
 ]

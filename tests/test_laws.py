@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.oracle import reference
 from engine.inspections.cases import check_case_against
-from engine.compiler.compile import compile_criteria
+from engine.compiler.compile import Compiled, compile_criteria
 from engine.language.criteria import Criteria
 from engine.runtime.decide import evaluate
 from engine.language.load import Document, dump_yaml, load_bytes
@@ -22,11 +23,14 @@ from engine.runtime.tally import Evidence
 from engine.language.validate import to_model
 
 from .conftest import ROOT
-from .strategies import worlds
+from .strategies import QUANTIFIER_KINDS, case_meeting, quantifier_ladder, worlds
 
 
 def score(criteria: Criteria, case: Case) -> dict:
-    compiled = compile_criteria(criteria)
+    return record_of(compile_criteria(criteria), case)
+
+
+def record_of(compiled: Compiled, case: Case) -> dict:
     # every generated record is one the reader accepts: the writer is held to the record's model
     return validated(decision_record(compiled, case, evaluate(compiled, Evidence.from_case(case, compiled.plan))))
 
@@ -104,12 +108,60 @@ def test_totality(world, data):
 
 @given(worlds())
 def test_durable_rules_and_oracle_agree(world):
-    """durable-rules and the pure-Python oracle fire the same rules on the same facts and
-    reach the same outcome."""
+    """durable-rules and the pure-Python oracle, which reads the criteria as written and not
+    the compiled plan, reach the same outcome (uncapped, computed and final), by the same
+    grade rule, limiter and floor, with every condition observed and holding alike."""
     criteria, case = world
+    assert engines_disagree(score(criteria, case), reference.evaluate(criteria, case)) == ""
+
+
+# What this law catches: a quantifier turned into the wrong whole-number threshold by the
+# compiler (fraction_threshold), and above all a mistake made only where `fraction x size`
+# is a whole number: rounding `more_than` up (ceil) instead of down-and-one is right for 7
+# criteria and wrong for 6, where "more than half" then needs 3 instead of 4. No case in
+# cases/ catches that; this law fails at "3 of 6 met" (the grade is 'more_than_0_5' through
+# durable-rules, 'more_than_0_4' by the oracle) and at every size with a whole-number share.
+# Rounding `more_than` down (floor) fails it at every size.
+BOUNDARY_FRACTIONS = (0, 0.1, 0.2, 0.25, 1 / 3, 0.4, 0.5, 0.6, 2 / 3, 0.7, 0.75, 0.8, 0.9, 1)
+SIZES = range(1, 31)
+
+
+def _fractions_of(kind: str) -> tuple[float, ...]:
+    """More than all and less than none can never hold, and are refused (E133)."""
+    return tuple(f for f in BOUNDARY_FRACTIONS if (kind, f) not in (("more_than", 1), ("less_than", 0)))
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("kind", QUANTIFIER_KINDS)
+def test_quantifiers_agree_at_every_count_of_every_size(kind, size):
+    """For every kind of quantifier, every size n from 1 to 30 and every count from 0 to n,
+    durable-rules and the oracle agree on whether 'count of n' is <kind> <fraction>, for
+    fractions whose share of n falls on a whole number for some n and between two for
+    others: every place where a fraction of n can round the wrong way is tried."""
+    criteria = quantifier_ladder(kind, _fractions_of(kind), size)
     compiled = compile_criteria(criteria)
-    record = score(criteria, case)
-    assert engines_disagree(record, reference.evaluate(compiled.plan, case)) == ""
+    disagreements = []
+    for met in range(size + 1):
+        case = case_meeting(criteria.criteria.model, met)
+        disagreement = engines_disagree(record_of(compiled, case), reference.evaluate(criteria, case))
+        if disagreement:
+            disagreements.append(f"{met} of {size} met: {disagreement}")
+    assert not disagreements, "\n".join(disagreements)
+
+
+def test_the_oracle_reads_quantifiers_as_the_language_reference_does():
+    """criteria/README.md's own examples, on the oracle alone: 'the vast majority (at least
+    0.8) of 9 needs 8', "'more_than 0.5' of 6 needs 4"; the fraction is the decimal written
+    (0.8 of 5 is exactly 4, although the float 0.8 is a little more than 4/5)."""
+    def reached(kind: str, fraction: float, met: int, size: int) -> bool:
+        criteria = quantifier_ladder(kind, (fraction,), size)
+        return reference.evaluate(criteria, case_meeting(criteria.criteria.model, met)).outcome != UNDECIDED
+
+    assert [reached("at_least", 0.8, met, 9) for met in (7, 8)] == [False, True]
+    assert [reached("more_than", 0.5, met, 6) for met in (3, 4)] == [False, True]
+    assert [reached("at_least", 0.8, met, 5) for met in (3, 4)] == [False, True]
+    assert [reached("less_than", 0.5, met, 6) for met in (2, 3)] == [True, False]
+    assert [reached("at_most", 0.5, met, 6) for met in (3, 4)] == [True, False]
 
 
 def _round_trip(model):

@@ -20,7 +20,7 @@ MAY_IMPORT = {
     "language": set(),
     "compiler": {"language"},
     "runtime": {"language", "compiler"},
-    "oracle": {"language", "compiler"},
+    "oracle": {"language"},  # never what it checks: the compiler's plan or the runtime
     "inspections": {"language", "compiler", "runtime"},
     "appointments": {"language", "compiler", "runtime"},
     "workspace": {"language", "compiler", "runtime", "oracle", "inspections", "appointments"},
@@ -125,8 +125,19 @@ def test_a_lower_part_importing_a_higher_one_is_caught():
                  "import durable_rules_engine\n",
                  "from .. import oracle\n"):
         assert len(violations({check: check.read_text(encoding="utf-8") + text})) == 1, text
-    reference = ENGINE / "oracle" / "reference.py"
-    assert violations({reference: "from ..runtime import tally\n"}), "the oracle may not share the runtime"
+
+
+def test_an_oracle_reaching_for_what_it_checks_is_caught():
+    """The oracle decides from the criteria as written: importing the compiler (its plan,
+    thresholds or rule order) or the runtime would let it agree with their mistakes."""
+    for module in ("reference.py", "appointment_reference.py"):
+        oracle = ENGINE / "oracle" / module
+        source = oracle.read_text(encoding="utf-8")
+        assert not violations({oracle: source}), module
+        for text in ("from ..compiler.plan import Plan\n", "from ..compiler.compile import fraction_threshold\n",
+                     "from ..compiler import hearing\n", "from ..runtime import tally\n",
+                     "def late():\n    from engine.compiler.compile import compile_criteria\n"):
+            assert len(violations({oracle: source + text})) == 1, (module, text)
 
 
 def test_the_cli_is_built_on_the_api_alone():

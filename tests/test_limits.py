@@ -326,6 +326,33 @@ def test_appointment_limits_fit_inside_the_host_limits():
     from engine.language import appointment_models
     # the compliant rule joins one result per requirement, and its stage event
     assert appointment_models.MAX_REQUIREMENTS + 1 <= durable.MAX_PATTERNS
-    # the candidate fact: kind, cand, total, one shortfall per gate, and the id and sid the engine adds
-    assert appointment_models.MAX_GATES + 5 <= durable.MAX_PROPERTIES
-    assert appointment_models.MAX_GATES + 1 <= durable.MAX_TESTS
+
+
+def test_a_selection_ruleset_is_the_same_whatever_its_gates():
+    """A gate is a fact, not a rule or a property: a process at MAX_GATES compiles to the rules
+    of a process with one gate, and the facts and events the runtime sends for it hold as many
+    properties as for one gate. So the host's limits bound no number of gates; E136 bounds the
+    work (one cell-rule firing per candidate, scored cell and gate), and the test above runs a
+    process at it through durable-rules."""
+    from engine.appointments.appointments import check_rules
+    from engine.compiler.selection import compile_selection
+    from engine.language.appointment_models import MAX_GATES
+    from engine.runtime import selection
+
+    catalog = Catalog(ROOT)
+    loaded = catalog.load(catalog.path_of("appointments/kent-chief-constable-2022"), "selection_process")
+    named = check_rules(catalog, loaded)
+    gate = loaded.model.gates[0]
+
+    def compiled_with(count: int):
+        gates = tuple(gate.model_copy(update={"id": f"{gate.id}-{i}"}) for i in range(count))
+        process = loaded.model.model_copy(update={"gates": gates})
+        return compile_selection(process, named["cvf"].model, named["scale"].model)
+
+    one, most = compiled_with(1), compiled_with(MAX_GATES)
+    assert one.ruleset["durable"][one.durable_name] == most.ruleset["durable"][most.durable_name]
+    durable.check_ruleset_shape(most.durable_name, most.ruleset["durable"][most.durable_name])
+    (fact,) = {len(f) for f in selection.gate_facts(most.plan)}
+    (event,) = {len(selection.cell_event("cand-a", ex, area, g.id)) for ex, area in most.plan.cells
+                for g in most.plan.gates}
+    assert (fact, event) == (4, 6)  # kind, id, gate, threshold; kind, stage, cand, exercise, area, gate

@@ -52,11 +52,12 @@ NO_FILE = {
              "criteria/x/framework.yaml:111:9: error E135: criteria set 'x/area' compiles to 246 distinct "
              "conditions, and this is number 101; the limit is 100\n  hint: use fewer distinct conditions (one "
              "written the same way in several rules counts once), or split the rules across frameworks"),
-    "E136": ("An appointment file that would compile to a rule larger than durable-rules can hold: a selection "
-             "process with more than 100 gates (the gate rule tests one count per gate on one fact, and the C core "
-             "crashes on a fact of 255 properties), or a compliance framework with more than 11 requirements (the "
-             "`compliant` rule joins one result per requirement, and a rule of 17 patterns fails). Located at the "
-             "file's first key, since the whole list is too long. For example:",
+    "E136": ("An appointment file too large for the engine: a selection process with more than 100 gates (a "
+             "gate is a fact, so the rules stay the same size, but each gate adds one rule firing per candidate and "
+             "scored cell to every decision, and one to each one-point variant the sensitivity scan decides), or a "
+             "compliance framework with more than 11 requirements (the `compliant` rule joins one result per "
+             "requirement, and a rule of 17 patterns fails). Located at the file's first key, since the whole list "
+             "is too long. For example:",
              "criteria/compliance/big.yaml:3:1: error E136: the framework has 12 requirements; the limit is 11\n"
              "  hint: split the requirements into two compliance frameworks"),
     "E140": ("`arbiter compile --check` found a file in `rules/` that differs from what the criteria compile to "

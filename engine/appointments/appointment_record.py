@@ -24,7 +24,7 @@ from ..language.canonical import (ENGINE_VERSION, appointment_decision_id, canon
 from ..language.decision_model import SELECTION_LABELS
 from ..runtime.compliance import ComplianceEvaluation
 from ..runtime.hearing import HearingEvaluation
-from ..runtime.selection import SelectionDecision
+from ..runtime.selection import SelectionDecision, SelectionEvaluation
 from .appointments import LoadedEvidence
 
 RECORD_FORMAT = "arbiter-decision/1"
@@ -70,13 +70,15 @@ def selection_records(loaded: LoadedEvidence, decided: SelectionDecision) -> lis
     return records
 
 
-def gate_lines(plan: SelectionPlan, appt, candidate: str) -> list[dict[str, Any]]:
-    cells = agreed(appt)
+def gate_lines(plan: SelectionPlan, evaluation: SelectionEvaluation, candidate: str) -> list[dict[str, Any]]:
+    """Each gate with the cells that failed it: the candidate's `cell:below` firings, read as they
+    fired (the cell and the gate each matched), never compared again."""
+    below = [(f.matched["g"], f.matched["c"]) for f in evaluation.firings
+             if f.rule == "cell:below" and f.matched["c"]["cand"] == candidate]
     lines = []
     for gate in plan.gates:
-        failing = [f"area '{plan.area_name(area)}' at {exercise} rated {cells[(candidate, exercise, area)].agreed} "
-                   f"< {gate.threshold}: gate failed"
-                   for exercise, area in plan.cells if cells[(candidate, exercise, area)].agreed < gate.threshold]
+        failing = [f"area '{plan.area_name(cell['area'])}' at {cell['exercise']} rated {cell['rating']} "
+                   f"< {matched['threshold']}: gate failed" for matched, cell in below if matched["gate"] == gate.id]
         lines.append({"gate": gate.id, "description": gate.description, "passed": not failing, "failing": failing,
                       "source": gate.source})
     return lines
@@ -87,7 +89,7 @@ def _candidate_record(loaded, hashes, plan, evaluation, tally, rank) -> dict[str
     outcome = "gates_passed" if passed else "gate_failed"
     label = "Passed every gate" if passed else "Failed a gate: not appointable"
     record = _common(loaded, hashes, "candidate", tally.candidate, outcome, label)
-    gates = gate_lines(plan, loaded.evidence, tally.candidate)
+    gates = gate_lines(plan, evaluation, tally.candidate)
     record.update({
         "total": tally.total,
         "rank": rank,
@@ -312,6 +314,9 @@ def render_selection(loaded: LoadedEvidence, records: list[dict[str, Any]], mode
         lines += [f"  - {cand}: " + ", ".join(f"{e} {s}" for e, s in scores.items())
                   for cand, scores in short["scores"].items()]
     lines += [f"Flag {f['code']}: {f['message']}" for f in process["flags"]]
+    moderation = loaded.rules.model.moderation
+    if moderation and any(f["code"] == "F202" for f in process["flags"]):
+        lines.append(f"  F202 flags a spread of {moderation.spread_at_least} or more [choice: {moderation.choice}]")
     if mode != "off":
         if process["sensitivity"]:
             lines.append("Sensitivity (one point on one agreed rating would change):")

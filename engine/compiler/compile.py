@@ -83,6 +83,10 @@ class _Lowering:
             self.problems.append(self.fw_doc.diag(
                 loc, "E133", f"condition can never hold in set '{self.cs.id}': needs {threshold} but only {total} to count",
                 "lower the bound or widen the selection"))
+        if op == "<=" and threshold < 0 and level_bound is None:  # less_than 0: no count is below none
+            self.problems.append(self.fw_doc.diag(
+                loc, "E133", f"condition can never hold in set '{self.cs.id}': needs fewer than none",
+                "raise the bound"))
         key = (quantity.id, op, threshold, quantifier, level_bound, cond.choice, cond.source)
         if key not in self.conditions:
             self.conditions[key] = PlanCondition(

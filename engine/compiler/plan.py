@@ -12,8 +12,9 @@ A plan has three parts:
   needs all its conditions; the first rule of a stage whose conditions hold (and whose
   trigger matches the grade so far) fires and concludes the stage.
 
-Both evaluators read the same plan: the durable-rules one (`durable`) via the ruleset
-`compile` derives from it, and the pure-Python oracle (`reference`).
+The durable-rules evaluator (runtime/) runs the ruleset `compile` derives from the plan; the
+oracle (oracle/reference.py) never reads a plan, so a mistake in lowering the criteria to it
+shows up as a disagreement.
 """
 
 from __future__ import annotations

@@ -1,16 +1,26 @@
 """Selection processes compiled: the plan (gates, scored cells, rating scale) and the
-durable-rules ruleset that decides a candidate field in two stages of rules.
+durable-rules ruleset that decides a candidate field in three stages of rules.
 
-- gate (one event per candidate, in id order): `gate:pass` fires when the candidate's
-  tally shows no rating below any gate's threshold; otherwise `gate:fail`. Each action
-  asserts a result fact recording the conclusion.
+- cell (one event per candidate, scored cell and gate): each agreed rating is a `cell` fact
+  and each gate a `gate` fact holding its threshold. `cell:below` fires when the cell's
+  rating is below the gate's threshold, `cell:meets` when it is not; the firing holds the
+  cell and the gate it matched.
+- gate (one event per candidate): from the candidate's fact, which counts its `cell:below`
+  conclusions, `gate:pass` (none) or `gate:fail` (one or more) fires. Each action asserts a
+  result fact recording the conclusion.
 - rank (one event): from a summary of those conclusions (how many passed, the highest
   total among them, how many share it), `rank:none`, `rank:preferred` (joined with the
   one passing result at the top) or `rank:tie` fires.
 
-Negation would express "no other passer scores higher" directly, but durable-rules 2.0.28
-gets correlated negation wrong when facts arrive in some orders, so the host refuses it.
-runtime/selection.py tallies and decides with this ruleset.
+The rules do not grow with the process: a gate is a fact, not a rule, so a process of many
+gates has as many rules as one of a single gate (and the cell rule joins one gate fact by its
+id). Each cell rule's event is its first pattern, so the core joins a cell with a gate only
+when an event asks about that pair, never every cell with every gate.
+
+Negation would express "no rating below the threshold" or "no other passer scores higher"
+directly, but durable-rules 2.0.28 gets correlated negation wrong when facts arrive in some
+orders, so the host refuses it: the stages count conclusions instead (runtime/selection.py
+counts between stages; the rules compare).
 """
 
 from __future__ import annotations
@@ -79,12 +89,26 @@ def _stage(name: str, *tests: dict) -> dict:
     return {"$and": [{"kind": "stage"}, {"stage": name}, *tests]}
 
 
+def _cell_rule(comparison: str) -> dict[str, Any]:
+    """The cell named by the event, compared with the threshold of the gate the event names."""
+    gate = {"$and": [{"kind": "gate"}, {"gate": {"ev": "gate"}}]}
+    cell = {"$and": [{"kind": "cell"}, {"cand": {"ev": "cand"}}, {"exercise": {"ev": "exercise"}},
+                     {"area": {"ev": "area"}}, {comparison: {"rating": {"g": "threshold"}}}]}
+    return {"all": [{"ev": _stage("cell")}, {"g": gate}, {"c": cell}], "pri": 0}
+
+
+def _gate_rule(test: dict) -> dict[str, Any]:
+    """The candidate named by the event, by how many `cell:below` conclusions it has."""
+    return {"all": [{"t": {"$and": [{"kind": "candidate"}, test]}}, {"ev": _stage("gate", {"cand": {"t": "cand"}})}],
+            "pri": 0}
+
+
 def build_ruleset(plan: SelectionPlan) -> dict[str, Any]:
-    no_shortfall = [{"$lte": {f"g{i + 1}": 0}} for i in range(len(plan.gates))]
     rules = {
-        "gate:pass": {"all": [{"t": {"$and": [{"kind": "candidate"}, *no_shortfall]}},
-                              {"ev": _stage("gate", {"cand": {"t": "cand"}})}], "pri": 0, "run": "gate:pass"},
-        "gate:fail": {"all": [{"ev": _stage("gate")}], "pri": 1, "run": "gate:fail"},
+        "cell:below": {**_cell_rule("$lt"), "run": "cell:below"},
+        "cell:meets": {**_cell_rule("$gte"), "run": "cell:meets"},
+        "gate:pass": {**_gate_rule({"shortfalls": 0}), "run": "gate:pass"},
+        "gate:fail": {**_gate_rule({"$gte": {"shortfalls": 1}}), "run": "gate:fail"},
         "rank:none": {"all": [{"s": {"$and": [{"kind": "summary"}, {"passers": 0}]}}, {"ev": _stage("rank")}],
                       "pri": 0, "run": "rank:none"},
         "rank:preferred": {"all": [{"s": {"$and": [{"kind": "summary"}, {"at_top": 1}]}},
@@ -93,5 +117,6 @@ def build_ruleset(plan: SelectionPlan) -> dict[str, Any]:
         "rank:tie": {"all": [{"s": {"$and": [{"kind": "summary"}, {"$gte": {"at_top": 2}}]}}, {"ev": _stage("rank")}],
                      "pri": 2, "run": "rank:tie"},
     }
+    # A gate or cell fact passes its patterns' only constant test (its kind); the other kinds need an observer.
     rules.update(observers("candidate", "result", "summary"))
     return {ruleset_name(plan.process, rules): rules}

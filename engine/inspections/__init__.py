@@ -1,6 +1,7 @@
-"""Inspections: a case read, checked against its criteria, compiled and decided (cases); its
-decision explained, observed against required and why no higher grade (explain); and its
-decision record, built from the evaluation alone (record).
+"""Inspections: a case read, checked against its criteria, compiled and decided, with its
+margin (cases); its decision explained, observed against required, why no higher grade and
+the margin in a line (explain); and its decision record, built from what the runtime
+returned alone (record).
 
 Imports: language, compiler and runtime; not appointments, oracle or ledger.
 """

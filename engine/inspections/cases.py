@@ -18,6 +18,7 @@ from ..language.load import Document, load_file
 from ..language.models import Case
 from ..language.validate import INTACT, Damage, to_model
 from ..runtime.decide import evaluate
+from ..runtime.margin import margin
 from ..runtime.tally import Evidence
 from .record import decision_record
 
@@ -89,9 +90,11 @@ def score(loaded: LoadedCase) -> dict[str, Any]:
 
 
 def decide_case(compiled: Compiled, case: Case) -> dict[str, Any]:
-    """A checked case decided by compiled criteria: `score` and `replay` alike."""
-    evaluation = evaluate(compiled, Evidence.from_case(case, compiled.plan))
-    return decision_record(compiled, case, evaluation)
+    """A checked case decided by compiled criteria, with its margin (each change the runtime
+    decides too), then recorded from what the runtime returned: `score` and `replay` alike."""
+    evidence = Evidence.from_case(case, compiled.plan)
+    evaluation = evaluate(compiled, evidence)
+    return decision_record(compiled, case, evaluation, margin(compiled, evidence, evaluation.computed))
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..compiler.plan import Plan, PlanCondition
+from ..compiler.plan import Plan, PlanCondition, PlanLevel
 from ..language.models import NOT_GRADED, NOT_GRADED_LABEL, UNDECIDED, UNDECIDED_LABEL
 from ..runtime.decide import Evaluation
 
@@ -57,31 +57,63 @@ def condition_text(plan: Plan, cond: PlanCondition, value: int) -> str:
 
 
 def why_not(plan: Plan, evaluation: Evaluation) -> list[dict[str, Any]]:
-    """For each level above the outcome (every level when undecided): why it was not given."""
+    """For each level above the outcome (every level when undecided): why it was not given.
+
+    Tied to what fired: a level above the grade the grade rules and floors gave was tried first
+    and not given, so its rule's conditions that do not hold are the reason; a level at or below
+    that grade was given and then taken away by what fired after, a cap or a recorded judgement."""
     if evaluation.outcome == NOT_GRADED:
         return []
     top = len(plan.levels) if evaluation.outcome == UNDECIDED else plan.level(evaluation.outcome).rank
+    given = _given_before_lowering(plan, evaluation)
     reasons = []
     for level in plan.levels[:top]:
         rule = next((r for r in plan.stage_rules("level") if r.conclude == level.id), None)
         entry: dict[str, Any] = {"level": level.id, "label": level.label}
-        if rule is None:
+        if given is not None and level.rank >= given.rank:
+            entry["failed"] = []
+            entry["reason"] = _lowered(plan, evaluation, level, given)
+        elif rule is None:
             entry["failed"] = []
             entry["reason"] = "no grade rule in the framework reaches this level"
         else:
             checks = [observed(plan, plan.condition(c), evaluation) for c in rule.when]
             entry["failed"] = [c for c in checks if not c["holds"]]
-            entry["reason"] = "; ".join(c["text"] for c in entry["failed"]) or _reached_but(plan, evaluation)
+            entry["reason"] = "; ".join(c["text"] for c in entry["failed"])
         reasons.append(entry)
     return reasons
 
 
-def _reached_but(plan: Plan, evaluation: Evaluation) -> str:
-    """Why a level whose conditions hold is above the outcome: a limiter or an override."""
-    if evaluation.computed != evaluation.outcome:
-        return "its conditions hold, but a recorded professional judgement set the outcome"
-    rule = next(r for r in plan.rules if r.limiter == evaluation.limiter)
-    return f"its conditions hold, but limiter '{evaluation.limiter}' applies: {rule.describe}"
+def _given_before_lowering(plan: Plan, evaluation: Evaluation) -> PlanLevel | None:
+    """The grade the grade rules and the floors concluded, before any cap or judgement; None
+    when they left it undecided."""
+    given = None
+    for firing in evaluation.firings:
+        rule = plan.rule(firing.rule)
+        if rule.stage in ("level", "floor") and rule.conclude in {lv.id for lv in plan.levels}:
+            given = plan.level(rule.conclude)
+    return given
+
+
+def _lowered(plan: Plan, evaluation: Evaluation, level: PlanLevel, given: PlanLevel) -> str:
+    """Why a level the rules gave (or better) is above the outcome, from what fired after: the
+    cap that lowered the grade below the level, and a recorded judgement that set the outcome
+    below what the rules gave. Either or both; one of them always did."""
+    reasons = []
+    cap = next((plan.rule(f.rule) for f in evaluation.firings if plan.rule(f.rule).stage == "cap"
+                and plan.rule(f.rule).limiter), None)
+    if cap is not None and plan.level(cap.conclude).rank > level.rank:
+        reasons.append(f"limiter '{cap.limiter}' applies: {cap.describe}")
+    if evaluation.computed != evaluation.outcome and evaluation.computed in {lv.id for lv in plan.levels} \
+            and plan.level(evaluation.computed).rank <= level.rank:
+        reasons.append(f"a recorded professional judgement set the outcome (the rules gave "
+                       f"{plan.level(evaluation.computed).label})")
+    if evaluation.floor:
+        graded = plan.level(evaluation.uncapped).label if evaluation.uncapped != UNDECIDED else "no grade"
+        given_by = f"the grade rules give {graded}, raised to {given.label} by floor '{evaluation.floor}'"
+    else:
+        given_by = f"the grade rules give {given.label}"
+    return f"{given_by}, but " + " and ".join(reasons)
 
 
 def undecided_reason(plan: Plan, evaluation: Evaluation) -> str | None:
@@ -135,6 +167,8 @@ def render_text(record: dict[str, Any], mode: str, markdown: bool = False) -> st
     for entry in record["why_not"]:
         lines.append(f"Why not {entry['label']}: {entry['reason']}" if entry["failed"] == [] else f"Why not {entry['label']}:")
         lines += [f"{bullet}{_with_choice(c)}" for c in entry["failed"]]
+    if record.get("margin"):  # records written before margins were recorded have none
+        lines.append(margin_text(record["margin"], record["override"] is not None))
     # The seeds never quantify their words: every explanation shows the file's readings.
     if record["quantifiers"]:
         lines.append("Readings of the source's words (chosen by the criteria file):")
@@ -154,6 +188,77 @@ def render_text(record: dict[str, Any], mode: str, markdown: bool = False) -> st
         lines.append(f"ruleset sha256 {record['ruleset_sha256']}")
         lines.append(f"evidence sha256 {record['evidence_sha256']}")
     return "\n".join(lines)
+
+
+# --- the margin, in one line -------------------------------------------------------------
+
+_VALUE_WORDS = {"met": "met", "not_met": "not met", "not_assessed": "not assessed", "present": "present",
+                "absent": "absent"}
+
+
+def margin_text(margin: dict[str, Any], overridden: bool) -> str:
+    """E.g. "Margin: up a level takes 3 changes (e.g. a met, b met and beacon present give
+    Excellent); down a level takes 1 change (e.g. c not met gives Poor). One change alone gives
+    Fair if any one of d, e is not met or not assessed; Poor if c is not met."""
+    head = "Margin of the rules' outcome (the recorded judgement stands whatever the evidence): " if overridden \
+        else "Margin: "
+    if margin["up"]["status"] == "no_grade":
+        moves = f"the rules give no grade ({margin['outcome_label']}), so none to move up or down from"
+    elif margin["up"]["status"] == margin["down"]["status"] == "unreachable":
+        moves = "no change to findings or factors moves it up or down a level"
+    else:
+        moves = f"{_reach_text('up', margin['up'], margin)}; {_reach_text('down', margin['down'], margin)}"
+    return f"{head}{moves}. {_single_changes_text(margin['single_changes'])}."
+
+
+def _reach_text(direction: str, reach: dict[str, Any], margin: dict[str, Any]) -> str:
+    status = reach["status"]
+    if status == "no_level":
+        return f"no level {'above' if direction == 'up' else 'below'} {margin['outcome_label']}"
+    if status == "unreachable":
+        return f"no change to findings or factors moves it {direction} a level"
+    if status == "beyond_limit":
+        return (f"{direction} a level takes more than {_changes(reach['more_than'])} (the search stops after "
+                f"{margin['search_limit']:,} sets of two or more changes)")
+    example = reach["example"]
+    verb = "gives" if len(example) == 1 else "give"
+    return (f"{direction} a level takes {_changes(reach['fewest_changes'])} (e.g. {_listed(map(_change_text, example))} "
+            f"{verb} {reach['example_label']})")
+
+
+def _changes(count: int) -> str:
+    return f"{count} change{'' if count == 1 else 's'}"
+
+
+def _change_text(change: dict[str, Any]) -> str:
+    return f"{change['id']} {_VALUE_WORDS[change['to']]}"
+
+
+def _listed(items) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _single_changes_text(changes: list[dict[str, Any]]) -> str:
+    """Grouped by the outcome they give, then by the values they change to, in record order."""
+    if not changes:
+        return "No single change to a finding or factor changes it"
+    by_outcome: dict[str, dict[tuple[str, ...], list[str]]] = {}
+    labels: dict[str, str] = {}
+    values: dict[tuple[str, str], list[str]] = {}
+    for change in changes:
+        labels[change["outcome"]] = change["outcome_label"]
+        values.setdefault((change["outcome"], change["id"]), []).append(change["to"])
+    for (outcome, item_id), tos in values.items():
+        by_outcome.setdefault(outcome, {}).setdefault(tuple(tos), []).append(item_id)
+    clauses = [f"{labels[outcome]} if " + ", or ".join(_group_text(ids, tos) for tos, ids in groups.items())
+               for outcome, groups in by_outcome.items()]
+    return "One change alone gives " + "; ".join(clauses)
+
+
+def _group_text(ids: list[str], tos: tuple[str, ...]) -> str:
+    which = ids[0] if len(ids) == 1 else f"any one of {', '.join(ids)}"
+    return f"{which} is {' or '.join(_VALUE_WORDS[to] for to in tos)}"
 
 
 def _with_choice(condition: dict[str, Any]) -> str:

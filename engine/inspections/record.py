@@ -10,18 +10,23 @@ record of every shipped and generated case against that model.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from ..compiler.compile import Compiled
 from ..language.canonical import ENGINE_VERSION, canonical_case, durable_rules_version, inspection_decision_id, sha256_bytes
 from ..language.models import Case
 from ..runtime.decide import Evaluation
+from ..runtime.margin import Change, Margin, Reach
 from .explain import observed, outcome_label, undecided_reason, why_not
 
 RECORD_FORMAT = "arbiter-decision/1"
 
 
-def decision_record(compiled: Compiled, case: Case, evaluation: Evaluation) -> dict[str, Any]:
+def decision_record(compiled: Compiled, case: Case, evaluation: Evaluation,
+                    margin: Optional[Margin] = None) -> dict[str, Any]:
+    """The record of what the runtime returned: the evaluation, and the margin it found for it
+    (cases.decide_case always finds one; without one, as for a caller that only evaluates, the
+    record's margin is null)."""
     plan = compiled.plan
     evidence_sha = sha256_bytes(canonical_case(case))
     decision_id = inspection_decision_id(compiled.sha256, evidence_sha)
@@ -54,6 +59,7 @@ def decision_record(compiled: Compiled, case: Case, evaluation: Evaluation) -> d
             "conditions": [observed(plan, plan.condition(c), evaluation) for c in plan.rule(deciding.rule).when],
         },
         "why_not": why_not(plan, evaluation),
+        "margin": None if margin is None else _margin(plan, margin),
         "trace": [f.to_json() for f in evaluation.firings],
         "tallies": [observed(plan, c, evaluation) for c in plan.conditions],
         "quantifiers": _quantifiers(compiled),
@@ -62,6 +68,36 @@ def decision_record(compiled: Compiled, case: Case, evaluation: Evaluation) -> d
         "evidence_sha256": evidence_sha,
         "engine_version": ENGINE_VERSION,
         "durable_rules_version": durable_rules_version(),
+    }
+
+
+def _margin(plan, margin: Margin) -> dict[str, Any]:
+    """The margin as the runtime found it, with labels."""
+    return {
+        "outcome": margin.outcome,
+        "outcome_label": outcome_label(plan, margin.outcome),
+        "single_changes": [{**_change(s.change), "outcome": s.outcome, "outcome_label": outcome_label(plan, s.outcome)}
+                           for s in margin.single],
+        "up": _reach(plan, margin.up),
+        "down": _reach(plan, margin.down),
+        "search_limit": margin.search_limit,
+    }
+
+
+def _change(change: Change) -> dict[str, Any]:
+    return {"kind": change.item, "id": change.id, "from": change.before, "to": change.after}
+
+
+def _reach(plan, reach: Reach) -> dict[str, Any]:
+    return {
+        "status": reach.status,
+        "target": reach.target,
+        "target_label": outcome_label(plan, reach.target) if reach.target else None,
+        "fewest_changes": reach.fewest,
+        "more_than": reach.more_than,
+        "example": [_change(c) for c in reach.example],
+        "example_outcome": reach.example_outcome,
+        "example_label": outcome_label(plan, reach.example_outcome) if reach.example_outcome else None,
     }
 
 

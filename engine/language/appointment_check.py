@@ -3,7 +3,8 @@
 Passes, all run so that an author sees every problem at once:
 
     competency framework : unique ids, clusters and competencies agree, levels 1..n
-    selection process    : areas exist, level exists, gate thresholds are ratings, roles
+    selection process    : areas exist, level exists, gate thresholds are ratings, the moderation
+                           spread is one the scale allows, roles
     appointment          : ids unique, every cell rated once with a rationale by the panel,
                            ratings on the scale, areas assessed by their exercise
     hearing              : votes and attendance fit the membership
@@ -107,6 +108,11 @@ def check_process(process: SelectionProcess, doc: Document, cvf: CompetencyFrame
             found.append(doc.diag(("gates", i, "every_rating_at_least"), "E150",
                                   f"{gate.every_rating_at_least} is not a rating on scale '{scale.id}'",
                                   f"valid: {', '.join(map(str, values))}"))
+    widest = max(values, default=0) - min(values, default=0)  # the largest spread the scale allows
+    if process.moderation and process.moderation.spread_at_least > widest:
+        found.append(doc.diag(("moderation", "spread_at_least"), "E113",
+                              f"no two ratings on scale '{scale.id}' differ by {process.moderation.spread_at_least}, "
+                              f"so no cell would ever be flagged", f"at most {widest} on this scale"))
     if process.panel.independent_role not in process.panel.scoring_roles and damage.spares("panel", "scoring_roles"):
         found.append(doc.diag(("panel", "independent_role"), "E120",
                               f"independent role '{process.panel.independent_role}' is not a scoring role",
@@ -253,13 +259,16 @@ class Flag:
 
 FLAGS = {
     "F201": "agreed-outside-individual-range",
-    "F202": "individual-ratings-differ-by-2-or-more",
+    "F202": "individual-ratings-far-apart",  # as far apart as the process's moderation.spread_at_least
     "F203": "too-few-independent-members",
 }
 
 
 def flags(appt: Appointment, process: SelectionProcess) -> list[Flag]:
+    """Every number used here is the process's: `panel.min_independent` (F203) and
+    `moderation.spread_at_least` (F202, raised only when the process declares it)."""
     found = []
+    spread = process.moderation.spread_at_least if process.moderation else None
     independents = [m for m in appt.panel if m.role == process.panel.independent_role]
     if len(independents) < process.panel.min_independent:
         found.append(Flag("F203", f"the panel has {len(independents)} independent member(s); the process requires "
@@ -270,9 +279,10 @@ def flags(appt: Appointment, process: SelectionProcess) -> list[Flag]:
         if scores and not min(scores) <= r.agreed <= max(scores):
             found.append(Flag("F201", f"{cell}: agreed {r.agreed} is outside the individual ratings "
                                       f"{min(scores)}-{max(scores)}"))
-        if scores and max(scores) - min(scores) >= 2:
+        if scores and spread is not None and max(scores) - min(scores) >= spread:
             found.append(Flag("F202", f"{cell}: individual ratings {sorted(scores)} differ by "
-                                      f"{max(scores) - min(scores)}: a case for moderation"))
+                                      f"{max(scores) - min(scores)} (the process flags {spread} or more): "
+                                      f"a case for moderation"))
     return found
 
 
@@ -312,6 +322,13 @@ def check_compliance_record(record: ComplianceRecord, doc: Document, framework: 
             if key not in getattr(record, section) and damage.spares(section, key):
                 found.append(doc.diag((section,), "E123", f"requirement '{requirement.id}' needs {section[:-1]} '{key}'",
                                       f"add {key} under {section}:", at_key=True))
+        if requirement.ratio is not None:
+            base = requirement.ratio[1]
+            value = record.numbers.get(base)
+            if isinstance(value, int) and value <= 0:  # a ratio within a fraction of nothing, or of less, means nothing
+                found.append(doc.diag(("numbers", base), "E113", f"{base} is {value}: requirement '{requirement.id}' "
+                                      "compares a ratio to it, which needs a positive base",
+                                      f"give {base} as a number above 0"))
     return found
 
 

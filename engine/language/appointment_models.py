@@ -14,7 +14,8 @@ from pydantic import Field, model_validator
 from .models import Bool, Citation, Id, Int, Model, PathId, Text, coded_error
 
 # What one compiled rule can hold in durable-rules (measured: bench/limits.py; the host's
-# own limits are in engine/runtime/durable.py, and tests/test_limits.py checks these fit inside them).
+# own limits are in engine/runtime/durable.py, and tests/test_limits.py checks these fit inside them),
+# and, for gates, the work one selection takes (see SelectionProcess).
 MAX_GATES = 100
 MAX_REQUIREMENTS = 11
 
@@ -104,6 +105,14 @@ class PanelRules(Model):
     source: Optional[Citation] = None
 
 
+class Moderation(Model):
+    """The numbers behind the moderation flags: data, each with the file's reading of its source."""
+
+    spread_at_least: Int = Field(ge=1)  # F202: individual ratings of one cell this far apart flag it
+    choice: Text  # the reading, in words: where the number comes from, or that the source gives none
+    source: Optional[Citation] = None
+
+
 class Shortlisting(Model):
     elements: tuple[Id, ...] = Field(min_length=1)
     rule: Text  # the declared shortlisting rule, in words; the scores are shown, never totalled
@@ -126,12 +135,14 @@ class SelectionProcess(Model):
     ranking: Literal["highest_total_among_gate_passers"]
     tie_policy: Literal["refer_to_panel"]
     panel: PanelRules
+    moderation: Optional[Moderation] = None  # without it, no F202 flag: Arbiter has no number of its own
     shortlisting: Optional[Shortlisting] = None
 
     @model_validator(mode="after")
     def _fits_the_engine(self):
-        # The gate rule tests one property per gate on the candidate's fact; durable-rules
-        # crashes on a fact of 255 properties, and the host refuses 120 (engine/runtime/durable.py).
+        # A gate is a fact, not a rule or a property, so the ruleset is the same size whatever
+        # the number of gates; each gate adds one cell-rule firing per candidate and scored cell
+        # (at 100 gates the Kent field, 2 candidates of 12 cells, takes 2,400 firings, about 0.2 s).
         if len(self.gates) > MAX_GATES:
             raise coded_error("E136", "the process has {count} gates; the limit is {limit}",
                               "merge gates that test the same threshold, or split the process",
@@ -277,9 +288,17 @@ class Requirement(Model):
                               found=", ".join(tests) or "none")
         needs = {"days_between": ("at_least",), "ratio": ("within",), "value": ("at_least", "at_most"),
                  "is_true": (), "contains_all": ("items",)}[tests[0]]
-        if needs and not any(getattr(self, n) not in (None, ()) for n in needs):
+        given = [b for b in ("at_least", "at_most", "within", "items") if getattr(self, b) not in (None, ())]
+        if needs and not any(b in given for b in needs):
             raise coded_error("E133", "{test} needs {needs}", f"add {' or '.join(needs)} to the requirement",
                               test=tests[0], needs=" or ".join(needs))
+        unused = [b for b in given if b not in needs]
+        if unused:  # a bound the test does not read would be silently ignored
+            raise coded_error("E133", "{test} does not use {unused}", "remove it, or give the test that uses it its own "
+                              "requirement", test=tests[0], unused=", ".join(unused))
+        if tests[0] == "value" and len(given) == 2:
+            raise coded_error("E133", "value takes at_least or at_most, not both",
+                              "keep one bound; write a second requirement for the other")
         return self
 
     @property

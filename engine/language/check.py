@@ -44,6 +44,7 @@ LEVEL_ID = unique_id("level")
 CRITERION_ID = unique_id("criterion")
 SUBGRADE_ID = unique_id("sub-area")
 GRADE_RULE = Repeat("grade rule for level", "one rule per level; merge the conditions into one rule, or remove one")
+FACTOR_LISTED = Repeat("factor", "list each factor once: a factor is present or not")
 BOUND_ID = Repeat("limiter or floor id", "limiters and floors share one set of ids; rename one, or remove it "
                                          "if it repeats the other")
 
@@ -107,11 +108,8 @@ def _vocabulary_exists(fw: Framework, doc: Document, levels: list[str], damage: 
         selection = getattr(cond, quantity)
         if isinstance(selection, Selection):
             yield from _selection_vocabulary(fw, doc, loc + (quantity,), selection, damage)
-        if quantity == "factors_present" and damage.spares("factors"):
-            for k, factor in enumerate(selection):
-                if factor not in fw.factors:
-                    yield doc.diag(loc + (quantity, k), "E120", f"unknown factor '{factor}'",
-                                   suggest(factor, fw.factors))
+        if quantity == "factors_present":
+            yield from _factor_list(fw, doc, loc + (quantity,), selection, damage)
         if quantity.startswith("subgrades_at_or") and selection.level not in levels:
             yield doc.diag(loc + (quantity, "level"), "E125", f"unknown level '{selection.level}'",
                            suggest(selection.level, levels))
@@ -121,6 +119,19 @@ def _vocabulary_exists(fw: Framework, doc: Document, levels: list[str], damage: 
                            suggest(value, fw.quantifiers))
         if quantity in LEVEL_QUANTITIES and value not in levels:
             yield doc.diag(loc + (bound,), "E125", f"unknown level '{value}'", suggest(str(value), levels))
+
+
+def _factor_list(fw: Framework, doc: Document, loc: tuple, factors: tuple[str, ...],
+                 damage: Damage) -> Iterator[Diagnostic]:
+    """Each factor known, listed once (a factor is present or not: listed twice it would be
+    counted twice), and at least one: a share of no factors means nothing."""
+    if not factors:
+        yield doc.diag(loc, "E130", "the condition lists no factors", "list the factors it counts, or remove it")
+    if damage.spares("factors"):
+        for k, factor in enumerate(factors):
+            if factor not in fw.factors:
+                yield doc.diag(loc + (k,), "E120", f"unknown factor '{factor}'", suggest(factor, fw.factors))
+    yield from _duplicates(doc, [(loc + (k,), factor) for k, factor in enumerate(factors)], FACTOR_LISTED)
 
 
 def _selection_vocabulary(fw: Framework, doc: Document, loc: tuple, sel: Selection,

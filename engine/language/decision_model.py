@@ -148,6 +148,45 @@ class QuantifierUse(RecordModel):
     source: Optional[Citation]
 
 
+ChangedValue = Literal["met", "not_met", "not_assessed", "present", "absent"]
+
+
+class MarginChange(RecordModel):
+    """One finding or factor changed: a finding to another value, a factor present or absent."""
+
+    kind: Literal["finding", "factor"]
+    id: Id
+    from_: ChangedValue = Field(alias="from")
+    to: ChangedValue
+
+
+class SingleChange(MarginChange):
+    outcome: Id  # the rules' outcome with this change alone
+    outcome_label: Text
+
+
+class MarginReach(RecordModel):
+    """The fewest changes that move the rules' outcome to the target level or beyond it."""
+
+    status: Literal["found", "unreachable", "beyond_limit", "no_level", "no_grade"]
+    target: Optional[Id]  # the next level up or down; null for no_level and no_grade
+    target_label: Optional[Text]
+    fewest_changes: Optional[Int]  # found only
+    more_than: Optional[Int]  # beyond_limit only: every set of at most this many changes falls short
+    example: list[MarginChange]  # found only: one set of the fewest changes
+    example_outcome: Optional[Id]
+    example_label: Optional[Text]
+
+
+class InspectionMargin(RecordModel):
+    outcome: Id  # the rules' outcome it is measured from: computed_outcome
+    outcome_label: Text
+    single_changes: list[SingleChange]
+    up: MarginReach
+    down: MarginReach
+    search_limit: Int  # sets of changes tried at most per direction
+
+
 class InspectionDecision(_Record):
     framework_version: Text
     criteria_set: PathId
@@ -164,6 +203,7 @@ class InspectionDecision(_Record):
     areas_for_improvement: list[ImprovementRecord]
     decided_by: DecidedBy
     why_not: list[LevelNotReached]
+    margin: Optional[InspectionMargin] = None  # absent from records written before margins were recorded
     tallies: list[Observation]
     quantifiers: dict[str, QuantifierUse]
 

@@ -1,6 +1,7 @@
-"""The oracle: small pure-Python evaluators of the same plans (reference for inspections,
-appointment_reference for appointments), which every case and generated world must agree
-with.
+"""The oracle: small pure-Python evaluators that decide from the criteria files as written
+(reference for inspections, appointment_reference for appointments), which every case and
+generated world must agree with.
 
-Imports: language and compiler; never runtime, so that it shares no code with what it checks.
+Imports: language only; never compiler or runtime, so that it shares no threshold, rule order
+or arithmetic with the path it checks.
 """

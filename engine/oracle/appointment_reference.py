@@ -1,21 +1,28 @@
 """The oracle for appointments: the published rules applied directly, in plain Python.
 
 It reads the files' models, not the compiled plans or tallies, so it checks the whole
-path from evidence to decision. Tests require it to agree with durable-rules.
+path from evidence to decision. Its arithmetic is the rules' own: a veto is a fraction of
+the members compared with the rule's fraction, a salary variation a ratio compared with
+its allowance, both as exact fractions, where the durable-rules path compares whole
+numbers scaled for its rules. Tests require the two to agree.
 """
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Optional
 
-from ..language.appointment_models import Appointment, ComplianceFramework, ComplianceRecord, Hearing, PanelRulesFile, SelectionProcess
+from ..language.appointment_models import (Appointment, ComplianceFramework, ComplianceRecord, Hearing, PanelRulesFile,
+                                           Requirement, SelectionProcess)
 
 
 @dataclass(frozen=True)
 class SelectionAnswer:
     passed: dict[str, bool]
     totals: dict[str, int]
+    ranks: dict[str, Optional[int]]  # competition ranking (1, 2, 2, 4) among those who passed; None for the rest
     outcome: str
     preferred: Optional[str]
     tied: tuple[str, ...]
@@ -30,37 +37,60 @@ def selection(process: SelectionProcess, appt: Appointment) -> SelectionAnswer:
         mine = [r.agreed for r in appt.ratings if r.candidate == cand and r.exercise in scored]
         passed[cand] = all(score >= lowest_allowed for score in mine)
         totals[cand] = sum(mine)
+    ranks = competition_ranks({c: totals[c] for c in passed if passed[c]})
     best = max((totals[c] for c in passed if passed[c]), default=None)
     leaders = tuple(c for c in passed if passed[c] and totals[c] == best)
+    ranked = {c: ranks.get(c) for c in passed}
     if not leaders:
-        return SelectionAnswer(passed, totals, "no_appointable_candidate", None, ())
+        return SelectionAnswer(passed, totals, ranked, "no_appointable_candidate", None, ())
     if len(leaders) == 1:
-        return SelectionAnswer(passed, totals, "preferred", leaders[0], ())
-    return SelectionAnswer(passed, totals, "tie", None, leaders)
+        return SelectionAnswer(passed, totals, ranked, "preferred", leaders[0], ())
+    return SelectionAnswer(passed, totals, ranked, "tie", None, leaders)
 
 
-def hearing(rules: PanelRulesFile, record: Hearing) -> str:
-    fraction = rules.veto.at_least
-    vetoed = record.votes_for_veto * fraction.denominator >= fraction.numerator * record.members
-    return "veto" if vetoed else "no_veto"
+def competition_ranks(totals: dict[str, int]) -> dict[str, int]:
+    """Equal totals share a rank and the next rank skips past them: 1, 2, 2, 4."""
+    highest_first = sorted(totals.values(), reverse=True)
+    return {cand: highest_first.index(total) + 1 for cand, total in totals.items()}
+
+
+@dataclass(frozen=True)
+class HearingAnswer:
+    outcome: str  # veto | no_veto
+    votes_needed: int  # the fewest votes that are at least the rule's fraction of the members
+
+
+def hearing(rules: PanelRulesFile, record: Hearing) -> HearingAnswer:
+    """A veto needs at least the rule's fraction of the Panel's members (never of those present)."""
+    fraction = Fraction(rules.veto.at_least.numerator, rules.veto.at_least.denominator)
+    vetoed = Fraction(record.votes_for_veto, record.members) >= fraction
+    needed = next(votes for votes in range(record.members + 1) if Fraction(votes, record.members) >= fraction)
+    return HearingAnswer("veto" if vetoed else "no_veto", needed)
 
 
 def compliance(framework: ComplianceFramework, record: ComplianceRecord) -> dict[str, bool]:
-    import datetime
+    """Whether each requirement is met, by its id."""
+    return {requirement.id: requirement_met(requirement, record) for requirement in framework.requirements}
 
-    results = {}
-    for r in framework.requirements:
-        if r.test == "days_between":
-            start, end = (datetime.date.fromisoformat(record.dates[k]) for k in r.days_between)
-            results[r.id] = (end - start).days >= r.at_least
-        elif r.test == "ratio":
-            value, base = (record.numbers[k] for k in r.ratio)
-            results[r.id] = abs(value - base) * r.within.denominator <= r.within.numerator * base
-        elif r.test == "value":
-            value = record.numbers[r.value]
-            results[r.id] = value <= r.at_most if r.at_most is not None else value >= r.at_least
-        elif r.test == "is_true":
-            results[r.id] = record.flags[r.is_true] is True
-        else:
-            results[r.id] = set(r.items) <= set(record.lists[r.contains_all])
-    return results
+
+def requirement_met(requirement: Requirement, record: ComplianceRecord) -> bool:
+    test = requirement.test
+    if test == "days_between":
+        start, end = (datetime.date.fromisoformat(record.dates[name]) for name in requirement.days_between)
+        return within_bounds((end - start).days, requirement)
+    if test == "ratio":
+        value, base = (record.numbers[name] for name in requirement.ratio)
+        allowed = Fraction(requirement.within.numerator, requirement.within.denominator)
+        # value/base within the allowance either way of 1; a ratio to nothing is no ratio at all
+        return base != 0 and abs(Fraction(value, base) - 1) <= allowed
+    if test == "value":
+        return within_bounds(record.numbers[requirement.value], requirement)
+    if test == "is_true":
+        return record.flags[requirement.is_true] is True
+    return set(requirement.items) <= set(record.lists[requirement.contains_all])
+
+
+def within_bounds(measured: int, requirement: Requirement) -> bool:
+    """Every bound the requirement writes holds (at_least, at_most, or both)."""
+    return ((requirement.at_least is None or measured >= requirement.at_least)
+            and (requirement.at_most is None or measured <= requirement.at_most))

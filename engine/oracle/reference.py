@@ -1,109 +1,239 @@
-"""The oracle: a small pure-Python evaluator of a Plan, written apart from the engine path.
+"""The oracle for inspections: a case graded straight from the criteria as written.
 
-It shares no code with the runtime (`tally`, `durable`, `decide`): it counts the evidence
-itself and walks the plan's first-hit stages directly. Tests require it to agree with durable-rules
-on every case and on generated criteria and evidence: the same rules fired, with the
-same facts, and the same outcome.
+It reads what people write (the scale, the framework, the criteria set and the case) and
+applies criteria/README.md's rules directly: a condition selects its criteria from the set
+and counts their findings; a quantifier compares the observed fraction with its own, as
+exact fractions; the grade rules are tried in the scale's order, each with the rules it
+builds on; then floors, limiters, undecided and a recorded judgement.
+
+It imports nothing from the compiler or the runtime. The durable-rules path turns
+quantifiers into whole-number thresholds, orders the rules and chains builds_on in the
+compiler; an oracle reading that plan would agree with any mistake made there. Tests
+require the two to reach the same decision on every case and every generated world.
 """
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
-from typing import Any
+from fractions import Fraction
+from typing import Callable, Optional, Union
 
-from ..compiler.plan import Plan, PlanRule
-from ..language.models import Case
+from ..language.criteria import Criteria
+from ..language.models import (NOT_GRADED, UNDECIDED, Case, Condition, CriteriaSet, Floor, Framework, GradeRule,
+                               Limiter, Quantifier, Scale, select_criteria, select_subgrades)
+
+Where = tuple[Union[str, int], ...]  # where the framework writes a condition: ("grades", 0, "when", 1)
+
+FINDING_QUANTITIES = ("met", "not_met", "not_assessed")
+
+# criteria/README.md: at_least f means count/size >= f, more_than >, at_most <=, less_than <.
+QUANTIFIER_COMPARISONS: dict[str, Callable[[Fraction, Fraction], bool]] = {
+    "at_least": operator.ge, "more_than": operator.gt, "at_most": operator.le, "less_than": operator.lt,
+}
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One condition of the framework, observed in the case."""
+
+    where: Where
+    rule: str  # the rule that writes it, as people name it: grade rule 'good', limiter 'failed-critical'
+    quantity: str  # met, not_met, not_assessed, factors_present, subgrades_at_or_below, ...
+    observed: Optional[int]  # a count; for worst/best sub-area grade, that grade's place on the scale
+    #                          (0 the highest), None when no sub-area counts
+    total: Optional[int]  # how many criteria, factors or sub-areas it looks at; None for causes of concern
+    holds: bool
+
+    def describe(self) -> str:
+        of = "" if self.total is None else f" of {self.total}"
+        return (f"{self.rule}, condition {self.where[-1] + 1}: {self.quantity} {self.observed}{of}: "
+                f"{'holds' if self.holds else 'does not hold'}")
 
 
 @dataclass(frozen=True)
 class OracleResult:
-    firings: tuple[tuple[str, dict], ...]  # (rule id, matched facts by alias)
-    uncapped: str
-    outcome: str
+    outcome: str  # a level id, professional_judgement or not_graded
+    uncapped: str  # what the grade rules gave, before floors and limiters
+    computed: str  # the rules' outcome, before a recorded professional judgement
+    decided_by: Optional[str]  # the level whose grade rule held; None when none held, or the area is not graded
+    limiter: Optional[str]  # the limiter that lowered the grade, by its id in the framework
+    floor: Optional[str]  # the floor that raised it
+    observations: tuple[Observation, ...]  # every condition the framework writes
+    deciding: tuple[Observation, ...]  # the deciding grade rule's conditions, with those it builds on
 
 
-def _counted_grades(plan: Plan, case: Case) -> dict[str, str]:
-    """Sub-area grades that count: inspected ones, and carried-over ones if the plan says so."""
+def evaluate(criteria: Criteria, case: Case) -> OracleResult:
+    """The case graded under loaded criteria (the three checked files)."""
+    return grade(criteria.scale.model, criteria.framework.model, criteria.criteria.model, case)
+
+
+def grade(scale: Scale, framework: Framework, criteria_set: CriteriaSet, case: Case) -> OracleResult:
+    """The case graded under the three models, as criteria/README.md says a grade is decided."""
+    if not criteria_set.graded:
+        return OracleResult(NOT_GRADED, NOT_GRADED, NOT_GRADED, None, None, None, (), ())
+    places = {level.id: place for place, level in enumerate(scale.levels)}
+    evidence = _Evidence.read(case, framework, places)
+    observations = {where: observe(condition, where, rule, framework, criteria_set, evidence, places)
+                    for where, rule, condition in written_conditions(framework)}
+    holds = {where: seen.holds for where, seen in observations.items()}
+
+    decided = deciding_level(scale, framework, holds)
+    floor = applying_floor(framework, holds, decided, places)
+    raised = floor.floor if floor else decided
+    limiter = applying_limiter(framework, holds, raised, places)
+    computed = (limiter.cap if limiter else raised) or UNDECIDED
+    deciding = tuple(observations[where] for where in needed_for(decided, framework)) if decided else ()
+    return OracleResult(
+        outcome=case.override.outcome if case.override else computed,
+        uncapped=decided or UNDECIDED, computed=computed, decided_by=decided,
+        limiter=limiter.id if limiter else None, floor=floor.id if floor else None,
+        observations=tuple(observations.values()), deciding=deciding)
+
+
+def written_conditions(framework: Framework) -> list[tuple[Where, str, Condition]]:
+    """Every condition of the grade rules, floors and limiters, with where it is written and
+    the rule that writes it."""
+    return [((group, i, "when", j), _rule_name(group, item), condition)
+            for group in ("grades", "floors", "limiters")
+            for i, item in enumerate(getattr(framework, group))
+            for j, condition in enumerate(item.when)]
+
+
+def _rule_name(group: str, item: Union[GradeRule, Floor, Limiter]) -> str:
+    if isinstance(item, GradeRule):
+        return f"grade rule '{item.level}'"
+    return f"{'floor' if group == 'floors' else 'limiter'} '{item.id}'"
+
+
+# --- what the case shows -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Evidence:
+    findings: dict[str, str]  # criterion -> met | not_met | not_assessed
+    factors: dict[str, bool]
+    subgrade_places: dict[str, int]  # sub-area -> its grade's place on the scale, for sub-areas that count
+    concerns: int
+
+    @classmethod
+    def read(cls, case: Case, framework: Framework, places: dict[str, int]) -> "_Evidence":
+        return cls({f.criterion: f.finding for f in case.findings}, dict(case.factors),
+                   {sub: places[grade] for sub, grade in counted_subgrades(case, framework).items()},
+                   len(case.causes_of_concern))
+
+
+def counted_subgrades(case: Case, framework: Framework) -> dict[str, str]:
+    """Sub-area grades that count: graded in this inspection, or carried over from an earlier
+    one when the framework counts those; an ungraded sub-area never counts."""
     counted = {}
-    for sub_id, entry in case.subgrades.items():
-        if isinstance(entry, str):
-            counted[sub_id] = entry
-        elif entry.provenance == "inspected" or (entry.provenance == "carried_over" and plan.carried_over == "counted"):
-            counted[sub_id] = entry.grade
+    for sub, entry in case.subgrades.items():
+        if isinstance(entry, str):  # a bare level: graded in this inspection
+            counted[sub] = entry
+        elif entry.provenance == "inspected" or (entry.provenance == "carried_over"
+                                                  and framework.carried_over == "counted"):
+            counted[sub] = entry.grade
     return counted
 
 
-def count(plan: Plan, case: Case) -> dict[str, int]:
-    """Each quantity's value, computed straight from the case."""
-    finding = {f.criterion: f.finding for f in case.findings}
-    rank = {lv.id: lv.rank for lv in plan.levels}
-    grades = _counted_grades(plan, case)
-    values = {}
-    for q in plan.quantities:
-        if q.kind == "factors_present":
-            values[q.id] = len([m for m in q.members if case.factors.get(m) is True])
-        elif q.kind in ("met", "not_met", "not_assessed"):
-            values[q.id] = len([m for m in q.members if finding.get(m) == q.kind])
-        elif q.kind == "causes_of_concern":
-            values[q.id] = len(case.causes_of_concern)
-        else:
-            ranks = [rank[grades[m]] for m in q.members if m in grades]
-            values[q.id] = {
-                "subgrades_at_or_below": lambda: len([r for r in ranks if r >= q.level_rank]),
-                "subgrades_at_or_above": lambda: len([r for r in ranks if r <= q.level_rank]),
-                "worst_subgrade": lambda: max(ranks) if ranks else -1,
-                "best_subgrade": lambda: min(ranks) if ranks else -1,
-            }[q.kind]()
-    return values
+def observe(condition: Condition, where: Where, rule: str, framework: Framework, criteria_set: CriteriaSet,
+            evidence: _Evidence, places: dict[str, int]) -> Observation:
+    quantity = condition.quantity
+    spec = getattr(condition, quantity)
+    bound, value = condition.bound
+    if quantity in FINDING_QUANTITIES:
+        chosen = select_criteria(criteria_set, spec)
+        count = sum(1 for criterion in chosen if evidence.findings.get(criterion) == quantity)
+        return Observation(where, rule, quantity, count, len(chosen),
+                           count_holds(count, len(chosen), bound, value, framework.quantifiers))
+    if quantity == "factors_present":
+        listed = list(dict.fromkeys(spec))  # a factor is present or not, however often it is listed
+        count = sum(1 for factor in listed if evidence.factors.get(factor) is True)
+        return Observation(where, rule, quantity, count, len(listed),
+                           count_holds(count, len(listed), bound, value, framework.quantifiers))
+    if quantity == "causes_of_concern":
+        return Observation(where, rule, quantity, evidence.concerns, None,
+                           count_holds(evidence.concerns, None, bound, value, framework.quantifiers))
+    chosen = select_subgrades(criteria_set, spec.of)
+    graded = [evidence.subgrade_places[sub] for sub in chosen if sub in evidence.subgrade_places]
+    if quantity in ("subgrades_at_or_below", "subgrades_at_or_above"):
+        level = places[spec.level]
+        at_or_below = quantity == "subgrades_at_or_below"  # a lower grade has a larger place
+        count = sum(1 for place in graded if (place >= level if at_or_below else place <= level))
+        return Observation(where, rule, quantity, count, len(chosen),
+                           count_holds(count, len(chosen), bound, value, framework.quantifiers))
+    extreme = max(graded, default=None) if quantity == "worst_subgrade" else min(graded, default=None)
+    return Observation(where, rule, quantity, extreme, len(chosen), grade_holds(extreme, bound, places[value]))
 
 
-def evaluate(plan: Plan, case: Case) -> OracleResult:
-    if not plan.graded:
-        return OracleResult((("level:not-graded", {"ev": {"kind": "stage", "stage": "level"}}),),
-                            "not_graded", "not_graded")
-    values = count(plan, case)
-    value_of = {c.id: values[c.quantity] for c in plan.conditions}
-    holds = {c.id: _holds(c, value_of[c.id]) for c in plan.conditions}
-    grade: str | None = None  # a level id, or None for undecided
-    event: dict[str, Any] = {"kind": "stage", "stage": "level"}
-    firings = []
-    uncapped = None
-    stages = [s for s in plan.stages if s != "override" or case.override is not None]
-    for stage in stages:
-        event = {**event, "stage": stage}
-        rule = next(r for r in plan.stage_rules(stage) if all(holds[c] for c in r.when) and _triggered(r, event)
-                    and (r.conclude != "override" or case.override is not None))
-        matched = {"t": dict(sorted({"kind": "tally", **value_of}.items()))} if rule.when else {}
-        if rule.conclude == "override":
-            matched["o"] = {"kind": "override", "rank": plan.level(case.override.outcome).rank}
-        matched["ev"] = dict(sorted(event.items()))
-        firings.append((rule.id, matched))
-        if rule.conclude == "undecided":
-            grade = None
-        elif rule.conclude == "override":
-            grade = case.override.outcome
-        elif rule.conclude != "pass":
-            grade = rule.conclude
-        if stage == "level":
-            uncapped = grade
-        event = {"kind": "stage", "decided": 0} if grade is None else \
-                {"kind": "stage", "decided": 1, "rank": plan.level(grade).rank}
-    undecided = "professional_judgement"
-    return OracleResult(tuple(firings), uncapped or undecided, grade or undecided)
+def count_holds(count: int, total: Optional[int], bound: str, value, quantifiers: dict[str, Quantifier]) -> bool:
+    if bound == "at_least":
+        return count >= value
+    if bound == "at_most":
+        return count <= value
+    return meets(quantifiers[value], count, total)
 
 
-def _holds(condition, value: int) -> bool:
-    if condition.level_bound is not None and value < 0:
-        return False  # no counted sub-area has a grade to compare
-    return value >= condition.threshold if condition.op == ">=" else value <= condition.threshold
+def meets(quantifier: Quantifier, count: int, total: Optional[int]) -> bool:
+    """Whether count of total, as an exact fraction, meets the quantifier's fraction."""
+    if not total:
+        return False  # no fraction of nothing: a quantifier over no criteria or factors holds nothing
+    comparison, written = quantifier.bound
+    # The decimal as the file writes it (0.8 is 4/5), not the binary float nearest to it.
+    return QUANTIFIER_COMPARISONS[comparison](Fraction(count, total), Fraction(str(written)))
 
 
-def _triggered(rule: PlanRule, event: dict[str, Any]) -> bool:
-    t = rule.trigger
-    if t.decided is not None and event.get("decided") != (1 if t.decided else 0):
-        return False
-    if t.rank_above is not None and not ("rank" in event and event["rank"] < t.rank_above):
-        return False
-    if t.rank_below is not None and not ("rank" in event and event["rank"] > t.rank_below):
-        return False
-    return True
+def grade_holds(place: Optional[int], bound: str, level_place: int) -> bool:
+    """A worst or best sub-area grade compared with a level: at_least good is good or better."""
+    if place is None:
+        return False  # the worst or best of no counted sub-area holds nothing
+    return place <= level_place if bound == "at_least" else place >= level_place
+
+
+# --- how a grade is decided ----------------------------------------------------------------
+
+def deciding_level(scale: Scale, framework: Framework, holds: dict[Where, bool]) -> Optional[str]:
+    """The highest level of the scale whose grade rule holds, with every rule it builds on;
+    None when none does (the framework's order of rules does not matter, the scale's does)."""
+    ruled = {rule.level for rule in framework.grades}
+    return next((level.id for level in scale.levels
+                 if level.id in ruled and all(holds[where] for where in needed_for(level.id, framework))), None)
+
+
+def needed_for(level: str, framework: Framework) -> list[Where]:
+    """The conditions of a level's grade rule and of each rule down its builds_on chain."""
+    index = {rule.level: i for i, rule in enumerate(framework.grades)}
+    needed: list[Where] = []
+    current: Optional[str] = level
+    while current is not None:
+        i = index[current]
+        needed += [("grades", i, "when", j) for j in range(len(framework.grades[i].when))]
+        current = framework.grades[i].builds_on
+    return needed
+
+
+def _all_hold(group: str, i: int, item: Union[Floor, Limiter], holds: dict[Where, bool]) -> bool:
+    return all(holds[(group, i, "when", j)] for j in range(len(item.when)))
+
+
+def applying_floor(framework: Framework, holds: dict[Where, bool], grade: Optional[str],
+                   places: dict[str, int]) -> Optional[Floor]:
+    """The highest floor whose conditions hold and that raises the grade (the first written
+    among equals). With no grade decided, only a floor at the top of the scale raises it:
+    any judgement would then be that level."""
+    def raises(floor: Floor) -> bool:
+        return places[floor.floor] == 0 if grade is None else places[floor.floor] < places[grade]
+    applying = [f for i, f in enumerate(framework.floors) if _all_hold("floors", i, f, holds) and raises(f)]
+    return min(applying, key=lambda f: places[f.floor], default=None)
+
+
+def applying_limiter(framework: Framework, holds: dict[Where, bool], grade: Optional[str],
+                     places: dict[str, int]) -> Optional[Limiter]:
+    """The lowest cap whose conditions hold and that lowers the grade (the first written among
+    equals). It applies after the floors, so caps win over them. With no grade decided, only a
+    cap at the bottom of the scale lowers it: any judgement would then be that level."""
+    bottom = len(places) - 1
+
+    def lowers(limiter: Limiter) -> bool:
+        return places[limiter.cap] == bottom if grade is None else places[limiter.cap] > places[grade]
+    applying = [x for i, x in enumerate(framework.limiters) if _all_hold("limiters", i, x, holds) and lowers(x)]
+    return max(applying, key=lambda x: places[x.cap], default=None)

@@ -53,7 +53,8 @@ MAX_TESTS = 250  # per pattern: 65,536 on one property still work; a set at the 
 MAX_NESTING = 7  # $and/$or levels in one pattern: 16 are refused (error 113)
 MAX_PROPERTIES = 120  # per fact or event, counting the id and sid the engine adds: 255 segfault
 MAX_STRING = 1 << 20  # characters in one string value: 16 MiB of them segfault
-MAX_ACTIONS = 64  # an evaluation runs one action per stage; more means a runaway cascade
+MAX_ACTIONS = 64  # per message: a stage event is answered by one action (an inspection's chain of stages by
+#                   one per stage); more means a runaway cascade
 SESSION_PREFIX = "arbiter-"
 
 
@@ -198,7 +199,7 @@ class Session:
         while message:
             if len(fired) >= MAX_ACTIONS:
                 _core.abandon_action(handle, state)
-                raise EngineError(f"more than {MAX_ACTIONS} actions in one evaluation: a cascade did not stop")
+                raise EngineError(f"more than {MAX_ACTIONS} actions from one message: a cascade did not stop")
             (rule, matched), = json.loads(message).items()
             firing = Firing(rule, {alias: _strip(fact) for alias, fact in matched.items()})
             fired.append(firing)

@@ -9,10 +9,11 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import astuple, dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from ..appointments.appointment_record import expectation as appointment_expectation
 from ..appointments.appointment_record import records_for, render
@@ -30,7 +31,7 @@ from ..language.check import check_framework, check_scale
 from ..language.decision_model import RecordModel, model_for
 from ..language.diagnostics import Diagnostic, DiagnosticError, sorted_unique, suggest
 from ..language.load import Document, display_path, from_data, is_regular_file, load_file, read_regular_file, read_source, real_path
-from ..language.models import ID_MAX_LENGTH, id_length_problem
+from ..language.models import ID_MAX_LENGTH, NOT_GRADED, id_length_problem
 from ..language.options import option_error
 from ..language.validate import file_kind
 from ..oracle import appointment_reference, reference
@@ -378,6 +379,52 @@ class TestResult:
     actual: str
     passed: bool
     detail: str = ""
+    published: Optional["PublishedGrade"] = None  # when the case reproduces a grade an inspectorate published
+
+
+@dataclass(frozen=True)
+class PublishedGrade:
+    """A grade published in a report, as a case reproduces it: by the rules alone, only by the
+    published grade recorded as a judgement (`override:`), or not at all."""
+
+    criteria_set: str
+    source: str  # where the grade is published
+    grade: str
+    computed: str  # what the rules gave
+    by: str  # "rules", "judgement" or "missed"
+
+
+@dataclass(frozen=True)
+class Reproduction:
+    reproduced: int  # by the rules alone
+    by_judgement: int  # only by the published grade recorded as a judgement
+    published: int  # distinct published grades among the cases run
+
+    def describe(self) -> str:
+        return (f"{self.reproduced} of {self.published} published grades reproduced by the rules, "
+                f"{self.by_judgement} only by recorded judgement")
+
+
+def reproduction(results: list[TestResult]) -> Reproduction:
+    """How many of the published grades among the cases run the rules reproduce. A grade is
+    counted once however many cases reproduce it (Kent's 2007 areas are also in the national set)."""
+    grades = {(g.criteria_set, g.source): g for g in (r.published for r in results) if g is not None}
+    by = Counter(g.by for g in grades.values())
+    return Reproduction(by["rules"], by["judgement"], len(grades))
+
+
+def published_grade(result: Scored) -> Optional[PublishedGrade]:
+    """A case reproduces a published grade when its evidence is read from a report
+    (constructed: false) and its expectation cites where the grade is published; not graded
+    is no grade."""
+    case = result.source.case if result.kind == "case" else None
+    if case is None or case.constructed or case.expect is None or case.expect.source is None \
+            or case.expect.outcome == NOT_GRADED:
+        return None
+    record = result.records[0]
+    grade, computed = case.expect.outcome, record["computed_outcome"]
+    by = "rules" if computed == grade else ("judgement" if record["outcome"] == grade else "missed")
+    return PublishedGrade(record["criteria_set"], case.expect.source, grade, computed, by)
 
 
 def run_tests(paths: list[Path], catalog: Catalog, update: bool = False) -> list[TestResult]:
@@ -430,11 +477,11 @@ def _test_case(path: Path, name: str, catalog: Catalog) -> TestResult:
         result = score_file(path, catalog)
     except DiagnosticError as error:
         return TestResult(name, "valid", "invalid", False, render_rebased(error.diagnostics, catalog))
-    disagreement = oracle_disagrees(result)
+    disagreement = oracle_disagrees(result, catalog)
     has_expectation = bool(result.expected)
     passed = has_expectation and result.met and not disagreement
     detail = disagreement or ("" if passed else _explain_miss(result, has_expectation))
-    return TestResult(name, result.expected or "(none)", result.actual, passed, detail)
+    return TestResult(name, result.expected or "(none)", result.actual, passed, detail, published_grade(result))
 
 
 def _explain_miss(result: Scored, has_expectation: bool) -> str:
@@ -443,11 +490,12 @@ def _explain_miss(result: Scored, has_expectation: bool) -> str:
     return result.render("fails", False)
 
 
-def oracle_disagrees(result: Scored) -> str:
-    """'' when the pure-Python oracle reaches the same decisions as durable-rules."""
+def oracle_disagrees(result: Scored, catalog: Catalog) -> str:
+    """'' when the pure-Python oracle reaches the same decisions as durable-rules. The oracle
+    reads the criteria files themselves, never what they were compiled to."""
     if result.kind == "case":
-        loaded = result.source
-        return engines_disagree(result.records[0], reference.evaluate(loaded.compiled.plan, loaded.case))
+        case = result.source.case
+        return engines_disagree(result.records[0], reference.evaluate(load_criteria(catalog, case.criteria), case))
     return appointment_disagreement(result.source, result.records)
 
 
@@ -457,11 +505,12 @@ def appointment_disagreement(loaded: LoadedEvidence, records: list[dict[str, Any
         answer = appointment_reference.selection(loaded.rules.model, loaded.evidence)
         durable_view = ({c["candidate"]: c["gates"] == "pass" for c in final["candidates"]},
                         {c["candidate"]: c["total"] for c in final["candidates"]},
+                        {c["candidate"]: c["rank"] for c in final["candidates"]},
                         final["outcome"], final["preferred"], tuple(final["tied"]))
-        oracle_view = (answer.passed, answer.totals, answer.outcome, answer.preferred, answer.tied)
+        oracle_view = (answer.passed, answer.totals, answer.ranks, answer.outcome, answer.preferred, answer.tied)
     elif loaded.kind == "hearing":
-        durable_view = final["outcome"]
-        oracle_view = appointment_reference.hearing(loaded.rules.model, loaded.evidence)
+        durable_view = (final["outcome"], final["votes_needed"])
+        oracle_view = astuple(appointment_reference.hearing(loaded.rules.model, loaded.evidence))
     else:
         durable_view = {r["requirement"]: r["met"] for r in final["requirements"]}
         oracle_view = appointment_reference.compliance(loaded.rules.model, loaded.evidence)
@@ -471,13 +520,62 @@ def appointment_disagreement(loaded: LoadedEvidence, records: list[dict[str, Any
 
 
 def engines_disagree(record: dict[str, Any], oracle: reference.OracleResult) -> str:
-    """'' when durable-rules and the oracle fired the same rules on the same facts."""
-    durable_trace = [(f["rule"], f["matched"]) for f in record["trace"]]
-    if durable_trace != [(rule, matched) for rule, matched in oracle.firings] or \
-            (record["outcome"], record["uncapped_outcome"]) != (oracle.outcome, oracle.uncapped):
-        return (f"durable-rules and the oracle disagree:\n  durable-rules: {record['outcome']} via {durable_trace}\n"
-                f"  oracle:        {oracle.outcome} via {list(oracle.firings)}")
+    """'' when durable-rules and the oracle reach the same decision: what the oracle can know
+    without the compiled plan (the outcomes, the deciding level, the limiter and floor by their
+    ids, and what each condition observed), compared with what the record states."""
+    stated = [
+        ("outcome", record["outcome"], oracle.outcome),
+        ("uncapped outcome", record["uncapped_outcome"], oracle.uncapped),
+        ("outcome before any recorded judgement", record["computed_outcome"], oracle.computed),
+        ("deciding level", _deciding_level(record["decided_by"]["rule"]), oracle.decided_by),
+        ("limiter", (record["limiter"] or {}).get("id"), oracle.limiter),
+        ("floor", (record["floor"] or {}).get("id"), oracle.floor),
+    ]
+    differences = [f"{what}: durable-rules {ours!r}, oracle {theirs!r}" for what, ours, theirs in stated
+                   if ours != theirs]
+    differences += _conditions_differ("conditions of the deciding rule", record["decided_by"]["conditions"],
+                                      oracle.deciding)
+    differences += _conditions_differ("conditions", record["tallies"], oracle.observations)
+    if differences:
+        return "durable-rules and the oracle disagree:\n" + "\n".join(f"  {line}" for line in differences)
     return ""
+
+
+# Rule ids of the level stage that name no level (language/check.py reserves them as level ids).
+_NO_LEVEL_RULES = ("level:undecided", "level:not-graded")
+
+
+def _deciding_level(rule: str) -> str | None:
+    """The level a record's deciding rule (level:<level>) names; None when no grade rule held."""
+    return None if rule in _NO_LEVEL_RULES else rule.removeprefix("level:")
+
+
+def _conditions_differ(what: str, stated: list[dict[str, Any]],
+                       observed: tuple[reference.Observation, ...]) -> list[str]:
+    """Compare (observed, of, holds) as sets: the compiled plan writes a condition repeated in
+    several rules once, the framework as often as it is written."""
+    ours: dict[tuple, list[str]] = {}
+    for condition in stated:
+        ours.setdefault((condition["observed"], condition["of"], condition["holds"]), []).append(condition["text"])
+    theirs: dict[tuple, list[str]] = {}
+    for observation in observed:
+        theirs.setdefault(_in_record_terms(observation), []).append(observation.describe())
+    only_ours = [text for key, texts in ours.items() if key not in theirs for text in texts]
+    only_theirs = [text for key, texts in theirs.items() if key not in ours for text in texts]
+    found = []
+    if only_ours:
+        found.append(f"{what} durable-rules states, which the oracle does not observe (the same count and verdict): "
+                     f"{only_ours}")
+    if only_theirs:
+        found.append(f"{what} the oracle observes, which durable-rules does not state: {only_theirs}")
+    return found
+
+
+def _in_record_terms(observation: reference.Observation) -> tuple[int, int, bool]:
+    """An observation as a record states a condition: the worst or best grade of no counted
+    sub-area is -1, and a count with nothing to range over (causes of concern) is 'of 0'."""
+    observed = -1 if observation.observed is None else observation.observed
+    return observed, observation.total or 0, observation.holds
 
 
 def _test_invalid(path: Path, name: str, catalog: Catalog, update: bool) -> TestResult:
