@@ -50,7 +50,8 @@ def test_score_table_and_markdown_explain_failures(fmt):
 def test_score_exits_1_when_a_case_misses_its_expectation(tmp_path):
     case = (ROOT / "cases" / "kent-2007" / "child-abuse.yaml").read_text(encoding="utf-8")
     wrong = tmp_path / "wrong.yaml"
-    wrong.write_text(case.replace("outcome: fair", "outcome: good"), encoding="utf-8")
+    assert "expect:\n  outcome: fair" in case
+    wrong.write_text(case.replace("expect:\n  outcome: fair", "expect:\n  outcome: good"), encoding="utf-8")
     result = run("score", wrong, "--root", ROOT)
     assert result.exit_code == 1
     assert "good (NOT MET)" in result.output
@@ -96,7 +97,7 @@ def test_test_command_closes_with_a_count():
     result = run("test", ROOT / "cases" / "kent-2007")
     assert result.exit_code == 0
     assert "\n6 passed, 0 failed\n" in result.output
-    assert result.output.rstrip().endswith("6 of 6 published grades reproduced by the rules, 0 only by recorded judgement "
+    assert result.output.rstrip().endswith("0 of 6 published grades reproduced by the rules, 6 only by recorded judgement "
                                            "(cases read from a report whose expect: cites the published grade)")
 
 

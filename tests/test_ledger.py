@@ -148,13 +148,16 @@ def test_replay_with_current_criteria_shows_what_changed_and_which_rule(tmp_path
     shutil.copytree(ROOT / "cases" / "kent-2007", project / "cases" / "kent-2007")
     path = recorded(tmp_path, project / "cases" / "kent-2007" / "missing-persons.yaml")
     framework = project / "criteria" / "hmic-2007" / "framework.yaml"
-    framework.write_text(framework.read_text(encoding="utf-8").replace("more_than: 0.5", "at_least: 0.75"),
-                         encoding="utf-8")
+    fair_rule = "      - met: {tier: fair, flag: significant}\n        is: all"  # Fair: every significant Fair criterion
+    assert fair_rule in framework.read_text(encoding="utf-8")
+    framework.write_text(framework.read_text(encoding="utf-8").replace(
+        fair_rule, "      - met: {tier: fair}\n        is: all"), encoding="utf-8")  # now every Fair criterion
     (decision,) = decision_ids(path)
     assert run("replay", decision, "--ledger", path).exit_code == 0  # the stored ruleset is unchanged
     result = run("replay", decision, "--with-current-criteria", "--ledger", path, "--root", project)
     assert result.exit_code == 1
-    assert 'outcome: "good" -> "fair"' in result.output and "first rule that differs: firing 1: level:good" in result.output
+    assert 'computed_outcome: "fair" -> "professional_judgement"' in result.output
+    assert "first rule that differs: firing 1: level:fair then, level:undecided now" in result.output
 
 
 def test_several_processes_recording_at_once_lose_nothing(tmp_path):

@@ -319,25 +319,28 @@ def test_down_through_a_cap_and_a_floor_at_the_top():
 # --- the project's cases -----------------------------------------------------------------------
 
 def test_kent_missing_persons_margin(catalog):
-    """Kent's missing persons (Good): three changes reach Excellent, one is enough to fall."""
+    """Kent's missing persons: the rules give Fair (the published Good is HMIC's recorded
+    judgement); two changes reach Good, five are needed to fall to Poor, and any one of four
+    significant criteria missed leaves the grade to professional judgement."""
     from engine.workspace.runner import score_file
 
     from .conftest import ROOT
-    margin_record = score_file(ROOT / "cases/kent-2007/missing-persons.yaml", catalog).records[0]["margin"]
-    assert (margin_record["up"]["status"], margin_record["up"]["fewest_changes"]) == ("found", 3)
-    assert (margin_record["down"]["status"], margin_record["down"]["fewest_changes"]) == ("found", 1)
+    record = score_file(ROOT / "cases/kent-2007/missing-persons.yaml", catalog).records[0]
+    margin_record = record["margin"]
+    assert (record["computed_outcome"], margin_record["outcome"]) == ("fair", "fair")
+    assert (margin_record["up"]["status"], margin_record["up"]["fewest_changes"]) == ("found", 2)
+    assert (margin_record["down"]["status"], margin_record["down"]["fewest_changes"]) == ("found", 5)
     falls = {(c["id"], c["to"]): c["outcome"] for c in margin_record["single_changes"]}
-    assert falls[("mp-risk-assessment", "not_met")] == "poor"  # the critical criterion's cap
-    assert falls[("mp-accountability-framework", "not_met")] == "fair"
+    assert falls[("mp-risk-assessment", "not_met")] == "professional_judgement"  # significant, not critical
+    assert set(falls.values()) == {"professional_judgement"}
     assert not any(c["to"] == "met" for c in margin_record["single_changes"])  # no one change lifts it
 
 
 def test_a_search_cut_short_says_so(catalog):
     """Past its limit the search says how many changes it tried in full, in the record and the
-    text, rather than an answer it did not find: Excellent takes 3 changes from Kent's missing
-    persons; a search allowed 2 sets of two changes or more tries the single changes (all
-    decided whatever the limit, so falling a level in one is still found) and the two sets of
-    two changes that can help (two Good criteria met, or one and beacon present), and stops."""
+    text, rather than an answer it did not find: Poor takes 5 changes from Kent's missing
+    persons (Fair by the rules); a search allowed 2 sets of two changes or more still finds the
+    2 that reach Good, and says falling a level takes more than 1."""
     from engine.inspections.cases import load_case
     from engine.inspections.explain import render_text
     from engine.inspections.record import decision_record
@@ -348,9 +351,10 @@ def test_a_search_cut_short_says_so(catalog):
     evaluation = evaluate(loaded.compiled, evidence)
     record = validated(decision_record(loaded.compiled, loaded.case, evaluation,
                                        margin(loaded.compiled, evidence, evaluation.computed, limit=2)))
-    assert record["margin"]["up"] | {"example": None} == {
-        "status": "beyond_limit", "target": "excellent", "target_label": "Excellent", "fewest_changes": None,
-        "more_than": 2, "example": None, "example_outcome": None, "example_label": None}
+    assert record["margin"]["down"] == {
+        "status": "beyond_limit", "target": "poor", "target_label": "Poor", "fewest_changes": None,
+        "more_than": 1, "example": [], "example_outcome": None, "example_label": None}
     assert record["margin"]["search_limit"] == 2
-    assert "Margin: up a level takes more than 2 changes (the search stops after 2 sets of two or more " \
-           "changes); down a level takes 1 change" in render_text(record, "fails")
+    assert "up a level takes 2 changes (e.g. mp-systems-integration met and mp-ppu-alignment met give Good); " \
+           "down a level takes more than 1 change (the search stops after 2 sets of two or more changes)" \
+           in render_text(record, "fails")

@@ -11,6 +11,7 @@ not reach its grade is never produced. Run from the project root:
 
 from __future__ import annotations
 
+import math
 import random
 import shutil
 from pathlib import Path
@@ -52,9 +53,16 @@ def findings_for(grade: str, criteria, rng: random.Random) -> tuple[dict[str, st
             met[c.id] = "not_met"
         for c in rng.sample(good, k=rng.randint(0, len(good))):
             met[c.id] = "not_met"
-    else:  # poor: one critical criterion not met
+    else:  # poor: a critical criterion not met where the area has one, else well short of the Fair criteria
         critical = [c for c in fair if "critical" in c.flags]
-        met[rng.choice(critical).id] = "not_met"
+        if critical:
+            met[rng.choice(critical).id] = "not_met"
+        else:
+            significant = [c for c in fair if "significant" in c.flags]
+            missed = [rng.choice(significant)]
+            missed += rng.sample([c for c in fair if c not in missed], k=math.ceil(0.4 * len(fair)) - 1)
+            for c in missed:
+                met[c.id] = "not_met"
     return met, factors
 
 

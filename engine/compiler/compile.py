@@ -30,7 +30,8 @@ from ..language.catalog import Catalog
 from ..language.criteria import Criteria, load_criteria
 from ..language.diagnostics import Diagnostic, DiagnosticError
 from ..language.load import real_path
-from ..language.models import NOT_GRADED, Condition, CriteriaSet, Framework, Scale, Selection, select_criteria, select_subgrades
+from ..language.models import (NOT_GRADED, Condition, CriteriaSet, Framework, Scale, Selection, may_select_none,
+                               select_criteria, select_subgrades)
 from .plan import Plan, PlanCondition, PlanLevel, PlanRule, Quantity, QuantifierUse, Trigger
 
 PLAN_FORMAT = "arbiter-plan/1"
@@ -79,7 +80,8 @@ class _Lowering:
         quantity = self._quantity(cond)
         op, threshold, quantifier, level_bound = self._threshold(cond, quantity)
         total = len(quantity.members)
-        if op == ">=" and threshold > total and level_bound is None and quantity.kind != "causes_of_concern":
+        if op == ">=" and threshold > total and level_bound is None and quantity.kind != "causes_of_concern" \
+                and not (total == 0 and may_select_none(loc, cond)):
             self.problems.append(self.fw_doc.diag(
                 loc, "E133", f"condition can never hold in set '{self.cs.id}': needs {threshold} but only {total} to count",
                 "lower the bound or widen the selection"))

@@ -21,7 +21,7 @@ from typing import Callable, Iterable, Iterator
 from .diagnostics import Diagnostic, suggest
 from .load import Document
 from .models import (LEVEL_QUANTITIES, NOT_GRADED, UNDECIDED, Case, Condition, CriteriaSet, Framework, Scale,
-                     Selection, select_criteria, select_subgrades)
+                     Selection, may_select_none, select_criteria, select_subgrades)
 from .validate import EACH, INTACT, Damage
 
 
@@ -214,7 +214,7 @@ def _selections_not_empty(cs: CriteriaSet, doc: Document, fw: Framework, fw_doc:
                 if cid not in criterion_ids:
                     yield fw_doc.diag(loc + (quantity, "ids", k), "E122", f"unknown criterion '{cid}' in set '{cs.id}'",
                                       suggest(cid, criterion_ids))
-            if not select_criteria(cs, selection) and _show(selection) not in reported:
+            if not select_criteria(cs, selection) and not may_select_none(loc, cond) and _show(selection) not in reported:
                 reported.add(_show(selection))
                 yield doc.diag(("criteria",), "E130",
                                f"no criterion in this set matches {_show(selection)}, which {_rule_name(fw, loc)} "

@@ -426,3 +426,12 @@ def select_criteria(cs: CriteriaSet, sel: Selection) -> list[str]:
 
 def select_subgrades(cs: CriteriaSet, of: tuple[str, ...] | None) -> list[str]:
     return [s.id for s in cs.subgrades if of is None or s.id in of]
+
+
+def may_select_none(loc: tuple, cond: "Condition") -> bool:
+    """A limiter or floor that needs at least one criterion of a kind may find none in a set,
+    and then never applies there: HMIC 2007 caps a failed critical criterion at Poor, but a
+    report that calls nothing in an area critical gives that area no critical criterion, and
+    none is invented to fill the selection."""
+    bound, value = cond.bound
+    return loc[0] in ("limiters", "floors") and bound == "at_least" and value >= 1
