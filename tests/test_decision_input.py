@@ -7,6 +7,7 @@ every kind and asserts that only Arbiter diagnostics ever come out.
 
 from __future__ import annotations
 
+import copy
 import json
 import tempfile
 from functools import cache
@@ -388,8 +389,8 @@ def mutated_lines(draw) -> str:
         elif action == "nest" and not nest_depth:
             parent[place[-1]] = NESTED
             nest_depth = draw(st.sampled_from([1, 2, MAX_NESTING - 3, MAX_NESTING + 1, 3000]))
-        else:
-            parent[place[-1]] = draw(st.sampled_from(WRONG_VALUES))
+        else:  # a copy: the same list put in twice could be put inside itself, a record JSON cannot hold
+            parent[place[-1]] = copy.deepcopy(draw(st.sampled_from(WRONG_VALUES)))
     text = json.dumps(record).replace(f'"{NESTED}"', "[" * nest_depth + "{}" + "]" * nest_depth, 1)
     if draw(st.booleans()) and draw(st.booleans()):
         text = text[:draw(st.integers(0, len(text)))]
