@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import random
+from fractions import Fraction
 import shutil
 from pathlib import Path
 
@@ -35,8 +36,9 @@ PUBLISHED = {
 }
 
 
-def findings_for(grade: str, criteria, rng: random.Random) -> tuple[dict[str, str], dict[str, bool]]:
-    """Findings that reach `grade` under the HMIC 2007 framework, with some variety."""
+def findings_for(grade: str, criteria, rng: random.Random, well_short: Fraction) -> tuple[dict[str, str], dict[str, bool]]:
+    """Findings that reach `grade` under the HMIC 2007 framework, with some variety (well_short:
+    the share of Fair criteria not met that the framework reads as 'a significant number')."""
     fair = [c for c in criteria if c.tier == "fair"]
     good = [c for c in criteria if c.tier == "good"]
     met = {c.id: "met" for c in criteria}
@@ -60,14 +62,14 @@ def findings_for(grade: str, criteria, rng: random.Random) -> tuple[dict[str, st
         else:
             significant = [c for c in fair if "significant" in c.flags]
             missed = [rng.choice(significant)]
-            missed += rng.sample([c for c in fair if c not in missed], k=math.ceil(0.4 * len(fair)) - 1)
+            missed += rng.sample([c for c in fair if c not in missed], k=math.ceil(well_short * len(fair)) - 1)
             for c in missed:
                 met[c.id] = "not_met"
     return met, factors
 
 
-def constructed_case(area: str, number: int, grade: str, criteria, rng: random.Random) -> dict:
-    met, factors = findings_for(grade, criteria, rng)
+def constructed_case(area: str, number: int, grade: str, criteria, rng: random.Random, well_short: Fraction) -> dict:
+    met, factors = findings_for(grade, criteria, rng, well_short)
     return {
         "arbiter": "case",
         "id": f"national-2007/{area}/force-{number:02d}",
@@ -93,13 +95,15 @@ def write_area(catalog: Catalog, area: str, rng: random.Random) -> None:
     kent_grade = score(load_case(kent_copy, catalog))["outcome"]
     counts = dict(zip(GRADES, PUBLISHED[area][0]))
     counts[kent_grade] -= 1
-    criteria = load_criteria(catalog, f"hmic-2007/{area}").criteria.model.criteria
+    loaded = load_criteria(catalog, f"hmic-2007/{area}")
+    criteria = loaded.criteria.model.criteria
+    well_short = Fraction(str(loaded.framework.model.quantifiers["significant_number"].bound[1]))
     number = 0
     for grade in GRADES:
         for _ in range(counts[grade]):
             number += 1
             path = folder / f"force-{number:02d}.yaml"
-            path.write_text(dump_yaml(constructed_case(area, number, grade, criteria, rng)), encoding="utf-8")
+            path.write_text(dump_yaml(constructed_case(area, number, grade, criteria, rng, well_short)), encoding="utf-8")
             reached = score(load_case(path, catalog))["outcome"]
             if reached != grade:
                 path.unlink()
