@@ -175,7 +175,7 @@ def test_gate_lines_follow_the_firings_not_the_evidence(catalog):
     """Change what a `cell:below` firing matched, and the gate line says what the firing says:
     the record restates the rules' conclusions and never compares a rating again."""
     loaded = load_evidence(ROOT / "cases" / "appointments" / "constructed" / "gate-failed.yaml", catalog)
-    evaluation = decide(loaded).evaluation
+    evaluation = decide(loaded).decision.evaluation
     index = next(i for i, f in enumerate(evaluation.firings) if f.rule == "cell:below")
     firing = evaluation.firings[index]
     doctored = replace(firing, matched={**firing.matched, "c": {**firing.matched["c"], "rating": 1}})

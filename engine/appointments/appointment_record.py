@@ -21,11 +21,12 @@ from ..compiler.selection import SelectionPlan
 from ..language.appointment_models import agreed
 from ..language.canonical import (ENGINE_VERSION, appointment_decision_id, canonical_appointment_evidence,
                                   durable_rules_version, sha256_bytes)
-from ..language.decision_model import SELECTION_LABELS
+from ..language.decision_model import APPOINTMENT_LABELS, SELECTION_LABELS, STANDING_LABELS
+from ..runtime.appointment_margin import RATING_UNIT, AppointmentMargin, Change, Reach
 from ..runtime.compliance import ComplianceEvaluation
 from ..runtime.hearing import HearingEvaluation
-from ..runtime.selection import SelectionDecision, SelectionEvaluation
-from .appointments import LoadedEvidence
+from ..runtime.selection import SelectionEvaluation
+from .appointments import Decided, LoadedEvidence
 
 RECORD_FORMAT = "arbiter-decision/1"
 
@@ -61,11 +62,13 @@ def _hashes(loaded: LoadedEvidence) -> dict[str, Any]:
 
 # --- selection ---------------------------------------------------------------------------
 
-def selection_records(loaded: LoadedEvidence, decided: SelectionDecision) -> list[dict[str, Any]]:
+def selection_records(loaded: LoadedEvidence, decided: Decided) -> list[dict[str, Any]]:
     plan: SelectionPlan = loaded.compiled.plan  # type: ignore[assignment]
-    evaluation, ranking = decided.evaluation, decided.ranks
+    evaluation, ranking = decided.decision.evaluation, decided.decision.ranks
     hashes = _hashes(loaded)
-    records = [_candidate_record(loaded, hashes, plan, evaluation, t, ranking[t.candidate]) for t in evaluation.tallies]
+    records = [_candidate_record(loaded, hashes, plan, evaluation, t, ranking[t.candidate],
+                                 margin_json(decided.margins[t.candidate], STANDING_LABELS))
+               for t in evaluation.tallies]
     records.append(_process_record(loaded, hashes, plan, decided))
     return records
 
@@ -84,7 +87,7 @@ def gate_lines(plan: SelectionPlan, evaluation: SelectionEvaluation, candidate: 
     return lines
 
 
-def _candidate_record(loaded, hashes, plan, evaluation, tally, rank) -> dict[str, Any]:
+def _candidate_record(loaded, hashes, plan, evaluation, tally, rank, margin) -> dict[str, Any]:
     passed = evaluation.passed[tally.candidate]
     outcome = "gates_passed" if passed else "gate_failed"
     label = "Passed every gate" if passed else "Failed a gate: not appointable"
@@ -96,6 +99,7 @@ def _candidate_record(loaded, hashes, plan, evaluation, tally, rank) -> dict[str
         "preferred": evaluation.preferred == tally.candidate,
         "gates": gates,
         "why_not": [line for g in gates for line in g["failing"]],
+        "margin": margin,
         "trace": [f.to_json() for f in evaluation.firings
                   if f.matched.get("ev", {}).get("cand") == tally.candidate],
         **hashes,
@@ -103,14 +107,18 @@ def _candidate_record(loaded, hashes, plan, evaluation, tally, rank) -> dict[str
     return record
 
 
-def _process_record(loaded, hashes, plan, decided: SelectionDecision) -> dict[str, Any]:
-    evaluation, ranking = decided.evaluation, decided.ranks
+def selection_label(evaluation: SelectionEvaluation) -> str:
     label = SELECTION_LABELS[evaluation.outcome]
     if evaluation.outcome == "preferred":
         label += f": {evaluation.preferred}"
     elif evaluation.outcome == "tie":
         label += f" ({', '.join(evaluation.tied)})"
-    record = _common(loaded, hashes, loaded.kind, plan.title, evaluation.outcome, label)
+    return label
+
+
+def _process_record(loaded, hashes, plan, decided: Decided) -> dict[str, Any]:
+    evaluation, ranking = decided.decision.evaluation, decided.decision.ranks
+    record = _common(loaded, hashes, loaded.kind, plan.title, evaluation.outcome, selection_label(evaluation))
     totals = {t.candidate: t.total for t in evaluation.tallies}
     record.update({
         "preferred": evaluation.preferred,
@@ -121,11 +129,42 @@ def _process_record(loaded, hashes, plan, decided: SelectionDecision) -> dict[st
         "flags": [f.to_json() for f in loaded.flags],
         "shortlisting": _shortlisting(loaded),
         "reconstructed_cells": [{"exercise": e, "area": a, "note": n} for e, a, n in plan.reconstructed],
-        "sensitivity": list(decided.sensitivity),
+        "sensitivity": list(decided.decision.sensitivity),
+        "margin": _selection_margin(decided),
         "trace": [f.to_json() for f in evaluation.firings],
         **hashes,
     })
     return record
+
+
+def _selection_margin(decided: Decided) -> dict[str, Any]:
+    """The one-point changes that change the outcome, and each candidate's margin."""
+    evaluation = decided.decision.evaluation
+    return {"unit": RATING_UNIT, "outcome": evaluation.outcome, "outcome_label": selection_label(evaluation),
+            "single_changes": [{**_change(change), "outcome": after.outcome, "outcome_label": selection_label(after)}
+                               for change, after in decided.outcome_changes],
+            "candidates": [{"candidate": t.candidate, **margin_json(decided.margins[t.candidate], STANDING_LABELS)}
+                           for t in evaluation.tallies]}
+
+
+def _change(change: Change) -> dict[str, Any]:
+    return {"kind": change.item, "id": change.id, "from": change.before, "to": change.after}
+
+
+def _reach(reach: Reach, labels: dict[str, str]) -> dict[str, Any]:
+    return {"status": reach.status, "target": reach.target,
+            "target_label": labels[reach.target] if reach.target else None,
+            "fewest_changes": reach.fewest, "more_than": reach.more_than,
+            "example": [_change(c) for c in reach.example], "example_outcome": reach.example_outcome,
+            "example_label": labels[reach.example_outcome] if reach.example_outcome else None}
+
+
+def margin_json(margin: AppointmentMargin, labels: dict[str, str]) -> dict[str, Any]:
+    """A margin as the runtime found it, with each level's label."""
+    return {"unit": margin.unit, "outcome": margin.outcome, "outcome_label": labels[margin.outcome],
+            "single_changes": [{**_change(s.change), "outcome": s.outcome, "outcome_label": labels[s.outcome]}
+                               for s in margin.single],
+            "up": _reach(margin.up, labels), "down": _reach(margin.down, labels)}
 
 
 def _shortlisting(loaded: LoadedEvidence) -> dict[str, Any] | None:
@@ -157,7 +196,7 @@ def _why_not_preferred(evaluation, totals: dict[str, int]) -> list[str]:
 
 # --- hearing and compliance ------------------------------------------------------------
 
-def hearing_record(loaded: LoadedEvidence, evaluation: HearingEvaluation) -> dict[str, Any]:
+def hearing_record(loaded: LoadedEvidence, evaluation: HearingEvaluation, margin: AppointmentMargin) -> dict[str, Any]:
     plan: HearingPlan = loaded.compiled.plan  # type: ignore[assignment]
     vetoed = evaluation.outcome == "veto"
     label = (f"Veto: the PCC must not appoint candidate {loaded.evidence.candidate}" if vetoed
@@ -173,13 +212,15 @@ def hearing_record(loaded: LoadedEvidence, evaluation: HearingEvaluation) -> dic
         "consequence": plan.on_veto if vetoed else plan.on_no_veto,
         "rule": plan.veto_text,
         "why_not": [] if vetoed else [f"veto not reached: {evaluation.votes} votes, {evaluation.needed} needed"],
+        "margin": margin_json(margin, APPOINTMENT_LABELS),
         "trace": [f.to_json() for f in evaluation.firings],
         **hashes,
     })
     return record
 
 
-def compliance_record(loaded: LoadedEvidence, evaluation: ComplianceEvaluation) -> dict[str, Any]:
+def compliance_record(loaded: LoadedEvidence, evaluation: ComplianceEvaluation,
+                      margin: AppointmentMargin) -> dict[str, Any]:
     plan: CompliancePlan = loaded.compiled.plan  # type: ignore[assignment]
     label = "Compliant: every requirement met" if evaluation.outcome == "compliant" else "Not compliant"
     hashes = _hashes(loaded)
@@ -190,19 +231,20 @@ def compliance_record(loaded: LoadedEvidence, evaluation: ComplianceEvaluation) 
         "requirements": lines,
         "failed": [line["requirement"] for line in lines if not line["met"]],
         "why_not": [line["text"] for line in lines if not line["met"]],
+        "margin": margin_json(margin, APPOINTMENT_LABELS),
         "trace": [f.to_json() for f in evaluation.firings],
         **hashes,
     })
     return record
 
 
-def records_for(loaded: LoadedEvidence, decided) -> list[dict[str, Any]]:
+def records_for(loaded: LoadedEvidence, decided: Decided) -> list[dict[str, Any]]:
     """The decision records of an evidence record, from what its kind's runtime decided."""
     if loaded.kind == "appointment":
         return selection_records(loaded, decided)
     if loaded.kind == "hearing":
-        return [hearing_record(loaded, decided)]
-    return [compliance_record(loaded, decided)]
+        return [hearing_record(loaded, decided.decision, decided.margins["subject"])]
+    return [compliance_record(loaded, decided.decision, decided.margins["subject"])]
 
 
 def arithmetic(plan: HearingPlan, evaluation: HearingEvaluation) -> str:
@@ -278,6 +320,9 @@ def render(loaded: LoadedEvidence, records: list[dict[str, Any]], mode: str, mar
                   f"Consequence: {record['consequence']}"]
     else:
         lines += [f"  - {line['text']}" for line in record["requirements"]]
+    if record.get("margin"):  # records written before margins were recorded have none
+        noun = "vote" if loaded.kind == "hearing" else "requirement"
+        lines.append(f"Margin (a change is {record['margin']['unit']}): {margin_line(record['margin'], noun)}")
     if mode == "full":
         lines += _trace_lines(record)
     return "\n".join(lines)
@@ -324,9 +369,32 @@ def render_selection(loaded: LoadedEvidence, records: list[dict[str, Any]], mode
                       for s in process["sensitivity"]]
         else:
             lines.append("Sensitivity: no single one-point change to an agreed rating changes a gate or the outcome")
+    if process.get("margin"):  # records written before margins were recorded have none
+        lines.append(f"Margin (a change is {process['margin']['unit']}):")
+        lines += [f"  - {c['candidate']}, {c['outcome_label'].lower()}: {margin_line(c, 'point')}"
+                  for c in process["margin"]["candidates"]]
     if mode == "full":
         lines += _trace_lines(process)
     return "\n".join(lines)
+
+
+def margin_line(margin: dict[str, Any], noun: str) -> str:
+    """E.g. "no level above; down 1 point (e.g. cand-a/media/transparency 3 -> 2 gives Failed a gate)"."""
+    return f"{_reach_text('up', margin['up'], margin, noun)}; {_reach_text('down', margin['down'], margin, noun)}"
+
+
+def _reach_text(direction: str, reach: dict[str, Any], margin: dict[str, Any], noun: str) -> str:
+    if reach["status"] == "no_level":
+        return f"no level {'above' if direction == 'up' else 'below'}"
+    if reach["status"] == "unreachable":
+        return f"no change moves it {direction} to {reach['target_label']}"
+    count = reach["fewest_changes"]
+    changes = ", ".join(f"{c['id']} {_value(c['from'])} -> {_value(c['to'])}" for c in reach["example"])
+    return (f"{direction} {count} {noun}{'' if count == 1 else 's'} (e.g. {changes} gives {reach['example_label']})")
+
+
+def _value(value) -> str:
+    return value.replace("_", " ") if isinstance(value, str) else str(value)
 
 
 def _trace_lines(record: dict[str, Any]) -> list[str]:

@@ -23,9 +23,11 @@ from ..language.catalog import MISSING, REGULAR, Catalog, Loaded, declared_kind,
 from ..language.diagnostics import Diagnostic, DiagnosticError, suggest
 from ..language.load import Document, load_file
 from ..language.validate import to_model
+from ..runtime import appointment_margin
 from ..runtime import compliance as decide_compliance
 from ..runtime import hearing as decide_hearing
 from ..runtime import selection as decide_selection
+from ..runtime.appointment_margin import AppointmentMargin
 
 REFERENCES = {  # evidence kind -> (field naming what it is judged by, that file's kind)
     "appointment": ("process", "selection_process"),
@@ -154,13 +156,29 @@ def evidence_flags(model, rules: Loaded) -> tuple[Flag, ...]:
     return tuple(flags(model, rules.model)) if model.arbiter == "appointment" else ()
 
 
-def decide(loaded: LoadedEvidence):
-    """Tally and decide by the compiled rules: everything the records need, from the runtime."""
+@dataclass(frozen=True)
+class Decided:
+    """Everything the records of an evidence record need, from the runtime: what the rules
+    decided, and the margin of each decision (by candidate for a selection; `subject` for a
+    hearing or compliance check)."""
+
+    decision: Any  # SelectionDecision, HearingEvaluation or ComplianceEvaluation
+    margins: dict[str, AppointmentMargin]
+    outcome_changes: tuple = ()  # a selection's: the one-point changes that change its outcome
+
+
+def decide(loaded: LoadedEvidence) -> Decided:
+    """Tally and decide by the compiled rules, then find each decision's margin."""
+    compiled, evidence = loaded.compiled, loaded.evidence
     if loaded.kind == "appointment":
-        return decide_selection.decide(loaded.compiled, loaded.evidence)
+        decision = decide_selection.decide(compiled, evidence)
+        return Decided(decision, appointment_margin.candidate_margins(compiled, evidence, decision),
+                       appointment_margin.outcome_changes(decision))
     if loaded.kind == "hearing":
-        return decide_hearing.evaluate(loaded.compiled, loaded.evidence)
-    return decide_compliance.evaluate(loaded.compiled, loaded.evidence)
+        decision = decide_hearing.evaluate(compiled, evidence)
+        return Decided(decision, {"subject": appointment_margin.hearing_margin(compiled, evidence, decision.outcome)})
+    decision = decide_compliance.evaluate(compiled, evidence)
+    return Decided(decision, {"subject": appointment_margin.compliance_margin(compiled, decision)})
 
 
 def _check_evidence(catalog: Catalog, model, doc: Document, rules: Loaded) -> list[Diagnostic]:

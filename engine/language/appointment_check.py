@@ -73,8 +73,17 @@ def rating_values(scale: Scale) -> list[int]:
 
 def check_rating_scale(scale: Scale, doc: Document) -> list[Diagnostic]:
     missing = [i for i, lv in enumerate(scale.levels) if lv.value is None]
-    return [doc.diag(("levels", i), "E111", f"rating level '{scale.levels[i].id}' has no value",
-                     "give each rating level the number assessors write, e.g. value: 3") for i in missing]
+    found = [doc.diag(("levels", i), "E111", f"rating level '{scale.levels[i].id}' has no value",
+                      "give each rating level the number assessors write, e.g. value: 3") for i in missing]
+    values = sorted(set(rating_values(scale)))
+    # A change of one point is the unit of the sensitivity scan and the margin, so every
+    # whole value between the lowest and the highest must be a rating.
+    if values and values != list(range(values[0], values[-1] + 1)):
+        gaps = sorted(set(range(values[0], values[-1] + 1)) - set(values))
+        found.append(doc.diag(("levels",), "E113", f"rating values {', '.join(map(str, values))} skip "
+                              f"{', '.join(map(str, gaps))}: the values must be whole numbers one point apart",
+                              f"give the levels the values {values[0]} to {values[-1]}, one point apart"))
+    return found
 
 
 def check_process(process: SelectionProcess, doc: Document, cvf: CompetencyFramework, scale: Scale,

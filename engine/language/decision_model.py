@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import AfterValidator, ConfigDict, Field, Strict, StringConstraints, ValidationError
 from pydantic_core import PydanticCustomError
@@ -223,6 +223,65 @@ class GateLine(RecordModel):
     source: Optional[Citation]
 
 
+# A candidate's levels in its margin, highest first (runtime/appointment_margin.py).
+STANDING_LABELS = {
+    "preferred": "Preferred candidate",
+    "tied": "Tied at the top",
+    "passed": "Passed every gate, below the top",
+    "failed": "Failed a gate",
+}
+
+
+class AppointmentChange(RecordModel):
+    """One change the margin counts: a rating moved, the votes for the veto, a requirement's result."""
+
+    kind: Literal["rating", "votes", "requirement"]
+    id: Text  # candidate/exercise/area, votes_for_veto, or the requirement's id
+    from_: Union[Int, Literal["met", "not_met"]] = Field(alias="from")
+    to: Union[Int, Literal["met", "not_met"]]
+
+
+class AppointmentSingleChange(AppointmentChange):
+    outcome: Id
+    outcome_label: Text
+
+
+class AppointmentReach(RecordModel):
+    """The fewest changes that move the outcome to the target level or beyond it."""
+
+    status: Literal["found", "unreachable", "no_level"]
+    target: Optional[Id]
+    target_label: Optional[Text]
+    fewest_changes: Optional[Int]  # found only: for ratings, the points moved in all
+    more_than: None  # the appointment margins are exact: no search limit
+    example: list[AppointmentChange]
+    example_outcome: Optional[Id]
+    example_label: Optional[Text]
+
+
+class AppointmentMargin(RecordModel):
+    unit: Text  # what one change is
+    outcome: Id  # the level it is measured from: for a candidate, its standing
+    outcome_label: Text
+    single_changes: list[AppointmentSingleChange]
+    up: AppointmentReach
+    down: AppointmentReach
+
+
+class CandidateMargin(AppointmentMargin):
+    candidate: Id
+
+
+class SelectionMargin(RecordModel):
+    """A selection's margin: the one-point changes that change the outcome, and each candidate's margin."""
+
+    unit: Text
+    outcome: Id
+    outcome_label: Text
+    single_changes: list[AppointmentSingleChange]
+    candidates: list[CandidateMargin]
+
+
 class CandidateDecision(_AppointmentRecord):
     kind: Literal["candidate"]
     subject: Id  # the candidate's pseudonym
@@ -232,6 +291,7 @@ class CandidateDecision(_AppointmentRecord):
     rank: Optional[Int]
     preferred: Bool
     gates: list[GateLine]
+    margin: Optional[AppointmentMargin] = None  # absent from records written before margins were recorded
 
 
 class CandidateLine(RecordModel):
@@ -286,6 +346,7 @@ class SelectionDecision(_AppointmentRecord):
     shortlisting: Optional[ShortlistingRecord]
     reconstructed_cells: list[ReconstructedCell]
     sensitivity: list[Sensitivity]
+    margin: Optional[SelectionMargin] = None  # absent from records written before margins were recorded
 
 
 class HearingDecision(_AppointmentRecord):
@@ -300,6 +361,7 @@ class HearingDecision(_AppointmentRecord):
     arithmetic: Text
     consequence: Text
     rule: Text
+    margin: Optional[AppointmentMargin] = None  # absent from records written before margins were recorded
 
 
 class RequirementLine(RecordModel):
@@ -315,6 +377,7 @@ class ComplianceDecision(_AppointmentRecord):
     uncapped_outcome: Literal["compliant", "not_compliant"]
     requirements: list[RequirementLine]
     failed: list[Id]
+    margin: Optional[AppointmentMargin] = None  # absent from records written before margins were recorded
 
 
 APPOINTMENT_RECORDS: dict[str, type[_Record]] = {

@@ -94,3 +94,90 @@ def within_bounds(measured: int, requirement: Requirement) -> bool:
     """Every bound the requirement writes holds (at_least, at_most, or both)."""
     return ((requirement.at_least is None or measured >= requirement.at_least)
             and (requirement.at_most is None or measured <= requirement.at_most))
+
+
+# --- margins ---------------------------------------------------------------------------------
+# The fewest changes to another level, reasoned from the published rules: a candidate passes
+# when every scored rating is at least the highest gate's threshold, and is preferred when it
+# alone has the top total among those who pass.
+
+STANDINGS = ("preferred", "tied", "passed", "failed")  # highest first
+
+
+@dataclass(frozen=True)
+class Distance:
+    status: str  # found | unreachable | no_level
+    fewest: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class MarginAnswer:
+    outcome: str
+    up: Distance
+    down: Distance
+
+
+def standing(answer: SelectionAnswer, candidate: str) -> str:
+    if not answer.passed[candidate]:
+        return "failed"
+    if answer.preferred == candidate:
+        return "preferred"
+    return "tied" if candidate in answer.tied else "passed"
+
+
+def candidate_margin(process: SelectionProcess, scale_values: list[int], appt: Appointment,
+                     candidate: str) -> MarginAnswer:
+    """Points on the candidate's own agreed ratings (scored exercises) to the next level up and down."""
+    answer = selection(process, appt)
+    level = standing(answer, candidate)
+    scored = {e.id for e in process.exercises if e.scored}
+    mine = [r.agreed for r in appt.ratings if r.candidate == candidate and r.exercise in scored]
+    low, high = min(scale_values), max(scale_values)
+    must = max(g.every_rating_at_least for g in process.gates)
+    others = [answer.totals[c] for c in answer.passed if c != candidate and answer.passed[c]]
+    total = answer.totals[candidate]
+
+    def within(points: int, room: int) -> Distance:
+        return Distance("found", points) if points <= room else Distance("unreachable")
+
+    # failing a gate: one rating taken below the threshold, where the scale goes that low
+    fail = min((r - must + 1 for r in mine), default=None) if must - 1 >= low else None
+    room_up, room_down = sum(high - r for r in mine), sum(r - low for r in mine)
+    if level == "failed":
+        up = Distance("unreachable") if must > high else Distance("found", sum(max(0, must - r) for r in mine))
+        down = Distance("no_level")
+    elif level == "passed":
+        up = within(max(others) - total, room_up)
+        down = Distance("unreachable") if fail is None else Distance("found", fail)
+    elif level == "tied":
+        up = within(1, room_up)
+        down = within(1, room_down) if room_down else (Distance("unreachable") if fail is None else Distance("found", fail))
+    else:
+        up = Distance("no_level")
+        options = [fail] if fail is not None else []
+        if others and total - max(others) <= room_down:
+            options.append(total - max(others))
+        down = Distance("found", min(options)) if options else Distance("unreachable")
+    return MarginAnswer(level, up, down)
+
+
+def hearing_margin(rules: PanelRulesFile, record: Hearing) -> MarginAnswer:
+    """Votes more (up, to a veto) or fewer (down): at most those present, or every member."""
+    answer = hearing(rules, record)
+    most = record.present if record.present is not None else record.members
+    if answer.outcome == "veto":
+        return MarginAnswer("veto", Distance("no_level"),
+                            Distance("found", record.votes_for_veto - answer.votes_needed + 1))
+    up = Distance("found", answer.votes_needed - record.votes_for_veto) if answer.votes_needed <= most \
+        else Distance("unreachable")
+    return MarginAnswer("no_veto", up, Distance("no_level"))
+
+
+def compliance_margin(framework: ComplianceFramework, record: ComplianceRecord) -> MarginAnswer:
+    """Requirements' results to change: every failed one (up), any one met (down)."""
+    met = compliance(framework, record)
+    if all(met.values()):
+        return MarginAnswer("compliant", Distance("no_level"),
+                            Distance("found", 1) if met else Distance("unreachable"))
+    return MarginAnswer("not_compliant", Distance("found", sum(1 for ok in met.values() if not ok)),
+                        Distance("no_level"))

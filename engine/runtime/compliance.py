@@ -63,3 +63,15 @@ def evaluate(compiled: Compiled, record: ComplianceRecord) -> ComplianceEvaluati
         raise durable.EngineError(f"unexpected firings {[f.rule for f in firings]}")
     outcome = "compliant" if firings[-1].rule == "compliant" else "not_compliant"
     return ComplianceEvaluation(measures, passed, outcome, tuple(firings))
+
+
+def requirement_results(compiled: Compiled, passed: dict[str, bool]) -> str:
+    """The overall stage alone, on given results of the requirements (the margin asks it about
+    changed results): compliant | not_compliant."""
+    name = compiled.durable_name
+    results = [{"kind": "result", "id": f"result:{req}", "req": req, "passed": 1 if ok else 0} for req, ok in passed.items()]
+    firings = durable.host().run(name, compiled.ruleset["durable"][name], results, {"kind": "stage", "stage": "overall"},
+                                 lambda rule, matched: [])
+    if len(firings) != 1 or firings[0].rule not in ("compliant", "not-compliant"):
+        raise durable.EngineError(f"unexpected firings {[f.rule for f in firings]}")
+    return "compliant" if firings[0].rule == "compliant" else "not_compliant"

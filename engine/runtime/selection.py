@@ -169,9 +169,22 @@ def ranks(evaluation: SelectionEvaluation) -> dict[str, Optional[int]]:
 
 # --- sensitivity -------------------------------------------------------------------------
 
-def sensitivity(compiled: Compiled, appt: Appointment, base: SelectionEvaluation) -> list[dict[str, Any]]:
-    """Cells where moving one agreed rating by one point would change a pass or fail, or
-    the outcome. Each variant is decided by the same rules (`evaluate_one_changed`)."""
+@dataclass(frozen=True)
+class Variant:
+    """The field with one agreed rating moved by one point, decided by the same rules."""
+
+    candidate: str
+    exercise: str
+    area: str
+    before: int
+    after: int
+    evaluation: SelectionEvaluation
+
+
+def one_point_variants(compiled: Compiled, appt: Appointment, base: SelectionEvaluation) -> tuple[Variant, ...]:
+    """Every agreed rating moved one point up and one down, where the scale allows, each
+    variant decided by the rules (`evaluate_one_changed`): candidates in id order, cells in
+    the plan's, down before up."""
     plan: SelectionPlan = compiled.plan  # type: ignore[assignment]
     values = {v for v, _ in plan.ratings}
     cells = agreed(appt)
@@ -179,15 +192,22 @@ def sensitivity(compiled: Compiled, appt: Appointment, base: SelectionEvaluation
     for cand in sorted(c.id for c in appt.candidates):
         for exercise, area in plan.cells:
             rating = cells[(cand, exercise, area)]
-            for delta in (-1, 1):
-                moved = rating.agreed + delta
-                if moved not in values:
-                    continue
-                variant, changed = _with_rating(appt, rating, moved)
-                changes = _differences(base, evaluate_one_changed(compiled, base, variant, changed))
-                if changes:
-                    found.append({"candidate": cand, "exercise": exercise, "area": area, "from": rating.agreed,
-                                  "to": moved, "changes": changes})
+            for moved in (rating.agreed - 1, rating.agreed + 1):
+                if moved in values:
+                    variant, changed = _with_rating(appt, rating, moved)
+                    found.append(Variant(cand, exercise, area, rating.agreed, moved,
+                                         evaluate_one_changed(compiled, base, variant, changed)))
+    return tuple(found)
+
+
+def sensitivity(base: SelectionEvaluation, variants: tuple[Variant, ...]) -> list[dict[str, Any]]:
+    """The variants that change a pass or fail, or the outcome, with what they change."""
+    found = []
+    for v in variants:
+        changes = _differences(base, v.evaluation)
+        if changes:
+            found.append({"candidate": v.candidate, "exercise": v.exercise, "area": v.area, "from": v.before,
+                          "to": v.after, "changes": changes})
     return found
 
 
@@ -218,15 +238,17 @@ def describe_outcome(evaluation: SelectionEvaluation) -> str:
 
 @dataclass(frozen=True)
 class SelectionDecision:
-    """A selection decided: the rules' conclusions, the ranking among those who passed, and the
-    one-point changes that would alter a gate or the outcome. The records are built from this
-    alone."""
+    """A selection decided: the rules' conclusions, the ranking among those who passed, every
+    one-point variant as the rules decided it, and those that alter a gate or the outcome. The
+    records (and the margins, runtime/appointment_margin.py) are built from this alone."""
 
     evaluation: SelectionEvaluation
     ranks: dict[str, Optional[int]]
+    variants: tuple[Variant, ...]
     sensitivity: tuple[dict[str, Any], ...]
 
 
 def decide(compiled: Compiled, appt: Appointment) -> SelectionDecision:
     evaluation = evaluate(compiled, appt)
-    return SelectionDecision(evaluation, ranks(evaluation), tuple(sensitivity(compiled, appt, evaluation)))
+    variants = one_point_variants(compiled, appt, evaluation)
+    return SelectionDecision(evaluation, ranks(evaluation), variants, tuple(sensitivity(evaluation, variants)))

@@ -1,0 +1,290 @@
+"""Margins of appointment decisions, in the shape of an inspection's (runtime/margin.py): the
+single changes that would change the outcome, and the fewest changes that would move it one
+level up and one level down. Each example is decided by the rules; the oracle
+(oracle/appointment_reference.py) works the same figures out from the files' models, and the
+tests require the two to agree.
+
+What one change is, for each kind of decision:
+
+- a candidate: one point on one agreed rating. Its levels, highest first: preferred, tied at
+  the top, passed every gate below the top, failed a gate. Single changes are the one-point
+  variants of any rating in the field (the sensitivity scan's, already decided) that change
+  the candidate's level; up and down count points on the candidate's own ratings only, so
+  they say how far the candidate's own marks were from another level.
+- a hearing: one member's vote for the veto, more (up, towards a veto; at most every member
+  present) or fewer (down).
+- a compliance check: one requirement's result, met or not met (up is towards compliant).
+
+How the fewest changes are found. For a hearing, by trying one vote more (or fewer) at a time,
+each count decided by the rules, until the outcome changes. For a compliance check, the rules'
+overall stage is asked about the requirements' results with the failed ones met (up) or the
+first met one failed (down). For a candidate, from what the rules concluded about its cells:
+
+- up from failing: every `cell:below` conclusion must go, and one point at a time a cell
+  below its gate's threshold needs threshold - rating points; the example raises each such
+  cell to the highest threshold it fell below;
+- up from passing below the top: the total must reach the top passer's, and each point adds
+  one to it, so the fewest is the difference, placed on cells with room below the scale's
+  highest value; up from a tie: one point more than the others at the top;
+- down from preferred: either a `cell:meets` conclusion turns to `cell:below` (rating -
+  threshold + 1 points on one cell), or the total falls to the runner-up's among the passers,
+  whichever takes fewer points; down from a tie: one point off the total; down from passing:
+  one cell below its threshold.
+
+Those counts are arithmetic on the values the rules matched (ratings, thresholds, totals), not a
+decision: each example is then given to the rules, whose conclusion is the example's outcome,
+and the margin is refused if it does not reach the target.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Union
+
+from ..compiler.compile import Compiled
+from ..compiler.compliance import CompliancePlan
+from ..compiler.selection import SelectionPlan
+from ..language.appointment_models import Appointment, Hearing
+from . import hearing as hearing_runtime
+from .compliance import ComplianceEvaluation, requirement_results
+from .margin import FOUND, NO_LEVEL, UNREACHABLE, Reach
+from .selection import SelectionDecision, SelectionEvaluation, evaluate
+
+Value = Union[int, str]
+
+# A candidate's levels, highest first.
+STANDINGS = ("preferred", "tied", "passed", "failed")
+RATING_UNIT = "one point on one agreed rating; up and down move the candidate's own ratings only"
+VOTE_UNIT = "one member's vote for the veto"
+REQUIREMENT_UNIT = "one requirement's result, met or not met"
+
+
+@dataclass(frozen=True)
+class Change:
+    item: str  # rating | votes | requirement
+    id: str  # candidate/exercise/area, votes_for_veto, or the requirement's id
+    before: Value
+    after: Value
+
+
+@dataclass(frozen=True)
+class SingleChange:
+    change: Change
+    outcome: str
+
+
+@dataclass(frozen=True)
+class AppointmentMargin:
+    unit: str
+    outcome: str
+    single: tuple[SingleChange, ...]
+    up: Reach
+    down: Reach
+
+
+class MarginError(RuntimeError):
+    """An example the rules do not decide as the search said they would: a bug, never input."""
+
+
+# --- candidates --------------------------------------------------------------------------
+
+def standing(evaluation: SelectionEvaluation, candidate: str) -> str:
+    if not evaluation.passed[candidate]:
+        return "failed"
+    if evaluation.preferred == candidate:
+        return "preferred"
+    return "tied" if candidate in evaluation.tied else "passed"
+
+
+def candidate_margins(compiled: Compiled, appt: Appointment, decided: SelectionDecision) -> dict[str, AppointmentMargin]:
+    return {t.candidate: candidate_margin(compiled, appt, decided, t.candidate) for t in decided.evaluation.tallies}
+
+
+def candidate_margin(compiled: Compiled, appt: Appointment, decided: SelectionDecision,
+                     candidate: str) -> AppointmentMargin:
+    base = decided.evaluation
+    level = standing(base, candidate)
+    single = tuple(sorted(
+        (SingleChange(Change("rating", f"{v.candidate}/{v.exercise}/{v.area}", v.before, v.after),
+                      standing(v.evaluation, candidate))
+         for v in decided.variants if standing(v.evaluation, candidate) != level),
+        key=lambda s: STANDINGS.index(s.outcome)))
+    cells = _Cells(compiled, appt, base, candidate)
+    return AppointmentMargin(RATING_UNIT, level, single, _reach(cells, level, "up"), _reach(cells, level, "down"))
+
+
+class _Cells:
+    """A candidate's own scored cells as the rules matched them: rating and thresholds."""
+
+    def __init__(self, compiled: Compiled, appt: Appointment, base: SelectionEvaluation, candidate: str):
+        plan: SelectionPlan = compiled.plan  # type: ignore[assignment]
+        self.compiled, self.appt, self.base, self.candidate = compiled, appt, base, candidate
+        self.order = list(plan.cells)
+        values = [v for v, _ in plan.ratings]
+        self.lowest, self.highest = min(values), max(values)
+        self.rating: dict[tuple[str, str], int] = {}
+        self.below: dict[tuple[str, str], int] = {}  # cell -> the highest threshold it fell below
+        self.meets: dict[tuple[str, str], int] = {}  # cell -> the highest threshold it met
+        for firing in base.firings:
+            if firing.rule.startswith("cell:") and firing.matched["c"]["cand"] == candidate:
+                cell = (firing.matched["c"]["exercise"], firing.matched["c"]["area"])
+                self.rating[cell] = firing.matched["c"]["rating"]
+                found = self.below if firing.rule == "cell:below" else self.meets
+                found[cell] = max(found.get(cell, firing.matched["g"]["threshold"]), firing.matched["g"]["threshold"])
+        self.total = next(t.total for t in base.tallies if t.candidate == candidate)
+
+    def outcome_of(self, moves: dict[tuple[str, str], int]) -> str:
+        """The rules' level for the candidate with these cells set to these ratings."""
+        ratings = tuple(r.model_copy(update={"agreed": moves[(r.exercise, r.area)]})
+                        if r.candidate == self.candidate and (r.exercise, r.area) in moves else r
+                        for r in self.appt.ratings)
+        return standing(evaluate(self.compiled, self.appt.model_copy(update={"ratings": ratings})), self.candidate)
+
+    def spread(self, points: int, direction: int) -> Optional[dict[tuple[str, str], int]]:
+        """`points` points added (direction 1) or taken (-1) across the cells in plan order, each
+        as far as the scale allows; None when the cells have too little room."""
+        moves = {}
+        for cell in self.order:
+            if points == 0:
+                break
+            room = self.highest - self.rating[cell] if direction > 0 else self.rating[cell] - self.lowest
+            step = min(room, points)
+            if step:
+                moves[cell] = self.rating[cell] + direction * step
+                points -= step
+        return moves if points == 0 else None
+
+    def fail_one(self) -> Optional[dict[tuple[str, str], int]]:
+        """The cheapest single cell to take below the highest threshold it meets, if any can go."""
+        options = [(self.rating[c] - t + 1, i, c) for i, c in enumerate(self.order)
+                   if (t := self.meets.get(c)) is not None and t - 1 >= self.lowest]
+        if not options:
+            return None
+        _, _, cell = min(options)
+        return {cell: self.meets[cell] - 1}
+
+    def others_top(self) -> Optional[int]:
+        """The highest total among the other candidates who passed."""
+        totals = [t.total for t in self.base.tallies if t.candidate != self.candidate and self.base.passed[t.candidate]]
+        return max(totals, default=None)
+
+    def changes(self, moves: dict[tuple[str, str], int]) -> tuple[Change, ...]:
+        return tuple(Change("rating", f"{self.candidate}/{ex}/{area}", self.rating[(ex, area)], value)
+                     for (ex, area), value in sorted(moves.items(), key=lambda kv: self.order.index(kv[0])))
+
+    def points(self, moves: dict[tuple[str, str], int]) -> int:
+        return sum(abs(value - self.rating[cell]) for cell, value in moves.items())
+
+
+def _reach(cells: _Cells, level: str, direction: str) -> Reach:
+    rank = STANDINGS.index(level)
+    target_rank = rank - 1 if direction == "up" else rank + 1
+    if not 0 <= target_rank < len(STANDINGS):
+        return Reach(NO_LEVEL)
+    target = STANDINGS[target_rank]
+    moves = _up_moves(cells, level) if direction == "up" else _down_moves(cells, level)
+    if moves is None:
+        return Reach(UNREACHABLE, target)
+    outcome = cells.outcome_of(moves)
+    reached = STANDINGS.index(outcome) <= target_rank if direction == "up" else STANDINGS.index(outcome) >= target_rank
+    if not reached:
+        raise MarginError(f"margin: {cells.candidate} {direction} with {moves} gives {outcome}, not {target}")
+    return Reach(FOUND, target, cells.points(moves), cells.changes(moves), outcome)
+
+
+def _up_moves(cells: _Cells, level: str) -> Optional[dict[tuple[str, str], int]]:
+    if level == "failed":
+        if any(t > cells.highest for t in cells.below.values()):
+            return None
+        return dict(cells.below)
+    top = cells.others_top()
+    # passing below the top: reach the top total; tied: one point past it
+    return cells.spread(top - cells.total + (1 if level == "tied" else 0), 1)
+
+
+def _down_moves(cells: _Cells, level: str) -> Optional[dict[tuple[str, str], int]]:
+    fail = cells.fail_one()
+    if level == "passed":
+        return fail
+    if level == "tied":
+        lower = cells.spread(1, -1)
+        return lower if lower is not None else fail
+    runner_up = cells.others_top()
+    lower = None if runner_up is None else cells.spread(cells.total - runner_up, -1)
+    options = [m for m in (fail, lower) if m is not None]
+    return min(options, key=cells.points) if options else None
+
+
+# --- the hearing -------------------------------------------------------------------------
+
+def hearing_margin(compiled: Compiled, hearing: Hearing, outcome: str) -> AppointmentMargin:
+    """One vote at a time, each count decided by the rules, up to every member present (every
+    member, when the record does not say how many were present) or down to none."""
+    votes = hearing.votes_for_veto
+    most = hearing.present if hearing.present is not None else hearing.members
+
+    def decided(count: int) -> str:
+        return hearing_runtime.evaluate(compiled, hearing.model_copy(update={"votes_for_veto": count})).outcome
+
+    single = tuple(SingleChange(Change("votes", "votes_for_veto", votes, count), decided(count))
+                   for count in (votes - 1, votes + 1) if 0 <= count <= most and decided(count) != outcome)
+
+    def towards(target: str, counts: range) -> Reach:
+        if outcome == target:
+            return Reach(NO_LEVEL)
+        for count in counts:
+            if decided(count) == target:
+                return Reach(FOUND, target, abs(count - votes), (Change("votes", "votes_for_veto", votes, count),), target)
+        return Reach(UNREACHABLE, target)
+
+    return AppointmentMargin(VOTE_UNIT, outcome, single, towards("veto", range(votes + 1, most + 1)),
+                             towards("no_veto", range(votes - 1, -1, -1)))
+
+
+# --- compliance --------------------------------------------------------------------------
+
+def compliance_margin(compiled: Compiled, evaluation: ComplianceEvaluation) -> AppointmentMargin:
+    """Requirements' results changed and the rules' overall stage asked again."""
+    plan: CompliancePlan = compiled.plan  # type: ignore[assignment]
+    passed = evaluation.passed
+    order = [spec.id for spec in plan.requirements]
+
+    def flipped(*ids: str) -> tuple[Change, ...]:
+        return tuple(Change("requirement", i, _met(passed[i]), _met(not passed[i])) for i in ids)
+
+    def decided(changes: tuple[Change, ...]) -> str:
+        results = dict(passed)
+        results.update({c.id: c.after == "met" for c in changes})
+        return requirement_results(compiled, results)
+
+    single = tuple(SingleChange(c, outcome) for i in order
+                   for c in flipped(i) if (outcome := decided((c,))) != evaluation.outcome)
+    failed = [i for i in order if not passed[i]]
+    met = [i for i in order if passed[i]]
+
+    def towards(target: str, changes: tuple[Change, ...]) -> Reach:
+        if evaluation.outcome == target:
+            return Reach(NO_LEVEL)
+        if not changes:
+            return Reach(UNREACHABLE, target)
+        outcome = decided(changes)
+        if outcome != target:
+            raise MarginError(f"margin: {changes} gives {outcome}, not {target}")
+        return Reach(FOUND, target, len(changes), changes, outcome)
+
+    return AppointmentMargin(REQUIREMENT_UNIT, evaluation.outcome, single, towards("compliant", flipped(*failed)),
+                             towards("not_compliant", flipped(*met[:1])))
+
+
+def _met(value: bool) -> str:
+    return "met" if value else "not_met"
+
+
+def outcome_changes(decided: SelectionDecision) -> tuple[tuple[Change, SelectionEvaluation], ...]:
+    """The one-point variants that change the selection's outcome (who is preferred, who ties,
+    or that nobody is appointable), each with the rules' evaluation of it."""
+    base = decided.evaluation
+    return tuple((Change("rating", f"{v.candidate}/{v.exercise}/{v.area}", v.before, v.after), v.evaluation)
+                 for v in decided.variants
+                 if (v.evaluation.outcome, v.evaluation.preferred, v.evaluation.tied)
+                 != (base.outcome, base.preferred, base.tied))
