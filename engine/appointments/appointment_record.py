@@ -225,8 +225,8 @@ def compliance_record(loaded: LoadedEvidence, evaluation: ComplianceEvaluation,
     label = "Compliant: every requirement met" if evaluation.outcome == "compliant" else "Not compliant"
     hashes = _hashes(loaded)
     record = _common(loaded, hashes, loaded.kind, loaded.evidence.subject, evaluation.outcome, label)
-    lines = [{"requirement": s.id, "met": evaluation.passed[s.id], "text": explain_requirement(s, evaluation),
-              "source": s.source} for s in plan.requirements]
+    lines = [{"requirement": s.id, "met": evaluation.passed[s.id], "applies": evaluation.applies[s.id],
+              "text": explain_requirement(s, evaluation), "source": s.source} for s in plan.requirements]
     record.update({
         "requirements": lines,
         "failed": [line["requirement"] for line in lines if not line["met"]],
@@ -259,8 +259,32 @@ def arithmetic(plan: HearingPlan, evaluation: HearingEvaluation) -> str:
 
 def explain_requirement(spec: RequirementSpec, evaluation: ComplianceEvaluation) -> str:
     """Observed against required, in words."""
-    m, k = evaluation.measures, spec.key
+    m = evaluation.measures
+    condition = _condition_text(spec, m)
+    if not evaluation.applies[spec.id]:
+        return f"{spec.id}: applies only when {condition[0]}; {condition[1]}, so it does not apply: met"
     verdict = "met" if evaluation.passed[spec.id] else "NOT met"
+    text = _test_text(spec, m)
+    if condition:
+        text = f"applies when {condition[0]}, and {condition[1]}; {text}"
+    return f"{spec.id}: {text}: {verdict}"
+
+
+def _condition_text(spec: RequirementSpec, m: dict[str, int]) -> tuple[str, str] | tuple[()]:
+    """(the condition, what the record shows), or () for a requirement that always applies."""
+    when = m.get(f"{spec.key}_when")
+    if spec.when in ("differ", "equal"):
+        a, b = spec.when_inputs
+        shown = f"|{a} - {b}| = {when}"
+        return (f"{a} and {b} differ" if spec.when == "differ" else f"{a} equals {b}"), shown
+    if spec.when in ("is_true", "is_false"):
+        wanted = "true" if spec.when == "is_true" else "false"
+        return f"{spec.when_inputs[0]} is {wanted}", f"{spec.when_inputs[0]} is {'true' if when else 'false'}"
+    return ()
+
+
+def _test_text(spec: RequirementSpec, m: dict[str, int]) -> str:
+    k = spec.key
     if spec.test == "days_between":
         text = f"{m[k]} days from {spec.inputs[0]} to {spec.inputs[1]}; at least {spec.bound} required"
     elif spec.test == "ratio":
@@ -272,7 +296,7 @@ def explain_requirement(spec: RequirementSpec, evaluation: ComplianceEvaluation)
         text = f"{spec.inputs[0]} is {'true' if m[k] else 'false'}"
     else:
         text = f"{spec.inputs[0]} lacks {m[k]} of {len(spec.items)} required items ({', '.join(spec.items)})"
-    return f"{spec.id}: {text}: {verdict}"
+    return text
 
 
 def expectation(loaded: LoadedEvidence, records: list[dict[str, Any]]) -> tuple[str, str, bool]:

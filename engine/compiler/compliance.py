@@ -1,14 +1,16 @@
 """Compliance frameworks compiled: the statutory and procedural requirements of an appointment
 as a plan and a ruleset.
 
-Each requirement is decided by its own pair of rules on its own event: `req:<id>:pass`
-when the record's values meet the test, else `req:<id>:fail`; each action asserts a
-result fact. Then `compliant` fires only when it can join a passing result for every
+Each requirement is decided by its own rules on its own event: `req:<id>:pass` when the
+record's values meet the test, else `req:<id>:fail`; before them, for a requirement that
+applies only when a condition holds, `req:<id>:not-applicable` when it does not (which
+counts as met). Each action asserts a result fact. Then `compliant` fires only when it can join a passing result for every
 requirement (a plain join, no negation); otherwise `not-compliant`.
 
 The tally turns the record into whole numbers the rules compare: days between two dates;
 for a ratio within a fraction, |value - base| x denominator and numerator x base; a count
-of missing list items; 1 or 0 for a yes/no.
+of missing list items; 1 or 0 for a yes/no; for a condition, |a - b| for two numbers that
+must differ or be equal, 1 or 0 for a yes/no.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ class RequirementSpec:
     direction: Optional[str]  # at_least | at_most for value tests
     items: tuple[str, ...]
     source: Optional[str]
+    when: Optional[str] = None  # the condition's test: differ | equal | is_true | is_false
+    when_inputs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,8 +63,11 @@ def _spec(i: int, r: Requirement) -> RequirementSpec:
     elif test == "value":
         direction = "at_most" if r.at_most is not None else "at_least"
         bound = r.at_most if r.at_most is not None else r.at_least
+    when = r.applies_when
+    when_inputs = () if when is None else tuple(getattr(when, when.test)) if when.test in ("differ", "equal") \
+        else (getattr(when, when.test),)
     return RequirementSpec(r.id, f"r{i + 1}", test, r.description, tuple(inputs), bound, denominator, direction,
-                           tuple(r.items), r.source)
+                           tuple(r.items), r.source, None if when is None else when.test, when_inputs)
 
 
 def _test(spec: RequirementSpec) -> list[dict]:
@@ -74,6 +81,15 @@ def _test(spec: RequirementSpec) -> list[dict]:
     return [{k: 0}]  # contains_all: no item missing
 
 
+# The test on `<key>_when` under which a requirement does not apply: its condition fails.
+_DOES_NOT_APPLY = {
+    "differ": lambda k: {f"{k}_when": 0},  # |a - b| is 0: the numbers are equal
+    "equal": lambda k: {"$gte": {f"{k}_when": 1}},
+    "is_true": lambda k: {f"{k}_when": 0},
+    "is_false": lambda k: {f"{k}_when": 1},
+}
+
+
 def compile_compliance(framework: ComplianceFramework) -> Compiled:
     specs = tuple(_spec(i, r) for i, r in enumerate(framework.requirements))
     criteria = canonical_json({"compliance": canonical_model(framework)})
@@ -81,9 +97,14 @@ def compile_compliance(framework: ComplianceFramework) -> Compiled:
     body: dict[str, Any] = {}
     for spec in specs:
         event = {"$and": [{"kind": "stage"}, {"stage": "requirement"}, {"req": spec.id}]}
+        if spec.when is not None:
+            body[f"req:{spec.id}:not-applicable"] = {
+                "all": [{"t": {"$and": [{"kind": "record"}, _DOES_NOT_APPLY[spec.when](spec.key)]}}, {"ev": event}],
+                "pri": 0, "run": f"req:{spec.id}:not-applicable"}
+        first = 0 if spec.when is None else 1  # the rules of a requirement that always applies keep their places
         body[f"req:{spec.id}:pass"] = {"all": [{"t": {"$and": [{"kind": "record"}, *_test(spec)]}}, {"ev": event}],
-                                       "pri": 0, "run": f"req:{spec.id}:pass"}
-        body[f"req:{spec.id}:fail"] = {"all": [{"ev": event}], "pri": 1, "run": f"req:{spec.id}:fail"}
+                                       "pri": first, "run": f"req:{spec.id}:pass"}
+        body[f"req:{spec.id}:fail"] = {"all": [{"ev": event}], "pri": first + 1, "run": f"req:{spec.id}:fail"}
     overall = {"$and": [{"kind": "stage"}, {"stage": "overall"}]}
     body["compliant"] = {"all": [{spec.key: {"$and": [{"kind": "result"}, {"req": spec.id}, {"passed": 1}]}} for spec in specs]
                          + [{"ev": overall}], "pri": 0, "run": "compliant"}

@@ -352,6 +352,14 @@ def _is_date(text: str) -> bool:
 
 
 def _needs(requirement) -> list[tuple[str, str]]:
+    """What the requirement reads from the record: its condition's inputs, then its test's."""
+    when = requirement.applies_when
+    needs = [] if when is None else [("numbers", k) for k in (when.differ or when.equal or ())] + \
+        [("flags", k) for k in (when.is_true, when.is_false) if k is not None]
+    return list(dict.fromkeys(needs + _test_needs(requirement)))
+
+
+def _test_needs(requirement) -> list[tuple[str, str]]:
     test = requirement.test
     if test == "days_between":
         return [("dates", k) for k in requirement.days_between]

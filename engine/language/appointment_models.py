@@ -262,12 +262,40 @@ class Hearing(Model):
 
 # --- process compliance -----------------------------------------------------------------
 
+CONDITION_TESTS = ("differ", "equal", "is_true", "is_false")
+
+
+class Condition(Model):
+    """When a requirement applies: one test on the compliance record. Where it does not hold,
+    the requirement does not apply, and counts as met."""
+
+    differ: Optional[tuple[Id, Id]] = None  # two numbers in the record differ
+    equal: Optional[tuple[Id, Id]] = None  # two numbers in the record are equal
+    is_true: Optional[Id] = None  # a yes/no in the record is yes
+    is_false: Optional[Id] = None  # ... is no
+
+    @model_validator(mode="after")
+    def _one_test(self):
+        tests = [t for t in CONDITION_TESTS if getattr(self, t) is not None]
+        if len(tests) != 1:
+            raise coded_error("E133", "applies_when needs exactly one test (differ, equal, is_true, is_false); "
+                                      "found {found}",
+                              "keep one: differ: [a, b], equal: [a, b], is_true: flag or is_false: flag",
+                              found=", ".join(tests) or "none")
+        return self
+
+    @property
+    def test(self) -> str:
+        return next(t for t in CONDITION_TESTS if getattr(self, t) is not None)
+
+
 class Requirement(Model):
     """One statutory or procedural requirement, tested against the compliance record."""
 
     id: Id
     description: Text
     source: Optional[Citation] = None
+    applies_when: Optional[Condition] = None  # always, when absent
     days_between: Optional[tuple[Id, Id]] = None  # two dates in the record; with at_least (days)
     ratio: Optional[tuple[Id, Id]] = None  # value / base; with within (a fraction either way)
     value: Optional[Id] = None  # a number in the record; with at_most or at_least

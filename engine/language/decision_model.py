@@ -366,7 +366,8 @@ class HearingDecision(_AppointmentRecord):
 
 class RequirementLine(RecordModel):
     requirement: Id
-    met: Bool
+    met: Bool  # met, or does not apply
+    applies: Bool = True  # False where the requirement's condition does not hold; absent from older records
     text: Text
     source: Optional[Citation]
 

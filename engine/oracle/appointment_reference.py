@@ -73,7 +73,22 @@ def compliance(framework: ComplianceFramework, record: ComplianceRecord) -> dict
     return {requirement.id: requirement_met(requirement, record) for requirement in framework.requirements}
 
 
+def requirement_applies(requirement: Requirement, record: ComplianceRecord) -> bool:
+    """A requirement with a condition applies only where the condition holds."""
+    when = requirement.applies_when
+    if when is None:
+        return True
+    if when.differ is not None or when.equal is not None:
+        a, b = (record.numbers[name] for name in (when.differ or when.equal))
+        return (a != b) if when.differ is not None else (a == b)
+    flag = record.flags[when.is_true if when.is_true is not None else when.is_false]
+    return flag is True if when.is_true is not None else flag is False
+
+
 def requirement_met(requirement: Requirement, record: ComplianceRecord) -> bool:
+    """Met, or does not apply."""
+    if not requirement_applies(requirement, record):
+        return True
     test = requirement.test
     if test == "days_between":
         start, end = (datetime.date.fromisoformat(record.dates[name]) for name in requirement.days_between)

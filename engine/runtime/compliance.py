@@ -15,7 +15,20 @@ from . import durable
 
 
 def measure(spec: RequirementSpec, record: ComplianceRecord) -> dict[str, int]:
-    """The whole numbers a requirement's rule compares, from the record."""
+    """The whole numbers a requirement's rules compare, from the record: its condition's, then its test's."""
+    return {**condition_measure(spec, record), **test_measure(spec, record)}
+
+
+def condition_measure(spec: RequirementSpec, record: ComplianceRecord) -> dict[str, int]:
+    if spec.when in ("differ", "equal"):
+        a, b = (record.numbers[name] for name in spec.when_inputs)
+        return {f"{spec.key}_when": abs(a - b)}
+    if spec.when in ("is_true", "is_false"):
+        return {f"{spec.key}_when": 1 if record.flags[spec.when_inputs[0]] else 0}
+    return {}
+
+
+def test_measure(spec: RequirementSpec, record: ComplianceRecord) -> dict[str, int]:
     k = spec.key
     if spec.test == "days_between":
         start, end = (datetime.date.fromisoformat(record.dates[name]) for name in spec.inputs)
@@ -34,7 +47,8 @@ def measure(spec: RequirementSpec, record: ComplianceRecord) -> dict[str, int]:
 @dataclass(frozen=True)
 class ComplianceEvaluation:
     measures: dict[str, int]
-    passed: dict[str, bool]
+    passed: dict[str, bool]  # met, or does not apply
+    applies: dict[str, bool]  # False where the requirement's condition does not hold
     outcome: str  # compliant | not_compliant
     firings: tuple[durable.Firing, ...]
 
@@ -43,7 +57,7 @@ def _react(rule: str, matched: dict[str, dict[str, Any]]) -> list[durable.Effect
     if not rule.startswith("req:"):
         return []
     req = matched["ev"]["req"]
-    return [("assert", {"kind": "result", "id": f"result:{req}", "req": req, "passed": 1 if rule.endswith(":pass") else 0})]
+    return [("assert", {"kind": "result", "id": f"result:{req}", "req": req, "passed": 0 if rule.endswith(":fail") else 1})]
 
 
 def evaluate(compiled: Compiled, record: ComplianceRecord) -> ComplianceEvaluation:
@@ -58,11 +72,13 @@ def evaluate(compiled: Compiled, record: ComplianceRecord) -> ComplianceEvaluati
         for spec in plan.requirements:
             firings += session.post({"kind": "stage", "stage": "requirement", "req": spec.id})
         firings += session.post({"kind": "stage", "stage": "overall"})
-    passed = {f.matched["ev"]["req"]: f.rule.endswith(":pass") for f in firings if f.rule.startswith("req:")}
+    decided = [f for f in firings if f.rule.startswith("req:")]
+    passed = {f.matched["ev"]["req"]: not f.rule.endswith(":fail") for f in decided}
+    applies = {f.matched["ev"]["req"]: not f.rule.endswith(":not-applicable") for f in decided}
     if len(passed) != len(plan.requirements) or firings[-1].rule not in ("compliant", "not-compliant"):
         raise durable.EngineError(f"unexpected firings {[f.rule for f in firings]}")
     outcome = "compliant" if firings[-1].rule == "compliant" else "not_compliant"
-    return ComplianceEvaluation(measures, passed, outcome, tuple(firings))
+    return ComplianceEvaluation(measures, passed, applies, outcome, tuple(firings))
 
 
 def requirement_results(compiled: Compiled, passed: dict[str, bool]) -> str:
