@@ -54,7 +54,7 @@ from engine.compiler.compile import Compiled, compile_criteria  # noqa: E402
 from engine.language.criteria import Criteria, load_criteria  # noqa: E402
 from engine.runtime.decide import evaluate  # noqa: E402
 from engine.language.models import (Case, Condition, CriteriaSet, Criterion, Described, Finding, Framework,  # noqa: E402
-                           GradeRule, Level, Limiter, Quantifier, Scale, Selection, Undecided)
+                           GradeRule, HitPolicy, Level, Limiter, Quantifier, Scale, Selection, Undecided)
 from engine.runtime.tally import Evidence  # noqa: E402
 
 TARGET_EPS = 5_000
@@ -101,6 +101,7 @@ def generated_framework() -> Framework:
             GradeRule(level="poor", when=(
                 cond("not_met", Selection(tier="fair"), is_="significant_number"),)),
         ),
+        hit_policy=HitPolicy(policy="best"),  # as criteria/hmic-2007/framework.yaml
         limiters=(Limiter(id="failed-critical", cap="poor", description="a critical criterion was not met",
                           when=(cond("not_met", Selection(flag="critical"), at_least=1),)),),
         undecided=Undecided(outcome="professional_judgement", reason="No grade rule decides; an inspector must."),

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from engine.language.appointment_models import CompetencyFramework, CvfCompetency, CvfLevel, CvfValue
 from engine.language.criteria import Criteria
 from engine.language.models import (Case, Concern, Condition, Criterion, CriteriaSet, Described, Everything, Finding, Floor,
-                           Framework, GradeRule, Level, Limiter, Override, Quantifier, Scale, Selection, Subgrade,
+                           Framework, GradeRule, HIT_POLICIES, HitPolicy, Level, Limiter, Override, Quantifier, Scale, Selection, Subgrade,
                            SubgradeCount, SubgradeEntry, SubgradeSelection, Undecided)
 
 TIERS = ["fair", "good", "core"]
@@ -148,6 +148,9 @@ def worlds(draw, monotone: bool = False) -> tuple[Criteria, Case]:
     quantifiers = _quantifiers(draw)
     levels = [lv.id for lv in scale.levels]
     graded = [lv for lv in levels if draw(st.booleans())] or [levels[-1]]
+    # Meeting more criteria never lowers the grade only when the highest grade whose rule holds
+    # is given (best): under worst, first or unique, a lower rule that comes to hold can.
+    policy = "best" if monotone else draw(st.sampled_from(HIT_POLICIES))
     grades = []
     for level in graded:
         lowest = level == levels[-1]
@@ -157,7 +160,7 @@ def worlds(draw, monotone: bool = False) -> tuple[Criteria, Case]:
             for _ in range(draw(st.integers(1, 3))))
         builds_on = None  # a grade may build on a lower one only
         lower = [g for g in graded if levels.index(g) > levels.index(level)]
-        if lower and draw(st.booleans()):
+        if lower and policy != "unique" and draw(st.booleans()):  # refused under unique (check.py)
             builds_on = draw(st.sampled_from(lower))
         grades.append(GradeRule(level=level, builds_on=builds_on, when=conditions))
     limiters = tuple(
@@ -176,7 +179,7 @@ def worlds(draw, monotone: bool = False) -> tuple[Criteria, Case]:
         flags={f: Described(description=f"flag {f}") for f in FLAGS},
         factors={f: Described(description=f"factor {f}") for f in FACTORS},
         quantifiers=quantifiers, grades=tuple(grades), limiters=limiters, floors=floors,
-        carried_over=draw(st.sampled_from(["counted", "excluded"])),
+        hit_policy=HitPolicy(policy=policy), carried_over=draw(st.sampled_from(["counted", "excluded"])),
         undecided=Undecided(outcome="professional_judgement", reason="no rule decides"))
     case = draw(cases_for(cs, scale))
     return Criteria.from_models(scale, framework, cs), case
@@ -230,6 +233,7 @@ def quantifier_ladder(kind: str, fractions: tuple[float, ...], size: int) -> Cri
         arbiter="framework", id="gen", title="Generated framework", version="1", scale=scale.id,
         tiers={"core": Described(description="every criterion")}, quantifiers=quantifiers,
         grades=tuple(GradeRule(level=name, when=(Condition(met=Selection(), **{"is": name}),)) for name in names),
+        hit_policy=HitPolicy(policy="best"),  # the strictest reading that holds
         undecided=Undecided(outcome="professional_judgement", reason="no quantifier holds"))
     cs = CriteriaSet(arbiter="criteria", id="gen/set", framework="gen", title="Generated area",
                      criteria=tuple(Criterion(id=f"k{i}", tier="core", text=f"criterion {i}") for i in range(size)))

@@ -92,6 +92,7 @@ RAISING = [
                                       "within": {"numerator": 1, "denominator": 10}}),
     (appointment_models.Requirement, {"id": "r", "description": "two bounds", "value": "term", "at_most": 60,
                                       "at_least": 12}),
+    (appointment_models.Condition, {"differ": ["a", "b"], "is_true": "c"}),
     (appointment_models.ComplianceFramework, _too_many("compliance/chief-constable-appointment", "requirements")),
     (appointment_models.SelectionProcess, _too_many("appointments/kent-chief-constable-2022", "gates")),
 ]

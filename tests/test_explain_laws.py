@@ -69,7 +69,15 @@ def check_verdicts(plan, record) -> None:
             if rule is None:
                 assert entry["failed"] == [] and "no grade rule" in entry["reason"], entry
                 continue
-            assert rule.id not in fired and entry["failed"], entry
+            assert rule.id not in fired, entry
+            if not entry["failed"]:
+                # Its rule holds, and the hit policy passed over it: never under best, where the
+                # highest rule that holds is the grade.
+                holding = {t["condition"]: t["holds"] for t in record["tallies"]}
+                assert plan.hit_policy != "best" and all(holding[c] for c in rule.when), entry
+                assert entry["reason"].startswith("its rule holds, but "), entry
+                assert f"Why not {entry['label']}: {entry['reason']}" in text.splitlines()
+                continue
             for condition in entry["failed"]:
                 assert condition["condition"] in rule.when
                 assert not condition["holds"] and NOT_REACHED in condition["text"], condition
@@ -103,9 +111,10 @@ def given_before_lowering(plan, fired: list[str]) -> str | None:
 
 @given(worlds())
 def test_verdicts_follow_the_firings(world):
-    """Every condition of the grade rule that fired reads reached; every higher grade rule,
-    which was tried first and did not fire, shows a condition not reached; a level the rules
-    gave and then took away names the cap or the judgement that fired after."""
+    """Every condition of the grade rule that fired reads reached; every higher grade rule that
+    did not fire shows a condition not reached, or (under a hit policy other than best) holds
+    and says the policy passed over it; a level the rules gave and then took away names the cap
+    or the judgement that fired after."""
     check_verdicts(*decided(world))
 
 

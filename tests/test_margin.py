@@ -19,7 +19,7 @@ from engine.inspections.cases import decide_case
 from engine.language.criteria import Criteria
 from engine.language.decision_model import validated
 from engine.language.models import (NOT_GRADED, UNDECIDED, Case, Condition, Criterion, CriteriaSet, Described, Finding,
-                                   Floor, Framework, GradeRule, Level, Limiter, Scale, Selection, Undecided)
+                                   Floor, Framework, GradeRule, HIT_POLICIES, HitPolicy, Level, Limiter, Scale, Selection, Undecided)
 from engine.oracle import reference
 from engine.runtime.decide import evaluate
 from engine.runtime.margin import BEYOND_LIMIT, FOUND, margin
@@ -202,8 +202,10 @@ def dense_worlds(draw) -> tuple[Criteria, Case]:
                             draw(st.integers(0, len(members)))})
 
     graded = [lv.id for lv in levels if draw(st.booleans())] or [levels[-1].id]
+    policy = draw(st.sampled_from(HIT_POLICIES))
     grades = tuple(GradeRule(level=level, when=tuple(condition() for _ in range(draw(st.integers(1, 2)))),
-                             builds_on=draw(st.sampled_from([None] + graded[graded.index(level) + 1:])))
+                             builds_on=None if policy == "unique" else  # refused under unique (check.py)
+                             draw(st.sampled_from([None] + graded[graded.index(level) + 1:])))
                    for level in graded)
     level_ids = [lv.id for lv in levels]
     limiters = tuple(Limiter(id=f"cap{i}", cap=draw(st.sampled_from(level_ids)), description=f"cap {i}",
@@ -214,7 +216,7 @@ def dense_worlds(draw) -> tuple[Criteria, Case]:
         arbiter="framework", id="gen", title="Generated framework", version="1", scale=scale.id,
         tiers={"fair": Described(description="every criterion")},
         factors={f: Described(description=f"factor {f}") for f in FACTORS},
-        grades=grades, limiters=limiters, floors=floors,
+        grades=grades, limiters=limiters, floors=floors, hit_policy=HitPolicy(policy=policy),
         undecided=Undecided(outcome="professional_judgement", reason="no rule decides"))
     case = Case(arbiter="case", id="gen/case", criteria=cs.id, subject="Generated force", constructed=True,
                 factors={f: draw(st.booleans()) for f in FACTORS},
@@ -257,7 +259,7 @@ def test_single_changes_in_dense_worlds(world):
 # finds a larger set, or none.
 
 def built_world(levels: int, findings: dict[str, str], grades=(), limiters=(), floors=(),
-                factors: dict[str, bool] | None = None) -> tuple[Criteria, Case]:
+                factors: dict[str, bool] | None = None, policy: str = "best") -> tuple[Criteria, Case]:
     """Levels l0 (highest) to l<levels-1>, one criterion per finding, and the rules given."""
     scale = Scale(arbiter="scale", id="gen-scale", title="Built scale",
                   levels=tuple(Level(id=f"l{i}", label=f"Level {i}", definition=f"level {i}") for i in range(levels)))
@@ -267,7 +269,7 @@ def built_world(levels: int, findings: dict[str, str], grades=(), limiters=(), f
         arbiter="framework", id="gen", title="Built framework", version="1", scale=scale.id,
         tiers={"fair": Described(description="every criterion")},
         factors={f: Described(description=f"factor {f}") for f in FACTORS},
-        grades=tuple(grades), limiters=tuple(limiters), floors=tuple(floors),
+        grades=tuple(grades), limiters=tuple(limiters), floors=tuple(floors), hit_policy=HitPolicy(policy=policy),
         undecided=Undecided(outcome="professional_judgement", reason="no rule decides"))
     case = Case(arbiter="case", id="gen/case", criteria=cs.id, subject="Built force", constructed=True,
                 factors=factors or {f: False for f in FACTORS},

@@ -176,7 +176,8 @@ def build_plan(criteria: Criteria) -> Plan:
         quantities=tuple(low.quantities.values()), conditions=tuple(low.conditions.values()),
         stages=tuple(stages), rules=tuple(rules), undecided_reason=fw.undecided.reason,
         undecided_source=fw.undecided.source, criteria_sha256=criteria.sha256,
-        carried_over=fw.carried_over, graded=low.cs.graded)
+        carried_over=fw.carried_over, graded=low.cs.graded, hit_policy=fw.hit_policy.policy,
+        hit_policy_choice=fw.hit_policy.choice, hit_policy_source=fw.hit_policy.source)
 
 
 def _too_many_conditions(low: _Lowering) -> list[Diagnostic]:
@@ -231,9 +232,13 @@ def _not_graded_rules() -> tuple[list[PlanRule], list[str]]:
 
 
 def _level_rules(low: _Lowering) -> list[PlanRule]:
+    """The grade rules as a first-hit table in the order the hit policy gives them: the scale's
+    (best), the scale's reversed (worst) or the file's (first); for unique, before the grade
+    rules, one rule per pair of grades that concludes undecided when both hold."""
     by_level = {g.level: (i, g) for i, g in enumerate(low.fw.grades)}
-    rules = []
-    for level in low.scale.levels:  # highest first: the first rule that holds decides
+    labels = {lv.id: lv.label for lv in low.scale.levels}
+    singles = []
+    for level in low.scale.levels:  # highest first
         if level.id not in by_level:
             continue
         when: list[str] = []
@@ -244,10 +249,30 @@ def _level_rules(low: _Lowering) -> list[PlanRule]:
                     when.append(cid)
         _, own = by_level[level.id]
         describe = f"{level.label}: every condition holds" + (f" (builds on {own.builds_on})" if own.builds_on else "")
-        rules.append(PlanRule(f"level:{level.id}", "level", tuple(when), Trigger(), level.id, describe,
-                              source=own.source))
-    rules.append(PlanRule("level:undecided", "level", (), Trigger(), "undecided",
-                          "no grade rule holds", source=low.fw.undecided.source))
+        singles.append(PlanRule(f"level:{level.id}", "level", tuple(when), Trigger(), level.id, describe,
+                                source=own.source))
+    policy = low.fw.hit_policy.policy
+    if policy == "worst":
+        singles.reverse()
+    elif policy == "first":
+        written = [g.level for g in low.fw.grades]
+        singles.sort(key=lambda rule: written.index(rule.conclude))
+    both = _both_hold_rules(singles, labels, low.fw.hit_policy) if policy == "unique" else []
+    return both + singles + [PlanRule("level:undecided", "level", (), Trigger(), "undecided",
+                                      "no grade rule holds", source=low.fw.undecided.source)]
+
+
+def _both_hold_rules(singles: list[PlanRule], labels: dict[str, str], policy) -> list[PlanRule]:
+    """For a unique hit policy: a rule for each pair of grade rules, highest pair first, that
+    fires when both hold and leaves the grade undecided, naming both."""
+    rules = []
+    for i, higher in enumerate(singles):
+        for lower in singles[i + 1:]:
+            when = tuple(dict.fromkeys(higher.when + lower.when))
+            describe = (f"the rules for {labels[higher.conclude]} and {labels[lower.conclude]} both hold, and the "
+                        f"hit policy (unique) lets only one grade's rule hold")
+            rules.append(PlanRule(f"level:both:{higher.conclude}:{lower.conclude}", "level", when, Trigger(),
+                                  "undecided", describe, source=policy.source, choice=policy.choice))
     return rules
 
 

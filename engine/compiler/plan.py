@@ -102,6 +102,11 @@ class Plan:
     criteria_sha256: str = ""
     carried_over: str = "excluded"  # whether sub-area grades carried over from earlier count
     graded: bool = True
+    # What decides when two grades' rules hold (models.HitPolicy); plans compiled before hit
+    # policies were declared gave the highest grade whose rule holds.
+    hit_policy: str = "best"
+    hit_policy_choice: Optional[str] = None
+    hit_policy_source: Optional[str] = None
     _index: dict = field(default=None, compare=False, repr=False, hash=False)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:

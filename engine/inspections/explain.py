@@ -79,9 +79,26 @@ def why_not(plan: Plan, evaluation: Evaluation) -> list[dict[str, Any]]:
         else:
             checks = [observed(plan, plan.condition(c), evaluation) for c in rule.when]
             entry["failed"] = [c for c in checks if not c["holds"]]
-            entry["reason"] = "; ".join(c["text"] for c in entry["failed"])
+            entry["reason"] = "; ".join(c["text"] for c in entry["failed"]) or _passed_over(plan, evaluation, level)
         reasons.append(entry)
     return reasons
+
+
+POLICY_WORDS = {
+    "unique": "at most one grade's rule may hold",
+    "first": "the rule written first in the framework that holds gives the grade",
+    "worst": "the lowest grade whose rule holds",
+    "best": "the highest grade whose rule holds",
+}
+
+
+def _passed_over(plan: Plan, evaluation: Evaluation, level: PlanLevel) -> str:
+    """Why a level whose rule holds is not the grade: the hit policy chose the rule that fired."""
+    fired = plan.rule(evaluation.firings[0].rule)
+    if fired.id.startswith("level:both:"):
+        return f"its rule holds, but {fired.describe}"
+    return (f"its rule holds, but the hit policy is {plan.hit_policy} ({POLICY_WORDS[plan.hit_policy]}), "
+            f"and rule {fired.id} fired")
 
 
 def _given_before_lowering(plan: Plan, evaluation: Evaluation) -> PlanLevel | None:
@@ -120,7 +137,17 @@ def undecided_reason(plan: Plan, evaluation: Evaluation) -> str | None:
     """The framework's reason no rule decides, when none did (the outcome is professional
     judgement, or a recorded judgement settled what the rules left undecided); else None,
     so a decided record never carries a reason for a decision it does not need."""
-    return plan.undecided_reason if UNDECIDED in (evaluation.outcome, evaluation.computed) else None
+    if UNDECIDED not in (evaluation.outcome, evaluation.computed):
+        return None
+    fired = plan.rule(evaluation.firings[0].rule)
+    if fired.id.startswith("level:both:"):  # two grades' rules hold under a unique hit policy
+        return f"{fired.describe}; professional judgement decides between them"
+    return plan.undecided_reason
+
+
+def hit_policy(plan: Plan) -> dict[str, Any]:
+    return {"policy": plan.hit_policy, "meaning": POLICY_WORDS[plan.hit_policy], "choice": plan.hit_policy_choice,
+            "source": plan.hit_policy_source}
 
 
 def outcome_label(plan: Plan, outcome: str) -> str:
@@ -156,6 +183,10 @@ def render_text(record: dict[str, Any], mode: str, markdown: bool = False) -> st
         lines += [f"{bullet}{_with_choice(c)}" for c in decided["conditions"]]
     else:
         lines.append(f"Decided by rule {decided['rule']}.")
+    policy = record.get("hit_policy")  # absent from records written before hit policies were declared
+    if policy:
+        lines.append(f"Hit policy: {policy['policy']} ({policy['meaning']})"
+                     + (f" [choice: {policy['choice']}]" if policy.get("choice") else ""))
     for sub in record["subgrades"]:
         state = "counted" if sub["counted"] else "not counted"
         carried = f" from {sub['carried_from']} ({sub['year']})" if sub.get("carried_from") else ""

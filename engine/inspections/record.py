@@ -17,7 +17,7 @@ from ..language.canonical import ENGINE_VERSION, canonical_case, durable_rules_v
 from ..language.models import Case
 from ..runtime.decide import Evaluation
 from ..runtime.margin import Change, Margin, Reach
-from .explain import observed, outcome_label, undecided_reason, why_not
+from .explain import hit_policy, observed, outcome_label, undecided_reason, why_not
 
 RECORD_FORMAT = "arbiter-decision/1"
 
@@ -54,6 +54,7 @@ def decision_record(compiled: Compiled, case: Case, evaluation: Evaluation,
         "subgrades": _subgrades(plan, case),
         "causes_of_concern": [c.model_dump(mode="json") for c in case.causes_of_concern],
         "areas_for_improvement": [a.model_dump(mode="json", exclude_none=True) for a in case.areas_for_improvement],
+        "hit_policy": hit_policy(plan) if plan.graded else None,
         "decided_by": {
             "rule": deciding.rule,
             "conditions": [observed(plan, plan.condition(c), evaluation) for c in plan.rule(deciding.rule).when],

@@ -76,6 +76,7 @@ def check_framework(fw: Framework, doc: Document, scale: Scale, damage: Damage =
     found += _reserved_bound_ids(fw, doc)
     found += _vocabulary_exists(fw, doc, levels, damage)
     found += _builds_on_is_lower(fw, doc, levels, damage)
+    found += _builds_on_under_unique(fw, doc, damage)
     found += _duplicates(doc, [(("grades", i, "level"), g.level) for i, g in enumerate(fw.grades)], GRADE_RULE)
     found += _duplicates(doc, [(("limiters", i, "id"), x.id) for i, x in enumerate(fw.limiters)]
                          + [(("floors", i, "id"), x.id) for i, x in enumerate(fw.floors)], BOUND_ID)
@@ -143,6 +144,20 @@ def _selection_vocabulary(fw: Framework, doc: Document, loc: tuple, sel: Selecti
     for flag_loc, flag in flags:
         if flag not in fw.flags and damage.spares("flags"):
             yield doc.diag(flag_loc, "E120", f"unknown flag '{flag}'", suggest(flag, fw.flags))
+
+
+def _builds_on_under_unique(fw: Framework, doc: Document, damage: Damage) -> list[Diagnostic]:
+    """Under a unique hit policy, a rule that builds on another holds only when that one does
+    too, so its grade could never be given. A hit policy salvage left out is not known to be
+    unique: the default would stand in for what the file meant to write."""
+    if fw.hit_policy.policy != "unique" or not damage.spares("hit_policy"):
+        return []
+    return [doc.diag(("grades", i, "builds_on"), "E113",
+                     f"'{g.level}' builds on '{g.builds_on}' under a unique hit policy: its rule holds only when "
+                     f"the rule for '{g.builds_on}' holds too, so '{g.level}' could never be the grade",
+                     "declare hit_policy: {policy: best} (the highest grade whose rule holds), or write the "
+                     "conditions out without builds_on")
+            for i, g in enumerate(fw.grades) if g.builds_on]
 
 
 def _builds_on_is_lower(fw: Framework, doc: Document, levels: list[str], damage: Damage) -> Iterator[Diagnostic]:

@@ -187,6 +187,13 @@ class InspectionMargin(RecordModel):
     search_limit: Int  # sets of changes tried at most per direction
 
 
+class HitPolicyRecord(RecordModel):
+    policy: Literal["unique", "first", "worst", "best"]
+    meaning: Text
+    choice: Optional[Text]
+    source: Optional[Citation]
+
+
 class InspectionDecision(_Record):
     framework_version: Text
     criteria_set: PathId
@@ -201,6 +208,7 @@ class InspectionDecision(_Record):
     subgrades: list[SubgradeRecord]
     causes_of_concern: list[ConcernRecord]
     areas_for_improvement: list[ImprovementRecord]
+    hit_policy: Optional[HitPolicyRecord] = None  # absent from records written before hit policies were declared
     decided_by: DecidedBy
     why_not: list[LevelNotReached]
     margin: Optional[InspectionMargin] = None  # absent from records written before margins were recorded

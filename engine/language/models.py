@@ -258,6 +258,20 @@ class Floor(_Bound):
     floor: Id  # the grade is at least this level
 
 
+HIT_POLICIES = ("unique", "first", "worst", "best")
+
+
+class HitPolicy(Model):
+    """What decides when the rules of two grades hold at once (criteria/README.md):
+    unique - at most one may hold; when two do, the outcome is professional judgement;
+    first - the rule written first in `grades` that holds gives the grade;
+    worst, best - the lowest, or highest, grade whose rule holds."""
+
+    policy: Literal["unique", "first", "worst", "best"]
+    choice: Optional[Text] = None
+    source: Optional[Citation] = None
+
+
 class Undecided(Model):
     """What happens when no grade rule decides: the file must say, never a silent default."""
 
@@ -288,6 +302,7 @@ class Framework(Model):
     afi_qualifiers: tuple[Id, ...] = ()  # the inspectorate's words for how often a weakness was seen
     carried_over: Literal["counted", "excluded"] = "excluded"  # sub-area grades from an earlier inspection
     grades: tuple[GradeRule, ...] = ()  # empty: the source publishes no rule, so every case is undecided
+    hit_policy: HitPolicy = HitPolicy(policy="unique")  # when two grades' rules hold
     limiters: tuple[Limiter, ...] = ()
     floors: tuple[Floor, ...] = ()
     undecided: Undecided

@@ -56,11 +56,12 @@ class OracleResult:
     outcome: str  # a level id, professional_judgement or not_graded
     uncapped: str  # what the grade rules gave, before floors and limiters
     computed: str  # the rules' outcome, before a recorded professional judgement
-    decided_by: Optional[str]  # the level whose grade rule held; None when none held, or the area is not graded
+    decided_by: Optional[str]  # the level whose grade rule gave the grade; None when none did, or not graded
     limiter: Optional[str]  # the limiter that lowered the grade, by its id in the framework
     floor: Optional[str]  # the floor that raised it
     observations: tuple[Observation, ...]  # every condition the framework writes
     deciding: tuple[Observation, ...]  # the deciding grade rule's conditions, with those it builds on
+    both_hold: Optional[tuple[str, str]] = None  # unique hit policy: the two highest levels whose rules hold
 
 
 def evaluate(criteria: Criteria, case: Case) -> OracleResult:
@@ -78,17 +79,18 @@ def grade(scale: Scale, framework: Framework, criteria_set: CriteriaSet, case: C
                     for where, rule, condition in written_conditions(framework)}
     holds = {where: seen.holds for where, seen in observations.items()}
 
-    decided = deciding_level(scale, framework, holds)
+    decided, both = deciding_level(scale, framework, holds)
     floor = applying_floor(framework, holds, decided, places)
     raised = floor.floor if floor else decided
     limiter = applying_limiter(framework, holds, raised, places)
     computed = (limiter.cap if limiter else raised) or UNDECIDED
-    deciding = tuple(observations[where] for where in needed_for(decided, framework)) if decided else ()
+    deciding_levels = [decided] if decided else list(both or ())
+    deciding = tuple(observations[where] for level in deciding_levels for where in needed_for(level, framework))
     return OracleResult(
         outcome=case.override.outcome if case.override else computed,
         uncapped=decided or UNDECIDED, computed=computed, decided_by=decided,
         limiter=limiter.id if limiter else None, floor=floor.id if floor else None,
-        observations=tuple(observations.values()), deciding=deciding)
+        observations=tuple(observations.values()), deciding=deciding, both_hold=both)
 
 
 def written_conditions(framework: Framework) -> list[tuple[Where, str, Condition]]:
@@ -191,12 +193,25 @@ def grade_holds(place: Optional[int], bound: str, level_place: int) -> bool:
 
 # --- how a grade is decided ----------------------------------------------------------------
 
-def deciding_level(scale: Scale, framework: Framework, holds: dict[Where, bool]) -> Optional[str]:
-    """The highest level of the scale whose grade rule holds, with every rule it builds on;
-    None when none does (the framework's order of rules does not matter, the scale's does)."""
-    ruled = {rule.level for rule in framework.grades}
-    return next((level.id for level in scale.levels
-                 if level.id in ruled and all(holds[where] for where in needed_for(level.id, framework))), None)
+def deciding_level(scale: Scale, framework: Framework,
+                   holds: dict[Where, bool]) -> tuple[Optional[str], Optional[tuple[str, str]]]:
+    """The level the hit policy picks among those whose grade rule holds (with every rule it
+    builds on): the highest (best), the lowest (worst), the one written first (first), or the
+    only one (unique). None when none holds; under unique, None and the two highest levels
+    whose rules hold when more than one does."""
+    written = [rule.level for rule in framework.grades]
+    holding = [level.id for level in scale.levels  # highest first
+               if level.id in written and all(holds[where] for where in needed_for(level.id, framework))]
+    policy = framework.hit_policy.policy
+    if not holding:
+        return None, None
+    if policy == "unique" and len(holding) > 1:
+        return None, (holding[0], holding[1])
+    if policy == "worst":
+        return holding[-1], None
+    if policy == "first":
+        return min(holding, key=written.index), None
+    return holding[0], None
 
 
 def needed_for(level: str, framework: Framework) -> list[Where]:

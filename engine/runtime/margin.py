@@ -273,7 +273,7 @@ def polarities(plan: Plan, target: Target) -> dict[str, frozenset[int]]:
     """Condition id -> HELP when the target needs it to hold, HINDER when it needs it to fail,
     both when either can matter; conditions the target does not depend on are left out.
 
-    From the stages (compiler/compile.py): the highest level rule that holds gives the grade;
+    From the stages (compiler/compile.py), under the best hit policy: the highest level rule that holds gives the grade;
     a floor that holds raises a decided grade below it to its level, and with no grade decided
     only a floor at the top settles it; a cap that holds lowers a decided grade above it, and
     with no grade decided only a cap at the bottom settles it. So "level T or better" needs a
@@ -293,6 +293,12 @@ def polarities(plan: Plan, target: Target) -> dict[str, frozenset[int]]:
                 signs.setdefault(cond, set()).add(sign)
 
     every_grade_rule = [when for _, when in rules["level"]]
+    if plan.hit_policy != "best":
+        # Under the other policies a grade rule that holds can keep a level from being given
+        # (a lower one under worst, an earlier one under first, a second one under unique), so
+        # either way of every grade rule's conditions may matter: none is left out.
+        mark(every_grade_rule, HELP)
+        mark(every_grade_rule, HINDER)
     if target.direction == "up":
         mark([when for rank, when in rules["level"] if rank <= target.rank], HELP)
         floors = [when for rank, when in rules["floor"] if rank <= target.rank]
