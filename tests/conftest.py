@@ -1,4 +1,5 @@
-"""Shared fixtures: the project's own catalog, and hypothesis settings for the laws."""
+"""Shared fixtures: the project's own catalog, and hypothesis settings for the laws (`laws`, the
+default) and for the mutation run (`mutation`, chosen with `--hypothesis-profile=mutation`)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,22 @@ ROOT = Path(__file__).resolve().parent.parent
 
 settings.register_profile("laws", max_examples=150, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+# The mutation run (tools/mutation) runs the laws once per mutant: fewer examples, drawn the
+# same way every time, so its figures can be measured again.
+settings.register_profile("mutation", max_examples=25, deadline=None, derandomize=True, database=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                                 HealthCheck.function_scoped_fixture])
 settings.load_profile("laws")
 
 
-@pytest.fixture(scope="session")
+def _catalog_scope(fixture_name: str, config: pytest.Config) -> str:
+    """One catalog for the whole session, but one per test in the mutation run: a catalog keeps
+    what it compiled, and mutmut tries a mutant only against the tests that called the mutated
+    function, so with a shared catalog a mutant in the compiler would meet only the first test
+    that compiled each criteria set."""
+    return "function" if config.getoption("hypothesis_profile", None) == "mutation" else "session"
+
+
+@pytest.fixture(scope=_catalog_scope)
 def catalog() -> Catalog:
     return Catalog(ROOT)

@@ -1,0 +1,78 @@
+"""`arbiter compile` in process (the CLI tests run it as a command): what it writes, what
+`--check` reports, and that every compiled file keeps the criteria it was compiled from."""
+
+from __future__ import annotations
+
+import shutil
+
+from engine.language.canonical import sha256_bytes
+from engine.language.catalog import Catalog
+from engine.workspace.runner import compile_all, compilers
+
+from .conftest import ROOT
+
+
+def project(tmp_path):
+    """A copy of the project whose rules/ is current (test_golden.py checks the project's own)."""
+    for tree in ("criteria", "rules"):
+        shutil.copytree(ROOT / tree, tmp_path / tree)
+    catalog = Catalog(tmp_path)
+    compile_all(catalog, check_only=False)
+    return Catalog(tmp_path)
+
+
+def test_every_compiled_file_keeps_the_criteria_its_plan_names_by_hash(catalog):
+    """The canonical criteria kept with each compiled ruleset (stored in the ledger for replay)
+    are those whose sha256 the plan, and so every decision record, carries."""
+    for file_id, compile_one in compilers(catalog):
+        compiled = compile_one()
+        assert compiled.criteria, file_id
+        assert sha256_bytes(compiled.criteria) == compiled.plan.criteria_sha256, file_id
+
+
+def test_check_reports_stale_missing_and_orphaned_files_and_writes_nothing(tmp_path):
+    catalog = project(tmp_path)
+    rules = tmp_path / "rules"
+    stale, missing = sorted(rules.rglob("*.json"))[:2]
+    stale.write_text(stale.read_text(encoding="utf-8").replace('"pri": 0', '"pri": 9', 1), encoding="utf-8")
+    missing.unlink()
+    orphan = rules / "gone" / "set.json"
+    orphan.parent.mkdir()
+    orphan.write_text("{}\n", encoding="utf-8")
+    before = {p: p.read_bytes() for p in rules.rglob("*.json")}
+
+    changed, problems, count = compile_all(catalog, check_only=True)
+
+    assert count == len(compilers(catalog))
+    ids = {p.relative_to(rules).with_suffix("").as_posix() for p in (stale, missing)}
+    assert set(changed) == ids
+    found = {(d.code, d.path, d.message) for d in problems}
+    stale_id, missing_id = (p.relative_to(rules).with_suffix("").as_posix() for p in (stale, missing))
+    assert found == {
+        ("E140", f"rules/{stale_id}.json", f"compiled ruleset is stale for '{stale_id}'"),
+        ("E141", f"rules/{missing_id}.json", f"compiled ruleset is missing for '{missing_id}'"),
+        ("E142", "rules/gone/set.json", "compiled ruleset has no criteria under criteria/"),
+    }
+    assert all((d.line, d.col) == (1, 1) and d.suggestion for d in problems)
+    assert {p: p.read_bytes() for p in rules.rglob("*.json")} == before
+
+
+def test_compile_writes_exactly_the_stale_and_missing_files_and_keeps_orphans(tmp_path):
+    catalog = project(tmp_path)
+    rules = tmp_path / "rules"
+    current = {p: p.read_bytes() for p in rules.rglob("*.json")}
+    stale, missing = sorted(current)[:2]
+    stale.write_text("{}\n", encoding="utf-8")
+    missing.unlink()
+    orphan = rules / "gone" / "set.json"
+    orphan.parent.mkdir()
+    orphan.write_text("{}\n", encoding="utf-8")
+
+    changed, problems, _ = compile_all(catalog, check_only=False)
+
+    assert sorted(changed) == sorted(p.relative_to(rules).with_suffix("").as_posix() for p in (stale, missing))
+    assert [d.code for d in problems] == ["E142"]  # reported, never deleted
+    assert orphan.read_text(encoding="utf-8") == "{}\n"
+    assert {p: p.read_bytes() for p in current} == current  # byte for byte as committed
+    assert not list(rules.rglob("*.tmp"))
+    assert compile_all(catalog, check_only=True)[:2] == ([], [problems[0]])
