@@ -163,6 +163,14 @@ def worlds(draw, monotone: bool = False) -> tuple[Criteria, Case]:
         if lower and policy != "unique" and draw(st.booleans()):  # refused under unique (check.py)
             builds_on = draw(st.sampled_from(lower))
         grades.append(GradeRule(level=level, builds_on=builds_on, when=conditions))
+    # A level reached another way too (an alternative), where no rule builds on that level.
+    bases = {g.builds_on for g in grades}
+    for level in [g.level for g in grades if g.level not in bases]:
+        if draw(st.integers(0, 3)) == 0:
+            lowest = level == levels[-1]
+            grades.append(GradeRule(level=level, id=f"{level}-alt", when=tuple(
+                _monotone_condition(draw, cs, quantifiers, lowest, scale) if monotone
+                else _any_condition(draw, cs, scale, quantifiers) for _ in range(draw(st.integers(1, 2))))))
     limiters = tuple(
         Limiter(id=f"cap{i}", cap=draw(st.sampled_from(levels)), description=f"cap {i}",
                 when=(_count_condition(draw, cs, quantifiers, "not_met", monotone=True) if monotone

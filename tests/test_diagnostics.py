@@ -144,13 +144,18 @@ def framework_data() -> dict:
     return copy.deepcopy(load_file(ROOT / "criteria" / "hmic-2007" / "framework.yaml").data)
 
 
-def test_a_second_rule_for_a_level_is_merged_not_renamed(tmp_path, catalog):
+def test_a_second_rule_for_a_level_needs_an_id_of_its_own(tmp_path, catalog):
     data = framework_data()
     data["grades"].append(copy.deepcopy(data["grades"][1]))
     (problem,) = diagnostics_of(tmp_path, catalog, data)
     assert problem.code == "E121"
-    assert problem.message.startswith(f"duplicate grade rule for level '{data['grades'][1]['level']}'")
-    assert problem.suggestion == "one rule per level; merge the conditions into one rule, or remove one"
+    assert problem.message.startswith(f"duplicate grade rule '{data['grades'][1]['level']}'")
+    assert problem.suggestion.startswith("a level reached by more than one rule needs an id for each")
+    data["grades"][-1]["id"] = "good-another-way"  # an alternative: the level is reached either way,
+    data["grades"][0].pop("builds_on")  # so nothing may build on it (which of its rules?)
+    validated = tmp_path / "framework.yaml"
+    validated.write_text(dump_yaml(data), encoding="utf-8")
+    validate_file(validated, catalog)
 
 
 def test_a_repeated_area_in_an_exercise_is_removed(tmp_path, catalog):

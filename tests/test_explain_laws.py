@@ -59,28 +59,31 @@ def check_verdicts(plan, record) -> None:
     top = plan.level(record["outcome"]).rank if record["outcome"] in {lv.id for lv in plan.levels} else len(plan.levels)
     assert [entry["level"] for entry in record["why_not"]] == [lv.id for lv in plan.levels[:top]]
     given = given_before_lowering(plan, fired)
-    grade_rules = {rule.conclude: rule for rule in plan.stage_rules("level")}
+    holding = {t["condition"]: t["holds"] for t in record["tallies"]}
     for entry in record["why_not"]:
         rank = plan.level(entry["level"]).rank
         if given is None or rank < plan.level(given).rank:
-            # Tried before the grade that was given and not given: its grade rule did not fire,
-            # so at least one of its conditions reads not reached, and every one listed is its own.
-            rule = grade_rules.get(entry["level"])
-            if rule is None:
+            # Tried before the grade that was given and not given: none of its grade rules (its
+            # alternatives) fired, so each has a condition not reached, and every one listed is
+            # one of theirs; or one of them holds and the hit policy passed over it.
+            rules = [rule for rule in plan.stage_rules("level") if rule.conclude == entry["level"]]
+            if not rules:
                 assert entry["failed"] == [] and "no grade rule" in entry["reason"], entry
                 continue
-            assert rule.id not in fired, entry
+            assert not {rule.id for rule in rules} & set(fired), entry
             if not entry["failed"]:
-                # Its rule holds, and the hit policy passed over it: never under best, where the
-                # highest rule that holds is the grade.
-                holding = {t["condition"]: t["holds"] for t in record["tallies"]}
-                assert plan.hit_policy != "best" and all(holding[c] for c in rule.when), entry
+                # A rule of the level holds: never under best, where the highest that holds is the grade.
+                assert plan.hit_policy != "best" and any(all(holding[c] for c in r.when) for r in rules), entry
                 assert entry["reason"].startswith("its rule holds, but "), entry
                 assert f"Why not {entry['label']}: {entry['reason']}" in text.splitlines()
                 continue
+            assert all(any(not holding[c] for c in rule.when) for rule in rules), entry
             for condition in entry["failed"]:
-                assert condition["condition"] in rule.when
+                assert any(condition["condition"] in rule.when for rule in rules)
                 assert not condition["holds"] and NOT_REACHED in condition["text"], condition
+            if len(rules) > 1:
+                assert [way["rule"] for way in entry["alternatives"]] == [rule.id for rule in rules]
+                continue
             shown = lines_after(text, f"Why not {entry['label']}:")
             assert [line.split(" [choice: ")[0] for line in shown] == [c["text"] for c in entry["failed"]]
         else:

@@ -31,7 +31,7 @@ from ..language.criteria import Criteria, load_criteria
 from ..language.diagnostics import Diagnostic, DiagnosticError
 from ..language.load import real_path
 from ..language.models import (NOT_GRADED, Condition, CriteriaSet, Framework, Scale, Selection, may_select_none,
-                               select_criteria, select_subgrades)
+                               rule_name, select_criteria, select_subgrades)
 from .plan import Plan, PlanCondition, PlanLevel, PlanRule, Quantity, QuantifierUse, Trigger
 
 PLAN_FORMAT = "arbiter-plan/1"
@@ -233,55 +233,61 @@ def _not_graded_rules() -> tuple[list[PlanRule], list[str]]:
 
 def _level_rules(low: _Lowering) -> list[PlanRule]:
     """The grade rules as a first-hit table in the order the hit policy gives them: the scale's
-    (best), the scale's reversed (worst) or the file's (first); for unique, before the grade
-    rules, one rule per pair of grades that concludes undecided when both hold."""
-    by_level = {g.level: (i, g) for i, g in enumerate(low.fw.grades)}
-    labels = {lv.id: lv.label for lv in low.scale.levels}
+    (best), the scale's reversed (worst) or the file's (first), a level's alternatives in the
+    order written; for unique, before the grade rules, one rule per pair of rules of two levels
+    that concludes undecided when both hold."""
+    levels = {lv.id: lv for lv in low.scale.levels}
+    per_level = Counter(g.level for g in low.fw.grades)
     singles = []
-    for level in low.scale.levels:  # highest first
-        if level.id not in by_level:
-            continue
+    for i, grade in sorted(enumerate(low.fw.grades), key=lambda item: low.ranks[item[1].level]):  # highest first
         when: list[str] = []
-        for i, grade in _chain(by_level, level.id):
-            for j, cond in enumerate(grade.when):
-                cid = low.condition(cond, ("grades", i, "when", j))
+        for k, rule in _chain(low.fw.grades, i):
+            for j, cond in enumerate(rule.when):
+                cid = low.condition(cond, ("grades", k, "when", j))
                 if cid not in when:
                     when.append(cid)
-        _, own = by_level[level.id]
-        describe = f"{level.label}: every condition holds" + (f" (builds on {own.builds_on})" if own.builds_on else "")
-        singles.append(PlanRule(f"level:{level.id}", "level", tuple(when), Trigger(), level.id, describe,
-                                source=own.source))
+        level = levels[grade.level]
+        rule_id = f"level:{grade.level}" if per_level[grade.level] == 1 else f"level:{grade.level}:{rule_name(grade)}"
+        describe = f"{level.label}: every condition holds" + (f" (builds on {grade.builds_on})" if grade.builds_on else "")
+        singles.append((i, PlanRule(rule_id, "level", tuple(when), Trigger(), grade.level, describe,
+                                    source=grade.source)))
     policy = low.fw.hit_policy.policy
     if policy == "worst":
-        singles.reverse()
+        singles.sort(key=lambda item: (-low.ranks[item[1].conclude], item[0]))
     elif policy == "first":
-        written = [g.level for g in low.fw.grades]
-        singles.sort(key=lambda rule: written.index(rule.conclude))
-    both = _both_hold_rules(singles, labels, low.fw.hit_policy) if policy == "unique" else []
-    return both + singles + [PlanRule("level:undecided", "level", (), Trigger(), "undecided",
+        singles.sort(key=lambda item: item[0])
+    ordered = [rule for _, rule in singles]
+    labels = {lv.id: lv.label for lv in low.scale.levels}
+    both = _both_hold_rules(ordered, labels, low.fw.hit_policy) if policy == "unique" else []
+    return both + ordered + [PlanRule("level:undecided", "level", (), Trigger(), "undecided",
                                       "no grade rule holds", source=low.fw.undecided.source)]
 
 
 def _both_hold_rules(singles: list[PlanRule], labels: dict[str, str], policy) -> list[PlanRule]:
-    """For a unique hit policy: a rule for each pair of grade rules, highest pair first, that
-    fires when both hold and leaves the grade undecided, naming both."""
+    """For a unique hit policy: a rule for each pair of rules of two levels, in the grade rules'
+    order, that fires when both hold and leaves the grade undecided, naming both."""
     rules = []
     for i, higher in enumerate(singles):
         for lower in singles[i + 1:]:
+            if lower.conclude == higher.conclude:
+                continue  # two ways to one grade agree
             when = tuple(dict.fromkeys(higher.when + lower.when))
+            names = f"{higher.id.removeprefix('level:')}:{lower.id.removeprefix('level:')}"
             describe = (f"the rules for {labels[higher.conclude]} and {labels[lower.conclude]} both hold, and the "
                         f"hit policy (unique) lets only one grade's rule hold")
-            rules.append(PlanRule(f"level:both:{higher.conclude}:{lower.conclude}", "level", when, Trigger(),
-                                  "undecided", describe, source=policy.source, choice=policy.choice))
+            rules.append(PlanRule(f"level:both:{names}", "level", when, Trigger(), "undecided", describe,
+                                  source=policy.source, choice=policy.choice))
     return rules
 
 
-def _chain(by_level: dict, level: str) -> list:
-    """The grade rule and those it builds on, the lowest first."""
+def _chain(grades: tuple, index: int) -> list:
+    """(index, rule) for the grade rule and those it builds on, the lowest first (builds_on names
+    a level reached by one rule: language/check.py)."""
     chain = []
-    while level is not None:
-        chain.append(by_level[level])
-        level = by_level[level][1].builds_on
+    while index is not None:
+        chain.append((index, grades[index]))
+        base = grades[index].builds_on
+        index = next((k for k, g in enumerate(grades) if g.level == base), None) if base else None
     return list(reversed(chain))
 
 

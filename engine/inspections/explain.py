@@ -68,18 +68,28 @@ def why_not(plan: Plan, evaluation: Evaluation) -> list[dict[str, Any]]:
     given = _given_before_lowering(plan, evaluation)
     reasons = []
     for level in plan.levels[:top]:
-        rule = next((r for r in plan.stage_rules("level") if r.conclude == level.id), None)
+        rules = [r for r in plan.stage_rules("level") if r.conclude == level.id]  # its alternatives
         entry: dict[str, Any] = {"level": level.id, "label": level.label}
         if given is not None and level.rank >= given.rank:
             entry["failed"] = []
             entry["reason"] = _lowered(plan, evaluation, level, given)
-        elif rule is None:
+        elif not rules:
             entry["failed"] = []
             entry["reason"] = "no grade rule in the framework reaches this level"
         else:
-            checks = [observed(plan, plan.condition(c), evaluation) for c in rule.when]
-            entry["failed"] = [c for c in checks if not c["holds"]]
-            entry["reason"] = "; ".join(c["text"] for c in entry["failed"]) or _passed_over(plan, evaluation, level)
+            failing = [[c for c in (observed(plan, plan.condition(cid), evaluation) for cid in rule.when)
+                        if not c["holds"]] for rule in rules]
+            if all(failing):  # no way to the level holds: each way's conditions not reached
+                entry["failed"] = list({c["condition"]: c for failed in failing for c in failed}.values())
+                entry["reason"] = " or ".join(
+                    (f"{rule.id}: " if len(rules) > 1 else "") + "; ".join(c["text"] for c in failed)
+                    for rule, failed in zip(rules, failing))
+                if len(rules) > 1:
+                    entry["alternatives"] = [{"rule": rule.id, "failed": [c["condition"] for c in failed]}
+                                             for rule, failed in zip(rules, failing)]
+            else:
+                entry["failed"] = []
+                entry["reason"] = _passed_over(plan, evaluation, level)
         reasons.append(entry)
     return reasons
 
@@ -197,7 +207,13 @@ def render_text(record: dict[str, Any], mode: str, markdown: bool = False) -> st
               + f": {a['text']}" for a in record["areas_for_improvement"]]
     for entry in record["why_not"]:
         lines.append(f"Why not {entry['label']}: {entry['reason']}" if entry["failed"] == [] else f"Why not {entry['label']}:")
-        lines += [f"{bullet}{_with_choice(c)}" for c in entry["failed"]]
+        if entry.get("alternatives"):  # each way to the level, with its conditions not reached
+            shown = {c["condition"]: c for c in entry["failed"]}
+            for way in entry["alternatives"]:
+                lines.append(f"{bullet}by rule {way['rule']}:")
+                lines += [f"    {bullet}{_with_choice(shown[c])}" for c in way["failed"]]
+        else:
+            lines += [f"{bullet}{_with_choice(c)}" for c in entry["failed"]]
     if record.get("margin"):  # records written before margins were recorded have none
         lines.append(margin_text(record["margin"], record["override"] is not None))
     # The seeds never quantify their words: every explanation shows the file's readings.

@@ -21,7 +21,7 @@ from typing import Callable, Iterable, Iterator
 from .diagnostics import Diagnostic, suggest
 from .load import Document
 from .models import (LEVEL_QUANTITIES, NOT_GRADED, UNDECIDED, Case, Condition, CriteriaSet, Framework, Scale,
-                     Selection, may_select_none, select_criteria, select_subgrades)
+                     Selection, may_select_none, rule_name, select_criteria, select_subgrades)
 from .validate import EACH, INTACT, Damage
 
 
@@ -43,7 +43,8 @@ def unique_id(thing: str) -> Repeat:
 LEVEL_ID = unique_id("level")
 CRITERION_ID = unique_id("criterion")
 SUBGRADE_ID = unique_id("sub-area")
-GRADE_RULE = Repeat("grade rule for level", "one rule per level; merge the conditions into one rule, or remove one")
+GRADE_RULE = Repeat("grade rule", "a level reached by more than one rule needs an id for each (id: good-by-count); "
+                                  "rename one, or remove it if it repeats the other")
 FACTOR_LISTED = Repeat("factor", "list each factor once: a factor is present or not")
 BOUND_ID = Repeat("limiter or floor id", "limiters and floors share one set of ids; rename one, or remove it "
                                          "if it repeats the other")
@@ -51,8 +52,10 @@ BOUND_ID = Repeat("limiter or floor id", "limiters and floors share one set of i
 
 # Names the compiled rules and outcomes already use: a level or a limiter named so would share
 # a rule id or a conclusion with the engine's own (`level:undecided`, `cap:none`, "pass").
-RESERVED_LEVEL_IDS = ("undecided", "not-graded", "not_graded", "professional_judgement", "pass", "override")
+RESERVED_LEVEL_IDS = ("undecided", "not-graded", "not_graded", "professional_judgement", "pass", "override",
+                      "both")  # level:both:<a>:<b> is a unique hit policy's rule
 RESERVED_BOUND_IDS = ("none",)
+RESERVED_RULE_IDS = RESERVED_LEVEL_IDS
 
 
 def check_scale(scale: Scale, doc: Document) -> list[Diagnostic]:
@@ -77,7 +80,9 @@ def check_framework(fw: Framework, doc: Document, scale: Scale, damage: Damage =
     found += _vocabulary_exists(fw, doc, levels, damage)
     found += _builds_on_is_lower(fw, doc, levels, damage)
     found += _builds_on_under_unique(fw, doc, damage)
-    found += _duplicates(doc, [(("grades", i, "level"), g.level) for i, g in enumerate(fw.grades)], GRADE_RULE)
+    found += _duplicates(doc, [(("grades", i, "id" if g.id else "level"), rule_name(g)) for i, g in enumerate(fw.grades)],
+                         GRADE_RULE)
+    found += _alternatives_named(fw, doc, levels)
     found += _duplicates(doc, [(("limiters", i, "id"), x.id) for i, x in enumerate(fw.limiters)]
                          + [(("floors", i, "id"), x.id) for i, x in enumerate(fw.floors)], BOUND_ID)
     return found
@@ -146,6 +151,23 @@ def _selection_vocabulary(fw: Framework, doc: Document, loc: tuple, sel: Selecti
             yield doc.diag(flag_loc, "E120", f"unknown flag '{flag}'", suggest(flag, fw.flags))
 
 
+def _alternatives_named(fw: Framework, doc: Document, levels: list[str]) -> list[Diagnostic]:
+    """A grade rule's id names it in rule ids (level:<level>:<id>) and in builds_on, so it may not
+    be another level's id or a word the engine's rules use; builds_on names a level that one
+    rule reaches, since a level reached in several ways gives no single set of conditions."""
+    found = []
+    for i, g in enumerate(fw.grades):
+        if g.id is not None and g.id != g.level and (g.id in levels or g.id in RESERVED_RULE_IDS):
+            found.append(doc.diag(("grades", i, "id"), "E113", f"grade rule id '{g.id}' is a level or a name the "
+                                  "engine's rules use", f"name the rule after what it checks, e.g. {g.level}-by-count"))
+        ways = [rule_name(r) for r in fw.grades if r.level == g.builds_on]
+        if g.builds_on is not None and len(ways) > 1 and len(set(ways)) == len(ways):  # else E121 says it
+            found.append(doc.diag(("grades", i, "builds_on"), "E113",
+                                  f"builds_on '{g.builds_on}', a level reached by {len(ways)} rules",
+                                  "write out the conditions this rule needs, instead of building on one of them"))
+    return found
+
+
 def _builds_on_under_unique(fw: Framework, doc: Document, damage: Damage) -> list[Diagnostic]:
     """Under a unique hit policy, a rule that builds on another holds only when that one does
     too, so its grade could never be given. A hit policy salvage left out is not known to be
@@ -212,7 +234,7 @@ def _rule_name(fw: Framework, loc: tuple) -> str:
     group, index = loc[0], loc[1]
     item = getattr(fw, group)[index]
     if group == "grades":
-        return f"grade rule '{item.level}'"
+        return f"grade rule '{rule_name(item)}'"
     return f"{'limiter' if group == 'limiters' else 'floor'} '{item.id}'"
 
 

@@ -133,11 +133,17 @@ class DecidedBy(RecordModel):
     conditions: list[Observation]
 
 
+class AlternativeNotReached(RecordModel):
+    rule: Text  # level:<level>:<rule id>
+    failed: list[Text]  # the ids of its conditions not reached (their observations are in `failed`)
+
+
 class LevelNotReached(RecordModel):
     level: Id
     label: Text
     failed: list[Observation]
     reason: Text
+    alternatives: list[AlternativeNotReached] = []  # a level reached by several rules: each one's shortfall
 
 
 class QuantifierUse(RecordModel):

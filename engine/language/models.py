@@ -234,10 +234,16 @@ class Condition(Model):
 
 class GradeRule(Model):
     level: Id
+    id: Optional[Id] = None  # needed where a level is reached by more than one rule (alternatives)
     builds_on: Optional[Id] = None
     when: tuple[Condition, ...] = Field(min_length=1)
     source: Optional[Citation] = None
     note: Optional[Text] = None
+
+
+def rule_name(rule: GradeRule) -> str:
+    """How a grade rule is named in rule ids and messages: its id, or its level when it has none."""
+    return rule.id or rule.level
 
 
 class _Bound(Model):

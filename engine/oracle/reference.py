@@ -61,7 +61,7 @@ class OracleResult:
     floor: Optional[str]  # the floor that raised it
     observations: tuple[Observation, ...]  # every condition the framework writes
     deciding: tuple[Observation, ...]  # the deciding grade rule's conditions, with those it builds on
-    both_hold: Optional[tuple[str, str]] = None  # unique hit policy: the two highest levels whose rules hold
+    rule: str = "level:undecided"  # the level-stage rule, named as criteria/README.md names them
 
 
 def evaluate(criteria: Criteria, case: Case) -> OracleResult:
@@ -72,25 +72,24 @@ def evaluate(criteria: Criteria, case: Case) -> OracleResult:
 def grade(scale: Scale, framework: Framework, criteria_set: CriteriaSet, case: Case) -> OracleResult:
     """The case graded under the three models, as criteria/README.md says a grade is decided."""
     if not criteria_set.graded:
-        return OracleResult(NOT_GRADED, NOT_GRADED, NOT_GRADED, None, None, None, (), ())
+        return OracleResult(NOT_GRADED, NOT_GRADED, NOT_GRADED, None, None, None, (), (), "level:not-graded")
     places = {level.id: place for place, level in enumerate(scale.levels)}
     evidence = _Evidence.read(case, framework, places)
     observations = {where: observe(condition, where, rule, framework, criteria_set, evidence, places)
                     for where, rule, condition in written_conditions(framework)}
     holds = {where: seen.holds for where, seen in observations.items()}
 
-    decided, both = deciding_level(scale, framework, holds)
+    decided, rule, deciding_rules = grade_rule_given(scale, framework, holds)
     floor = applying_floor(framework, holds, decided, places)
     raised = floor.floor if floor else decided
     limiter = applying_limiter(framework, holds, raised, places)
     computed = (limiter.cap if limiter else raised) or UNDECIDED
-    deciding_levels = [decided] if decided else list(both or ())
-    deciding = tuple(observations[where] for level in deciding_levels for where in needed_for(level, framework))
+    deciding = tuple(observations[where] for index in deciding_rules for where in needed_for(index, framework))
     return OracleResult(
         outcome=case.override.outcome if case.override else computed,
         uncapped=decided or UNDECIDED, computed=computed, decided_by=decided,
         limiter=limiter.id if limiter else None, floor=floor.id if floor else None,
-        observations=tuple(observations.values()), deciding=deciding, both_hold=both)
+        observations=tuple(observations.values()), deciding=deciding, rule=rule)
 
 
 def written_conditions(framework: Framework) -> list[tuple[Where, str, Condition]]:
@@ -104,7 +103,7 @@ def written_conditions(framework: Framework) -> list[tuple[Where, str, Condition
 
 def _rule_name(group: str, item: Union[GradeRule, Floor, Limiter]) -> str:
     if isinstance(item, GradeRule):
-        return f"grade rule '{item.level}'"
+        return f"grade rule '{item.id or item.level}'"
     return f"{'floor' if group == 'floors' else 'limiter'} '{item.id}'"
 
 
@@ -193,36 +192,52 @@ def grade_holds(place: Optional[int], bound: str, level_place: int) -> bool:
 
 # --- how a grade is decided ----------------------------------------------------------------
 
-def deciding_level(scale: Scale, framework: Framework,
-                   holds: dict[Where, bool]) -> tuple[Optional[str], Optional[tuple[str, str]]]:
-    """The level the hit policy picks among those whose grade rule holds (with every rule it
-    builds on): the highest (best), the lowest (worst), the one written first (first), or the
-    only one (unique). None when none holds; under unique, None and the two highest levels
-    whose rules hold when more than one does."""
-    written = [rule.level for rule in framework.grades]
-    holding = [level.id for level in scale.levels  # highest first
-               if level.id in written and all(holds[where] for where in needed_for(level.id, framework))]
+def grade_rule_given(scale: Scale, framework: Framework,
+                     holds: dict[Where, bool]) -> tuple[Optional[str], str, tuple[int, ...]]:
+    """(the level given or None, the rule that decides it, the grade rules that rule holds).
+
+    Among the grade rules that hold (each with every rule it builds on), the hit policy picks
+    the highest level's (best), the lowest's (worst), the one written first (first), or the only
+    level's (unique); a level's alternatives in the order written. Under unique, when rules of
+    two levels hold, no level is given, and the rule names the first two of them."""
+    grades = framework.grades
+    order = sorted(range(len(grades)), key=lambda i: places_of(scale)[grades[i].level])  # highest level first
     policy = framework.hit_policy.policy
-    if not holding:
-        return None, None
-    if policy == "unique" and len(holding) > 1:
-        return None, (holding[0], holding[1])
     if policy == "worst":
-        return holding[-1], None
-    if policy == "first":
-        return min(holding, key=written.index), None
-    return holding[0], None
+        order = sorted(order, key=lambda i: -places_of(scale)[grades[i].level])
+    elif policy == "first":
+        order = sorted(order)
+    holding = [i for i in order if all(holds[where] for where in needed_for(i, framework))]
+    if not holding:
+        return None, "level:undecided", ()
+    first = holding[0]
+    other = next((i for i in holding if grades[i].level != grades[first].level), None)
+    if policy == "unique" and other is not None:
+        return None, f"level:both:{_named(first, framework)}:{_named(other, framework)}", (first, other)
+    return grades[first].level, f"level:{_named(first, framework)}", (first,)
 
 
-def needed_for(level: str, framework: Framework) -> list[Where]:
-    """The conditions of a level's grade rule and of each rule down its builds_on chain."""
-    index = {rule.level: i for i, rule in enumerate(framework.grades)}
+def places_of(scale: Scale) -> dict[str, int]:
+    return {level.id: place for place, level in enumerate(scale.levels)}
+
+
+def _named(index: int, framework: Framework) -> str:
+    """A grade rule's name in the rules' ids: its level, and its own id when its level has others."""
+    rule = framework.grades[index]
+    alternatives = sum(1 for g in framework.grades if g.level == rule.level)
+    return rule.level if alternatives == 1 else f"{rule.level}:{rule.id or rule.level}"
+
+
+def needed_for(index: int, framework: Framework) -> list[Where]:
+    """The conditions of a grade rule and of each rule down its builds_on chain (builds_on names
+    a level that one rule reaches)."""
     needed: list[Where] = []
-    current: Optional[str] = level
+    current: Optional[int] = index
     while current is not None:
-        i = index[current]
-        needed += [("grades", i, "when", j) for j in range(len(framework.grades[i].when))]
-        current = framework.grades[i].builds_on
+        rule = framework.grades[current]
+        needed += [("grades", current, "when", j) for j in range(len(rule.when))]
+        current = next((k for k, g in enumerate(framework.grades) if g.level == rule.builds_on), None) \
+            if rule.builds_on else None
     return needed
 
 

@@ -527,8 +527,7 @@ def engines_disagree(record: dict[str, Any], oracle: reference.OracleResult) -> 
         ("outcome", record["outcome"], oracle.outcome),
         ("uncapped outcome", record["uncapped_outcome"], oracle.uncapped),
         ("outcome before any recorded judgement", record["computed_outcome"], oracle.computed),
-        ("deciding level", _deciding_level(record["decided_by"]["rule"]), oracle.decided_by),
-        ("levels whose rules both hold", _both_hold(record["decided_by"]["rule"]), oracle.both_hold),
+        ("deciding rule", record["decided_by"]["rule"], oracle.rule),
         ("limiter", (record["limiter"] or {}).get("id"), oracle.limiter),
         ("floor", (record["floor"] or {}).get("id"), oracle.floor),
     ]
@@ -540,23 +539,6 @@ def engines_disagree(record: dict[str, Any], oracle: reference.OracleResult) -> 
     if differences:
         return "durable-rules and the oracle disagree:\n" + "\n".join(f"  {line}" for line in differences)
     return ""
-
-
-# Rule ids of the level stage that name no level (language/check.py reserves them as level ids).
-_NO_LEVEL_RULES = ("level:undecided", "level:not-graded")
-
-
-def _deciding_level(rule: str) -> str | None:
-    """The level a record's deciding rule (level:<level>) names; None when no grade rule gave one."""
-    return None if rule in _NO_LEVEL_RULES or rule.startswith("level:both:") else rule.removeprefix("level:")
-
-
-def _both_hold(rule: str) -> tuple[str, str] | None:
-    """The two levels a unique hit policy's rule level:both:<higher>:<lower> names."""
-    if not rule.startswith("level:both:"):
-        return None
-    higher, lower = rule.removeprefix("level:both:").split(":")
-    return higher, lower
 
 
 def _conditions_differ(what: str, stated: list[dict[str, Any]],
