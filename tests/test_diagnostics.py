@@ -78,6 +78,7 @@ RAISING = [
     (models.Condition, {"met": {}, "not_met": {}, "is": "most"}),
     (models.Condition, {"met": {}}),
     (models.Condition, {"worst_subgrade": {}, "at_least": 3}),
+    (models.Condition, {"worst_subgrade": {}, "exactly": "good"}),
     (models.Condition, {"met": {}, "at_least": "good"}),
     (models.Condition, {"subgrades_at_or_below": {"level": "good"}, "is": "most"}),
     (models.Condition, {"met": {}, "at_least": -1}),

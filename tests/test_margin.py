@@ -198,7 +198,7 @@ def dense_worlds(draw) -> tuple[Criteria, Case]:
         members = tuple(sorted(set(draw(st.lists(st.sampled_from(FACTORS if kind == "factors_present" else ids),
                                                  min_size=1, max_size=len(ids) + 2)))))
         counted = members if kind == "factors_present" else Selection(ids=members)
-        return Condition(**{kind: counted, draw(st.sampled_from(["at_least", "at_least", "at_most"])):
+        return Condition(**{kind: counted, draw(st.sampled_from(["at_least", "at_least", "at_most", "exactly"])):
                             draw(st.integers(0, len(members)))})
 
     graded = [lv.id for lv in levels if draw(st.booleans())] or [levels[-1].id]

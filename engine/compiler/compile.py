@@ -80,7 +80,7 @@ class _Lowering:
         quantity = self._quantity(cond)
         op, threshold, quantifier, level_bound = self._threshold(cond, quantity)
         total = len(quantity.members)
-        if op == ">=" and threshold > total and level_bound is None and quantity.kind != "causes_of_concern" \
+        if op in (">=", "==") and threshold > total and level_bound is None and quantity.kind != "causes_of_concern" \
                 and not (total == 0 and may_select_none(loc, cond)):
             self.problems.append(self.fw_doc.diag(
                 loc, "E133", f"condition can never hold in set '{self.cs.id}': needs {threshold} but only {total} to count",
@@ -111,9 +111,10 @@ class _Lowering:
             members, describe = (), "causes of concern recorded"
         else:
             members = tuple(select_subgrades(self.cs, spec.of))
-            if kind.startswith("subgrades_at_or"):
+            if kind.startswith("subgrades_at"):
                 level_rank = self.ranks[spec.level]
-                describe = f"sub-areas graded {spec.level} or {'below' if kind.endswith('below') else 'above'}"
+                describe = f"sub-areas graded {spec.level}" + (
+                    "" if kind == "subgrades_at" else f" or {'below' if kind.endswith('below') else 'above'}")
             else:
                 describe = f"{kind.split('_')[0]} sub-area grade"
         key = (kind, members, level_rank)
@@ -130,6 +131,8 @@ class _Lowering:
             return ">=", value, None, None
         if bound == "at_most":
             return "<=", value, None, None
+        if bound == "exactly":
+            return "==", value, None, None
         q = self.fw.quantifiers[value]
         kind, fraction = q.bound
         op, threshold = fraction_threshold(kind, Fraction(str(fraction)), len(quantity.members))
@@ -356,7 +359,7 @@ def _tally_pattern(conditions: list[PlanCondition]) -> dict:
     for c in conditions:
         if c.level_bound is not None:  # a worst/best grade over no counted sub-area is -1: never holds
             tests.append({"$gte": {c.id: 0}})
-        tests.append({"$gte" if c.op == ">=" else "$lte": {c.id: c.threshold}})
+        tests.append({c.id: c.threshold} if c.op == "==" else {"$gte" if c.op == ">=" else "$lte": {c.id: c.threshold}})
     return {"$and": tests}
 
 

@@ -36,7 +36,7 @@ class Quantity:
     kind: str  # met | not_met | not_assessed | factors_present | subgrades_at_or_below | ...
     members: tuple[str, ...]  # criterion, factor or sub-area ids counted over
     describe: str  # e.g. "significant fair criteria met"
-    level_rank: Optional[int] = None  # for subgrades_at_or_below / _above
+    level_rank: Optional[int] = None  # for subgrades_at_or_below / _above / subgrades_at
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class QuantifierUse:
 class PlanCondition:
     id: str
     quantity: str
-    op: str  # ">=" or "<="
+    op: str  # ">=", "<=" or "==" (exactly)
     threshold: int
     total: int  # how many members the quantity ranges over
     quantifier: Optional[QuantifierUse] = None

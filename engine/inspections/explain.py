@@ -17,6 +17,8 @@ from ..runtime.decide import Evaluation
 def condition_holds(cond: PlanCondition, value: int) -> bool:
     if cond.level_bound is not None and value < 0:
         return False  # worst or best of no counted sub-area
+    if cond.op == "==":
+        return value == cond.threshold
     return value >= cond.threshold if cond.op == ">=" else value <= cond.threshold
 
 
@@ -38,7 +40,7 @@ def observed(plan: Plan, cond: PlanCondition, evaluation: Evaluation) -> dict[st
 def _required(plan: Plan, cond: PlanCondition) -> str:
     if cond.level_bound is not None:
         return f"{cond.level_bound} or {'better' if cond.op == '<=' else 'worse'}"
-    return f"{'at least' if cond.op == '>=' else 'at most'} {cond.threshold}"
+    return f"{ {'>=': 'at least', '<=': 'at most', '==': 'exactly'}[cond.op]} {cond.threshold}"
 
 
 def condition_text(plan: Plan, cond: PlanCondition, value: int) -> str:

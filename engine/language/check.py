@@ -116,7 +116,7 @@ def _vocabulary_exists(fw: Framework, doc: Document, levels: list[str], damage: 
             yield from _selection_vocabulary(fw, doc, loc + (quantity,), selection, damage)
         if quantity == "factors_present":
             yield from _factor_list(fw, doc, loc + (quantity,), selection, damage)
-        if quantity.startswith("subgrades_at_or") and selection.level not in levels:
+        if quantity.startswith("subgrades_at") and selection.level not in levels:
             yield doc.diag(loc + (quantity, "level"), "E125", f"unknown level '{selection.level}'",
                            suggest(selection.level, levels))
         bound, value = cond.bound

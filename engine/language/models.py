@@ -165,12 +165,13 @@ class Everything(Model):
 
 COUNT_QUANTITIES = ("met", "not_met", "not_assessed")
 LEVEL_QUANTITIES = ("worst_subgrade", "best_subgrade")
-QUANTITIES = COUNT_QUANTITIES + ("factors_present", "subgrades_at_or_below", "subgrades_at_or_above",
-                                 "causes_of_concern") + LEVEL_QUANTITIES
+SUBGRADE_COUNTS = ("subgrades_at_or_below", "subgrades_at_or_above", "subgrades_at")
+QUANTITIES = COUNT_QUANTITIES + ("factors_present",) + SUBGRADE_COUNTS + ("causes_of_concern",) + LEVEL_QUANTITIES
+BOUNDS = ("is", "at_least", "at_most", "exactly")
 
 
-_CONDITION_HINT = ("write one quantity (e.g. met: {tier: good}) and one bound (is: <quantifier>, at_least: N or "
-                   "at_most: N)")
+_CONDITION_HINT = ("write one quantity (e.g. met: {tier: good}) and one bound (is: <quantifier>, at_least: N, "
+                   "at_most: N or exactly: N)")
 
 
 class Condition(Model):
@@ -182,12 +183,14 @@ class Condition(Model):
     factors_present: Optional[tuple[Id, ...]] = None
     subgrades_at_or_below: Optional[SubgradeCount] = None
     subgrades_at_or_above: Optional[SubgradeCount] = None
+    subgrades_at: Optional[SubgradeCount] = None  # sub-areas graded exactly at the level
     worst_subgrade: Optional[SubgradeSelection] = None
     best_subgrade: Optional[SubgradeSelection] = None
     causes_of_concern: Optional[Everything] = None
     is_: Optional[Id] = Field(default=None, alias="is")
     at_least: Optional[Union[Int, Id]] = Field(default=None, union_mode="left_to_right")
     at_most: Optional[Union[Int, Id]] = Field(default=None, union_mode="left_to_right")
+    exactly: Optional[Union[Int, Id]] = Field(default=None, union_mode="left_to_right")
     choice: Optional[Text] = None
     source: Optional[Citation] = None
 
@@ -197,12 +200,16 @@ class Condition(Model):
         if len(quantities) != 1:
             raise coded_error("E133", "a condition needs exactly one quantity ({valid}); found {found}",
                               _CONDITION_HINT, valid=", ".join(QUANTITIES), found=", ".join(quantities) or "none")
-        bounds = [b for b in ("is", "at_least", "at_most") if self._bound_value(b) is not None]
+        bounds = [b for b in BOUNDS if self._bound_value(b) is not None]
         if len(bounds) != 1:
-            raise coded_error("E133", "a condition needs exactly one of is, at_least, at_most; found {found}",
+            raise coded_error("E133", "a condition needs exactly one of is, at_least, at_most, exactly; found {found}",
                               _CONDITION_HINT, found=", ".join(bounds) or "none")
         quantity, (bound, value) = quantities[0], self.bound
         wants_level = quantity in LEVEL_QUANTITIES
+        if wants_level and bound == "exactly":
+            raise coded_error("E133", "{quantity} takes at_least or at_most, not exactly",
+                              "to ask for one grade exactly, count the sub-areas at it: subgrades_at: {level: good}",
+                              quantity=quantity)
         if wants_level and not isinstance(value, str):
             raise coded_error("E133", "{quantity} is compared with a level id (at_least: good), not {value}",
                               "write a level of the scale, e.g. at_least: good", quantity=quantity, value=shown(value))
@@ -228,8 +235,7 @@ class Condition(Model):
 
     @property
     def bound(self) -> tuple[str, object]:
-        return next((b, self._bound_value(b)) for b in ("is", "at_least", "at_most")
-                    if self._bound_value(b) is not None)
+        return next((b, self._bound_value(b)) for b in BOUNDS if self._bound_value(b) is not None)
 
 
 class GradeRule(Model):

@@ -156,10 +156,13 @@ def observe(condition: Condition, where: Where, rule: str, framework: Framework,
                            count_holds(evidence.concerns, None, bound, value, framework.quantifiers))
     chosen = select_subgrades(criteria_set, spec.of)
     graded = [evidence.subgrade_places[sub] for sub in chosen if sub in evidence.subgrade_places]
-    if quantity in ("subgrades_at_or_below", "subgrades_at_or_above"):
+    if quantity in ("subgrades_at_or_below", "subgrades_at_or_above", "subgrades_at"):
         level = places[spec.level]
-        at_or_below = quantity == "subgrades_at_or_below"  # a lower grade has a larger place
-        count = sum(1 for place in graded if (place >= level if at_or_below else place <= level))
+        if quantity == "subgrades_at":
+            count = sum(1 for place in graded if place == level)
+        else:
+            at_or_below = quantity == "subgrades_at_or_below"  # a lower grade has a larger place
+            count = sum(1 for place in graded if (place >= level if at_or_below else place <= level))
         return Observation(where, rule, quantity, count, len(chosen),
                            count_holds(count, len(chosen), bound, value, framework.quantifiers))
     extreme = max(graded, default=None) if quantity == "worst_subgrade" else min(graded, default=None)
@@ -171,6 +174,8 @@ def count_holds(count: int, total: Optional[int], bound: str, value, quantifiers
         return count >= value
     if bound == "at_most":
         return count <= value
+    if bound == "exactly":
+        return count == value
     return meets(quantifiers[value], count, total)
 
 

@@ -323,6 +323,9 @@ def effect(plan: Plan, way: Way, polarity: dict[str, frozenset[int]]) -> frozens
     for cond in plan.conditions:
         move = moves.get(cond.quantity, 0)
         if move and cond.id in polarity:
+            if cond.op == "==":  # a count asked for exactly: a move either way can reach it or leave it
+                found |= {sign for sign in polarity[cond.id]} | {-sign for sign in polarity[cond.id]}
+                continue
             towards_holding = (move > 0) == (cond.op == ">=")
             found |= {sign if towards_holding else -sign for sign in polarity[cond.id]}
     return frozenset(found)

@@ -55,6 +55,8 @@ def quantity_value(quantity: Quantity, evidence: Evidence) -> int:
         return sum(1 for r in ranks if r >= quantity.level_rank)
     if kind == "subgrades_at_or_above":
         return sum(1 for r in ranks if r <= quantity.level_rank)
+    if kind == "subgrades_at":
+        return sum(1 for r in ranks if r == quantity.level_rank)
     if kind == "worst_subgrade":
         return max(ranks, default=NO_GRADE)
     if kind == "best_subgrade":
