@@ -13,7 +13,7 @@ from engine.oracle import reference
 from engine.inspections.cases import check_case_against
 from engine.compiler.compile import Compiled, compile_criteria
 from engine.language.criteria import Criteria
-from engine.runtime.decide import evaluate
+from engine.runtime.decide import evaluate, limiters_holding
 from engine.language.load import Document, dump_yaml, load_bytes
 from engine.language.models import UNDECIDED, Case, Finding
 from engine.inspections.record import decision_record
@@ -32,7 +32,9 @@ def score(criteria: Criteria, case: Case) -> dict:
 
 def record_of(compiled: Compiled, case: Case) -> dict:
     # every generated record is one the reader accepts: the writer is held to the record's model
-    return validated(decision_record(compiled, case, evaluate(compiled, Evidence.from_case(case, compiled.plan))))
+    evidence = Evidence.from_case(case, compiled.plan)
+    return validated(decision_record(compiled, case, evaluate(compiled, evidence),
+                                     holding=limiters_holding(compiled, evidence)))
 
 
 @given(worlds())

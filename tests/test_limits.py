@@ -98,10 +98,11 @@ def line_of(path: Path, text: str, occurrence: int = 1) -> int:
 @pytest.fixture(scope="module")
 def at_the_limits(tmp_path_factory) -> Path:
     """Both limits reached at once: MAX_CONDITIONS conditions in one grade rule, and MAX_RULES
-    rules (a grade and undecided, limiters and 'none', two override rules), every one of whose
-    conditions holds, so that all their tests hold for the tally fact at once."""
+    rules (a grade and undecided; limiters and 'none', twice: the caps and the rules asking
+    whether each holds; two override rules), every one of whose conditions holds, so that all
+    their tests hold for the tally fact at once."""
     root = tmp_path_factory.mktemp("at-limits")
-    limiters = compiler.MAX_RULES - 5
+    limiters = (compiler.MAX_RULES - 6) // 2
     case = write_project(root, compiler.MAX_CONDITIONS, limiters)
     compiled = compiler.compile_set(Catalog(root), "limits/area")
     assert len(compiled.plan.rules) == compiler.MAX_RULES
@@ -153,12 +154,14 @@ def test_a_grade_rule_far_over_gets_the_same_located_error(tmp_path):
 
 
 def test_one_rule_over_is_located_at_the_list_that_makes_most_rules(tmp_path):
-    case = write_project(tmp_path, 1, compiler.MAX_RULES - 4)
+    """One limiter past the set at the limits: two rules more (its cap, and whether it holds)."""
+    limiters = (compiler.MAX_RULES - 6) // 2 + 1
+    case = write_project(tmp_path, 1, limiters)
     framework = tmp_path / "criteria/limits/framework.yaml"
     where = f"criteria/limits/framework.yaml:{line_of(framework, 'limiters:')}:1: error E134"
     validated = arbiter("validate", tmp_path / "criteria")
     assert validated.returncode == 2 and where in validated.stderr, validated.stdout + validated.stderr
-    assert f"{compiler.MAX_RULES + 1} rules" in validated.stderr
+    assert f"{2 * limiters + 6} rules" in validated.stderr
     scored = arbiter("score", case)
     assert scored.returncode == 2 and where in scored.stderr, scored.stdout + scored.stderr
 

@@ -33,14 +33,16 @@ NO_FILE = {
              "link, even one that points nowhere: a new file is never written over another, nor through a link.",
              "--output: error E117: cases/mine/selection.yaml exists; a file is never overwritten\n"
              "  hint: give a new file name"),
-    "E134": ("A criteria set that compiles to more than 30 rules: one per grade and one for undecided, one per "
-             "floor and limiter (one more for each at the end of the scale) and one for none, and two for overrides. "
+    "E134": ("A criteria set that compiles to more than 30 rules: one per grade rule and one for undecided (and, "
+             "under a unique hit policy, one per pair of grade rules of two levels), one per floor and limiter (one "
+             "more for each at the end of the scale) and one for none, one per limiter asking whether it holds and "
+             "one for none, and two for overrides. "
              "The tests of all of them can hold at once for the one tally fact, and durable-rules' C core aborts the "
              "process when 65 do (`bench/limits.py` measures it), so Arbiter stops at half that. It is reported at "
              "the framework's list that makes most of the rules, when a criteria set (or a folder holding one) is "
              "validated or scored; `arbiter score` stops before durable-rules is reached. For example:",
-             "criteria/x/framework.yaml:15:1: error E134: criteria set 'x/area' compiles to 35 rules (2 for its "
-             "grades, 31 for its limiters, 2 for overrides); the limit is 30\n"
+             "criteria/x/framework.yaml:15:1: error E134: criteria set 'x/area' compiles to 36 rules (2 for its "
+             "grades, 32 for its limiters, 2 for overrides); the limit is 30\n"
              "  hint: use fewer grades, floors or limiters, or split them across frameworks"),
     "E135": ("A criteria set whose framework's grade rules, floors and limiters hold more than 100 distinct "
              "conditions (a condition written the same way in several rules counts once). durable-rules is given "

@@ -195,19 +195,20 @@ def _too_many_conditions(low: _Lowering) -> list[Diagnostic]:
         "or split the rules across frameworks")]
 
 
-_RULE_LISTS = {"level": "grades", "floor": "floors", "cap": "limiters"}  # stage -> the framework list behind it
+LIMITS_STAGE = "limits"  # asked after the decision, outside the stage chain: which limiters hold
+_RULE_LISTS = {"level": "grades", "floor": "floors", "cap": "limiters", LIMITS_STAGE: "limiters"}  # stage -> the framework list behind it
 
 
 def _too_many_rules(low: _Lowering, rules: list[PlanRule]) -> list[Diagnostic]:
     """E134 at the framework's list (grades, floors or limiters) that makes the most rules."""
     if len(rules) <= MAX_RULES:
         return []
-    per_stage = Counter(rule.stage for rule in rules)  # in stage order
-    largest = max(_RULE_LISTS, key=lambda stage: per_stage[stage])
-    parts = ", ".join(f"{n} for its {_RULE_LISTS[stage]}" if stage in _RULE_LISTS else f"{n} for overrides"
-                      for stage, n in per_stage.items())
+    per_list = Counter(_RULE_LISTS.get(rule.stage, "overrides") for rule in rules)  # in stage order
+    largest = max((name for name in per_list if name != "overrides"), key=lambda name: per_list[name])
+    parts = ", ".join(f"{n} for its {name}" if name != "overrides" else f"{n} for overrides"
+                      for name, n in per_list.items())
     return [low.fw_doc.diag(
-        (_RULE_LISTS[largest],), "E134", f"criteria set '{low.cs.id}' compiles to {len(rules)} rules ({parts}); "
+        (largest,), "E134", f"criteria set '{low.cs.id}' compiles to {len(rules)} rules ({parts}); "
                                          f"the limit is {MAX_RULES}",
         "use fewer grades, floors or limiters, or split them across frameworks", at_key=True)]
 
@@ -221,6 +222,7 @@ def _all_rules(low: _Lowering) -> tuple[list[PlanRule], list[str]]:
     if low.fw.limiters:
         stages.append("cap")
         rules += _bound_rules(low, "cap")
+        rules += _holding_rules(low)
     stages.append("override")
     rules += [PlanRule("override:applied", "override", (), Trigger(), "override",
                        "a recorded professional judgement departs from the rules' outcome"),
@@ -318,6 +320,20 @@ def _bound_rules(low: _Lowering, stage: str) -> list[PlanRule]:
     return rules
 
 
+def _holding_rules(low: _Lowering) -> list[PlanRule]:
+    """Outside the stage chain: one rule per limiter, `holds:<id>`, that fires when the limiter's
+    conditions hold and an event asks about it, and `holds:none` for one that does not. The
+    record names every limiter that holds, the decisive one and those whose cap the grade was
+    already at or below (runtime/decide.py, limiters_holding)."""
+    rules = []
+    for i, item in enumerate(low.fw.limiters):
+        when = tuple(dict.fromkeys(low.condition(c, ("limiters", i, "when", j)) for j, c in enumerate(item.when)))
+        rules.append(PlanRule(f"holds:{item.id}", LIMITS_STAGE, when, Trigger(), "holds",
+                              f"{item.description}: its conditions hold", item.id, item.source, item.choice))
+    rules.append(PlanRule("holds:none", LIMITS_STAGE, (), Trigger(), "pass", "the limiter asked about does not hold"))
+    return rules
+
+
 # --- build_ruleset -----------------------------------------------------------------------
 
 def build_ruleset(plan: Plan) -> dict[str, Any]:
@@ -328,12 +344,15 @@ def build_ruleset(plan: Plan) -> dict[str, Any]:
     one fact to two patterns, and one fact per condition costs a join per condition.)
     """
     rules: dict[str, Any] = {}
-    for stage in plan.stages:
+    for stage in plan.stages + ((LIMITS_STAGE,) if plan.stage_rules(LIMITS_STAGE) else ()):
         for pri, rule in enumerate(plan.stage_rules(stage)):
             patterns = [{"t": _tally_pattern([plan.condition(c) for c in rule.when])}] if rule.when else []
             if rule.conclude == "override":
                 patterns.append({"o": {"kind": "override"}})
-            patterns.append({"ev": _event_pattern(stage, rule.trigger)})
+            event = _event_pattern(stage, rule.trigger)
+            if stage == LIMITS_STAGE and rule.limiter:  # the limiter the event asks about
+                event = {"$and": event["$and"] + [{"limiter": rule.limiter}]}
+            patterns.append({"ev": event})
             rules[rule.id] = {"all": patterns, "pri": pri, "run": rule.id}
     if plan.conditions:
         rules.update(observers("tally"))

@@ -17,7 +17,7 @@ from ..language.diagnostics import Diagnostic, DiagnosticError, suggest
 from ..language.load import Document, load_file
 from ..language.models import Case
 from ..language.validate import INTACT, Damage, to_model
-from ..runtime.decide import evaluate
+from ..runtime.decide import evaluate, limiters_holding
 from ..runtime.margin import margin
 from ..runtime.tally import Evidence
 from .record import decision_record
@@ -94,7 +94,8 @@ def decide_case(compiled: Compiled, case: Case) -> dict[str, Any]:
     decides too), then recorded from what the runtime returned: `score` and `replay` alike."""
     evidence = Evidence.from_case(case, compiled.plan)
     evaluation = evaluate(compiled, evidence)
-    return decision_record(compiled, case, evaluation, margin(compiled, evidence, evaluation.computed))
+    return decision_record(compiled, case, evaluation, margin(compiled, evidence, evaluation.computed),
+                           limiters_holding(compiled, evidence))
 
 
 @dataclass(frozen=True)

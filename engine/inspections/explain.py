@@ -145,6 +145,30 @@ def _lowered(plan: Plan, evaluation: Evaluation, level: PlanLevel, given: PlanLe
     return f"{given_by}, but " + " and ".join(reasons)
 
 
+def limiter_lines(plan: Plan, evaluation: Evaluation, holding: tuple) -> list[dict[str, Any]]:
+    """Every limiter the rules found holding (its `holds:<id>` rule fired), the decisive one
+    marked: the cap that fired in the cap stage. One that holds but is not decisive says why:
+    the grade before the caps was already at or below its cap, or a lower cap decided."""
+    held = [plan.rule(f.rule) for f in holding if plan.rule(f.rule).limiter]
+    caps = {r.limiter: r for r in plan.stage_rules("cap") if r.limiter}
+    given = _given_before_lowering(plan, evaluation)
+    lines = []
+    for rule in held:
+        cap = caps[rule.limiter]
+        decisive = rule.limiter == evaluation.limiter
+        if decisive:
+            note = f"decisive: caps the grade at {plan.level(cap.conclude).label}"
+        elif given is not None and given.rank >= plan.level(cap.conclude).rank:
+            note = f"holds, but the grade was already at or below its cap, {plan.level(cap.conclude).label}"
+        elif evaluation.limiter:
+            note = f"holds, but limiter '{evaluation.limiter}' capped the grade first, at or below this cap"
+        else:
+            note = "holds, but with no grade decided only a cap at the lowest level settles the outcome"
+        lines.append({"id": rule.limiter, "cap": cap.conclude, "decisive": decisive, "note": note,
+                      "description": cap.describe, "choice": rule.choice, "source": rule.source})
+    return lines
+
+
 def undecided_reason(plan: Plan, evaluation: Evaluation) -> str | None:
     """The framework's reason no rule decides, when none did (the outcome is professional
     judgement, or a recorded judgement settled what the rules left undecided); else None,
@@ -189,6 +213,8 @@ def render_text(record: dict[str, Any], mode: str, markdown: bool = False) -> st
         if bound:
             lines.append(f"{word}: {bound['id']}: {bound['description']}"
                          + (f" [choice: {bound['choice']}]" if bound.get("choice") else ""))
+    holding = [x for x in record.get("limiters") or [] if not x["decisive"]]  # absent from older records
+    lines += [f"Limiter '{x['id']}' {x['note']}" for x in holding]
     decided = record["decided_by"]
     if decided["conditions"]:
         lines.append(f"Decided by rule {decided['rule']}:")

@@ -15,18 +15,19 @@ from typing import Any, Optional
 from ..compiler.compile import Compiled
 from ..language.canonical import ENGINE_VERSION, canonical_case, durable_rules_version, inspection_decision_id, sha256_bytes
 from ..language.models import Case
+from ..runtime import durable
 from ..runtime.decide import Evaluation
 from ..runtime.margin import Change, Margin, Reach
-from .explain import hit_policy, observed, outcome_label, undecided_reason, why_not
+from .explain import hit_policy, limiter_lines, observed, outcome_label, undecided_reason, why_not
 
 RECORD_FORMAT = "arbiter-decision/1"
 
 
 def decision_record(compiled: Compiled, case: Case, evaluation: Evaluation,
-                    margin: Optional[Margin] = None) -> dict[str, Any]:
-    """The record of what the runtime returned: the evaluation, and the margin it found for it
+                    margin: Optional[Margin] = None, holding: tuple[durable.Firing, ...] = ()) -> dict[str, Any]:
+    """The record of what the runtime returned: the evaluation, the margin it found for it
     (cases.decide_case always finds one; without one, as for a caller that only evaluates, the
-    record's margin is null)."""
+    record's margin is null), and the firings that say which limiters hold (limiters_holding)."""
     plan = compiled.plan
     evidence_sha = sha256_bytes(canonical_case(case))
     decision_id = inspection_decision_id(compiled.sha256, evidence_sha)
@@ -61,7 +62,8 @@ def decision_record(compiled: Compiled, case: Case, evaluation: Evaluation,
         },
         "why_not": why_not(plan, evaluation),
         "margin": None if margin is None else _margin(plan, margin),
-        "trace": [f.to_json() for f in evaluation.firings],
+        "limiters": limiter_lines(plan, evaluation, holding),
+        "trace": [f.to_json() for f in evaluation.firings + holding],
         "tallies": [observed(plan, c, evaluation) for c in plan.conditions],
         "quantifiers": _quantifiers(compiled),
         "criteria_sha256": plan.criteria_sha256,

@@ -193,6 +193,18 @@ class InspectionMargin(RecordModel):
     search_limit: Int  # sets of changes tried at most per direction
 
 
+class LimiterLine(RecordModel):
+    """A limiter whose conditions hold, decisive or not (explain.limiter_lines)."""
+
+    id: Id
+    cap: Id
+    decisive: Bool
+    note: Text
+    description: Text
+    choice: Optional[Text]
+    source: Optional[Citation]
+
+
 class HitPolicyRecord(RecordModel):
     policy: Literal["unique", "first", "worst", "best"]
     meaning: Text
@@ -218,6 +230,7 @@ class InspectionDecision(_Record):
     decided_by: DecidedBy
     why_not: list[LevelNotReached]
     margin: Optional[InspectionMargin] = None  # absent from records written before margins were recorded
+    limiters: list[LimiterLine] = []  # every limiter that holds; absent from records written before
     tallies: list[Observation]
     quantifiers: dict[str, QuantifierUse]
 

@@ -62,6 +62,7 @@ class OracleResult:
     observations: tuple[Observation, ...]  # every condition the framework writes
     deciding: tuple[Observation, ...]  # the deciding grade rule's conditions, with those it builds on
     rule: str = "level:undecided"  # the level-stage rule, named as criteria/README.md names them
+    holding: tuple[str, ...] = ()  # every limiter whose conditions hold, in the framework's order
 
 
 def evaluate(criteria: Criteria, case: Case) -> OracleResult:
@@ -89,7 +90,8 @@ def grade(scale: Scale, framework: Framework, criteria_set: CriteriaSet, case: C
         outcome=case.override.outcome if case.override else computed,
         uncapped=decided or UNDECIDED, computed=computed, decided_by=decided,
         limiter=limiter.id if limiter else None, floor=floor.id if floor else None,
-        observations=tuple(observations.values()), deciding=deciding, rule=rule)
+        observations=tuple(observations.values()), deciding=deciding, rule=rule,
+        holding=tuple(x.id for i, x in enumerate(framework.limiters) if _all_hold("limiters", i, x, holds)))
 
 
 def written_conditions(framework: Framework) -> list[tuple[Where, str, Condition]]:

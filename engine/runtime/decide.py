@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from ..compiler.compile import Compiled
+from ..compiler.compile import LIMITS_STAGE, Compiled
 from ..compiler.plan import Plan, PlanRule
 from ..language.models import NOT_GRADED, UNDECIDED
 from . import durable
@@ -39,6 +39,24 @@ def evaluate(compiled: Compiled, evidence: Evidence) -> Evaluation:
     firings = durable.host().run(compiled.durable_name, compiled.ruleset["durable"][compiled.durable_name],
                                  facts, FIRST_EVENT, _reactor(plan, stages))
     return conclude(plan, quantities, tuple(firings), stages)
+
+
+def limiters_holding(compiled: Compiled, evidence: Evidence) -> tuple[durable.Firing, ...]:
+    """Every limiter asked, one event each, whether its conditions hold: `holds:<id>` fires
+    when they do, `holds:none` when they do not (compiler/compile.py). Apart from the decision,
+    which caps with the one decisive limiter only: the record names every one that holds."""
+    plan = compiled.plan
+    limiters = [rule.limiter for rule in plan.stage_rules(LIMITS_STAGE) if rule.limiter]
+    if not limiters:
+        return ()
+    name = compiled.durable_name
+    with durable.host().session(name, compiled.ruleset["durable"][name], lambda rule, matched: []) as session:
+        session.assert_facts([tally_fact(plan, tally(plan, evidence))])
+        firings = tuple(f for limiter in limiters for f in session.post(
+            {"kind": "stage", "stage": LIMITS_STAGE, "limiter": limiter}))
+    if len(firings) != len(limiters):
+        raise durable.EngineError(f"expected one firing per limiter, got {[f.rule for f in firings]}")
+    return firings
 
 
 def stages_to_run(plan: Plan, has_override: bool) -> tuple[str, ...]:

@@ -528,6 +528,7 @@ def engines_disagree(record: dict[str, Any], oracle: reference.OracleResult) -> 
         ("uncapped outcome", record["uncapped_outcome"], oracle.uncapped),
         ("outcome before any recorded judgement", record["computed_outcome"], oracle.computed),
         ("deciding rule", record["decided_by"]["rule"], oracle.rule),
+        ("limiters that hold", tuple(x["id"] for x in record.get("limiters") or ()), oracle.holding),
         ("limiter", (record["limiter"] or {}).get("id"), oracle.limiter),
         ("floor", (record["floor"] or {}).get("id"), oracle.floor),
     ]
