@@ -175,7 +175,7 @@ def worlds(draw, monotone: bool = False) -> tuple[Criteria, Case]:
                 _monotone_condition(draw, cs, quantifiers, lowest, scale) if monotone
                 else _any_condition(draw, cs, scale, quantifiers) for _ in range(draw(st.integers(1, 2))))))
     limiters = tuple(
-        Limiter(id=f"cap{i}", cap=draw(st.sampled_from(levels)), description=f"cap {i}",
+        Limiter(id=f"cap{i}", cap=draw(st.sampled_from(levels)), description=f"cap {i}", absolute=draw(st.booleans()),
                 when=(_count_condition(draw, cs, quantifiers, "not_met", monotone=True) if monotone
                       else _any_condition(draw, cs, scale, quantifiers),))
         for i in range(draw(st.integers(0, 2))))

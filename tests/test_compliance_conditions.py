@@ -89,3 +89,16 @@ def test_a_condition_needs_exactly_one_test(written, found):
         to_model(from_data(data, "framework"))
     [problem] = caught.value.diagnostics
     assert problem.code == "E133" and f"found {found}" in problem.message
+
+
+@pytest.mark.parametrize("present", [(), ("a",), ("a", "b"), ("a", "b", "c")])
+def test_a_list_lacking_items_is_measured_by_how_many_it_lacks(present):
+    """The rule compares the count of missing items with none; the explanation states the count."""
+    framework = ComplianceFramework(
+        arbiter="compliance", id="gen/compliance", title="Generated requirements",
+        requirements=(Requirement(id="items", description="d", contains_all="given", items=("a", "b", "c")),))
+    record = ComplianceRecord(arbiter="compliance_record", id="gen/record", compliance=framework.id, subject="S",
+                              constructed=True, lists={"given": present})
+    decided = compliance.evaluate(compile_compliance_rules.compile_compliance(framework), record)
+    assert decided.measures == {"r1": 3 - len(present)}
+    assert decided.passed == {"items": len(present) == 3} == oracle.compliance(framework, record)

@@ -282,3 +282,35 @@ def test_a_spread_no_two_ratings_can_reach_is_refused_where_it_is_written(tmp_pa
     assert [(p.code, p.line, p.message) for p in problems] == [
         ("E113", line, "no two ratings on scale 'cvf-rating' differ by 5, so no cell would ever be flagged")]
     assert Path(problems[0].path).name == path.name
+
+
+def _field(ratings: dict[str, list[int]]) -> tuple[SelectionProcess, Appointment]:
+    """One scored exercise of three areas and a gate of 3; each candidate's three ratings."""
+    areas = ("v1", "v2", "c1")
+    process = SelectionProcess(
+        arbiter="selection_process", id="gen/process", title="Generated process", role="Chief Constable",
+        competency_framework="gen-cvf", level=1, rating_scale="gen-rating",
+        exercises=(Exercise(id="e0", title="Exercise", assesses=areas, scored=True),),
+        gates=(Gate(id="g0", description="every rating at least 3", every_rating_at_least=3),),
+        scoring="sum_of_agreed_ratings", ranking="highest_total_among_gate_passers", tie_policy="refer_to_panel",
+        panel=PanelRules(scoring_roles=("chair", "independent"), independent_role="independent"))
+    appt = Appointment(arbiter="appointment", id="gen/appointment", process=process.id, constructed=True,
+                       panel=(PanelMember(id="m0", role="chair"),),
+                       candidates=tuple(Candidate(id=c) for c in ratings),
+                       ratings=tuple(Rating(candidate=c, exercise="e0", area=a, individual={"m0": v}, agreed=v,
+                                            rationale="r", recorded_by="m0")
+                                     for c, values in ratings.items() for a, v in zip(areas, values)))
+    return process, appt
+
+
+def test_a_failed_candidate_with_the_top_total_is_neither_preferred_nor_tied():
+    """A candidate who fails a gate but whose total equals the passers' top is not appointable:
+    it is never the preferred candidate, nor one of those tied."""
+    cvf = generated_cvf(["v1", "v2", "c1"])
+    process, sole = _field({"a": [4, 4, 4], "b": [5, 5, 2]})  # b totals 12 too, but rates 2
+    compiled = compile_selection(process, cvf, RATING_SCALE)
+    decided = selection.evaluate(compiled, sole)
+    assert (decided.outcome, decided.preferred, decided.passed) == ("preferred", "a", {"a": True, "b": False})
+    process, tie = _field({"a": [4, 4, 4], "b": [5, 5, 2], "c": [3, 4, 5]})
+    decided = selection.evaluate(compile_selection(process, cvf, RATING_SCALE), tie)
+    assert (decided.outcome, decided.tied) == ("tie", ("a", "c"))

@@ -196,7 +196,8 @@ def _too_many_conditions(low: _Lowering) -> list[Diagnostic]:
 
 
 LIMITS_STAGE = "limits"  # asked after the decision, outside the stage chain: which limiters hold
-_RULE_LISTS = {"level": "grades", "floor": "floors", "cap": "limiters", LIMITS_STAGE: "limiters"}  # stage -> the framework list behind it
+_RULE_LISTS = {"level": "grades", "floor": "floors", "cap": "limiters", LIMITS_STAGE: "limiters",
+               "absolute": "limiters"}  # stage -> the framework list behind it
 
 
 def _too_many_rules(low: _Lowering, rules: list[PlanRule]) -> list[Diagnostic]:
@@ -227,7 +228,22 @@ def _all_rules(low: _Lowering) -> tuple[list[PlanRule], list[str]]:
     rules += [PlanRule("override:applied", "override", (), Trigger(), "override",
                        "a recorded professional judgement departs from the rules' outcome"),
               PlanRule("override:none", "override", (), Trigger(), "pass", "no professional judgement is recorded")]
+    if any(x.absolute for x in low.fw.limiters):
+        stages.append("absolute")
+        rules += _absolute_rules(low)
     return rules, stages
+
+
+def _absolute_rules(low: _Lowering) -> list[PlanRule]:
+    """After a recorded judgement, the limiters no judgement may lift the grade above: lowest
+    cap first, each fires when its conditions hold and the grade is above its cap."""
+    ranked = sorted((low.ranks[x.cap], i, x) for i, x in enumerate(low.fw.limiters) if x.absolute)
+    rules = [PlanRule(f"absolute:{x.id}", "absolute",
+                      tuple(dict.fromkeys(low.condition(c, ("limiters", i, "when", j)) for j, c in enumerate(x.when))),
+                      Trigger(True, rank_above=rank), x.cap,
+                      f"{x.description}: no recorded judgement lifts the grade above {x.cap}", x.id, x.source, x.choice)
+             for rank, i, x in sorted(ranked, key=lambda t: (-t[0], t[1]))]
+    return rules + [PlanRule("absolute:none", "absolute", (), Trigger(), "pass", "no absolute limiter overrules")]
 
 
 def _not_graded_rules() -> tuple[list[PlanRule], list[str]]:

@@ -165,6 +165,7 @@ def limiter_lines(plan: Plan, evaluation: Evaluation, holding: tuple) -> list[di
         else:
             note = "holds, but with no grade decided only a cap at the lowest level settles the outcome"
         lines.append({"id": rule.limiter, "cap": cap.conclude, "decisive": decisive, "note": note,
+                      "absolute": any(r.limiter == rule.limiter for r in plan.stage_rules("absolute")),
                       "description": cap.describe, "choice": rule.choice, "source": rule.source})
     return lines
 
@@ -213,6 +214,10 @@ def render_text(record: dict[str, Any], mode: str, markdown: bool = False) -> st
         if bound:
             lines.append(f"{word}: {bound['id']}: {bound['description']}"
                          + (f" [choice: {bound['choice']}]" if bound.get("choice") else ""))
+    overruled = record.get("overruled_by")  # absent from records written before absolute limiters
+    if overruled:
+        lines.append(f"Limiter '{overruled['id']}' is absolute: no recorded judgement lifts the grade above "
+                     f"{overruled['level']}, so it overrules the judgement ({record['override']['label']})")
     holding = [x for x in record.get("limiters") or [] if not x["decisive"]]  # absent from older records
     lines += [f"Limiter '{x['id']}' {x['note']}" for x in holding]
     decided = record["decided_by"]
@@ -342,6 +347,9 @@ def _with_choice(condition: dict[str, Any]) -> str:
 
 
 def _uncapped_note(record: dict[str, Any]) -> str:
+    if record.get("overruled_by"):
+        return (f" (the recorded judgement, {record['override']['label']}, is overruled by absolute limiter "
+                f"'{record['overruled_by']['id']}'; the rules gave {record['computed_label']})")
     if record["override"]:
         return f" (a recorded professional judgement; the rules gave {record['computed_label']})"
     if record["uncapped_outcome"] != record["outcome"]:

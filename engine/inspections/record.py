@@ -46,11 +46,12 @@ def decision_record(compiled: Compiled, case: Case, evaluation: Evaluation,
         "outcome_label": outcome_label(plan, evaluation.outcome),
         "uncapped_outcome": evaluation.uncapped,
         "uncapped_label": outcome_label(plan, evaluation.uncapped),
-        "limiter": _bound(compiled, evaluation.limiter),
-        "floor": _bound(compiled, evaluation.floor),
+        "limiter": _bound(compiled, evaluation.limiter, "cap"),
+        "floor": _bound(compiled, evaluation.floor, "floor"),
         "computed_outcome": evaluation.computed,
         "computed_label": outcome_label(plan, evaluation.computed),
         "override": _override(plan, case),
+        "overruled_by": _bound(compiled, evaluation.overruled_by, "absolute"),
         "undecided_reason": undecided_reason(plan, evaluation),
         "subgrades": _subgrades(plan, case),
         "causes_of_concern": [c.model_dump(mode="json") for c in case.causes_of_concern],
@@ -122,10 +123,10 @@ def _subgrades(plan, case: Case) -> list[dict[str, Any]]:
     return out
 
 
-def _bound(compiled: Compiled, bound_id: str | None) -> dict[str, Any] | None:
+def _bound(compiled: Compiled, bound_id: str | None, stage: str) -> dict[str, Any] | None:
     if bound_id is None:
         return None
-    rule = next(r for r in compiled.plan.rules if r.limiter == bound_id)
+    rule = next(r for r in compiled.plan.rules if r.limiter == bound_id and r.stage == stage)
     return {"id": bound_id, "stage": rule.stage, "level": rule.conclude, "description": rule.describe,
             "choice": rule.choice, "source": rule.source}
 

@@ -200,6 +200,7 @@ class LimiterLine(RecordModel):
     cap: Id
     decisive: Bool
     note: Text
+    absolute: Bool = False  # no recorded judgement lifts the grade above its cap
     description: Text
     choice: Optional[Text]
     source: Optional[Citation]
@@ -222,6 +223,7 @@ class InspectionDecision(_Record):
     computed_outcome: Id
     computed_label: Text
     override: Optional[OverrideRecord]
+    overruled_by: Optional[Bound] = None  # an absolute limiter that lowered the recorded judgement to its cap
     undecided_reason: Optional[Text]  # filled only where the outcome needs professional judgement
     subgrades: list[SubgradeRecord]
     causes_of_concern: list[ConcernRecord]

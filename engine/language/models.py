@@ -264,6 +264,7 @@ class _Bound(Model):
 
 class Limiter(_Bound):
     cap: Id  # the grade is at most this level
+    absolute: Bool = False  # no recorded professional judgement lifts the grade above the cap
 
 
 class Floor(_Bound):

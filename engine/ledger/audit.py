@@ -365,9 +365,24 @@ def override(ledger: Ledger, ref: str, outcome: str, rationale: str, by: str) ->
     if not chosen:
         raise option_error("--outcome", f"'{outcome}' is not an outcome of decision {s.entry.ref}",
                            suggest(outcome, [*choices, *choices.values()]))
+    _within_absolute_caps(s, min(chosen))
     body = canonical_json({"overrides_entry": s.entry.seq, "computed": s.record["outcome"], "outcome": min(chosen),
                            "rationale": rationale, "by": by}).decode()
     return ledger.append("override", s.entry.ref, body, [])
+
+
+def _within_absolute_caps(s: Stored, outcome: str) -> None:
+    """A judgement may not lift an inspection grade above the cap of an absolute limiter the
+    rules found holding for this decision (its record names them): refused, not recorded."""
+    if s.body["kind"] != "case":
+        return
+    order = [level for level, _ in _level_labels(s.ruleset_text)]
+    for limiter in s.record.get("limiters") or []:
+        if limiter.get("absolute") and outcome in order and order.index(outcome) < order.index(limiter["cap"]):
+            raise option_error("--outcome", f"'{outcome}' is above {limiter['cap']}, the cap of limiter "
+                               f"'{limiter['id']}', which holds for decision {s.entry.ref} and is absolute: no "
+                               "recorded judgement lifts the grade above it",
+                               f"record an outcome at or below {limiter['cap']}")
 
 
 def _outcome_choices(s: Stored) -> dict[str, str]:

@@ -63,6 +63,7 @@ class OracleResult:
     deciding: tuple[Observation, ...]  # the deciding grade rule's conditions, with those it builds on
     rule: str = "level:undecided"  # the level-stage rule, named as criteria/README.md names them
     holding: tuple[str, ...] = ()  # every limiter whose conditions hold, in the framework's order
+    overruled_by: Optional[str] = None  # the absolute limiter that lowered a recorded judgement to its cap
 
 
 def evaluate(criteria: Criteria, case: Case) -> OracleResult:
@@ -86,8 +87,10 @@ def grade(scale: Scale, framework: Framework, criteria_set: CriteriaSet, case: C
     limiter = applying_limiter(framework, holds, raised, places)
     computed = (limiter.cap if limiter else raised) or UNDECIDED
     deciding = tuple(observations[where] for index in deciding_rules for where in needed_for(index, framework))
+    judged = case.override.outcome if case.override else computed
+    overruling = overruling_limiter(framework, holds, judged, places) if case.override else None
     return OracleResult(
-        outcome=case.override.outcome if case.override else computed,
+        outcome=overruling.cap if overruling else judged, overruled_by=overruling.id if overruling else None,
         uncapped=decided or UNDECIDED, computed=computed, decided_by=decided,
         limiter=limiter.id if limiter else None, floor=floor.id if floor else None,
         observations=tuple(observations.values()), deciding=deciding, rule=rule,
@@ -261,6 +264,15 @@ def applying_floor(framework: Framework, holds: dict[Where, bool], grade: Option
         return places[floor.floor] == 0 if grade is None else places[floor.floor] < places[grade]
     applying = [f for i, f in enumerate(framework.floors) if _all_hold("floors", i, f, holds) and raises(f)]
     return min(applying, key=lambda f: places[f.floor], default=None)
+
+
+def overruling_limiter(framework: Framework, holds: dict[Where, bool], judged: str,
+                       places: dict[str, int]) -> Optional[Limiter]:
+    """The lowest cap of an absolute limiter that holds and is below a recorded judgement (the
+    first written among equals): no judgement lifts the grade above it."""
+    above = [x for i, x in enumerate(framework.limiters) if x.absolute and _all_hold("limiters", i, x, holds)
+             and places[x.cap] > places[judged]]
+    return max(above, key=lambda x: places[x.cap], default=None)
 
 
 def applying_limiter(framework: Framework, holds: dict[Where, bool], grade: Optional[str],

@@ -29,6 +29,7 @@ class Evaluation:
     limiter: Optional[str]  # id of the limiter (cap) that changed the grade
     floor: Optional[str]  # id of the floor that changed the grade
     computed: str  # the rules' outcome before any recorded professional judgement
+    overruled_by: Optional[str] = None  # id of the absolute limiter that lowered a recorded judgement
 
 
 def evaluate(compiled: Compiled, evidence: Evidence) -> Evaluation:
@@ -61,10 +62,11 @@ def limiters_holding(compiled: Compiled, evidence: Evidence) -> tuple[durable.Fi
 
 def stages_to_run(plan: Plan, has_override: bool) -> tuple[str, ...]:
     """The override stage runs only when the case records a judgement: without one it has
-    nothing to decide, and skipping it saves a rule firing on every evaluation."""
-    if has_override or "override" not in plan.stages:
+    nothing to decide, and skipping it saves a rule firing on every evaluation. Nor does the
+    absolute stage, which only overrules a judgement: without one the cap stage has capped."""
+    if has_override:
         return plan.stages
-    return tuple(s for s in plan.stages if s != "override")
+    return tuple(s for s in plan.stages if s not in ("override", "absolute"))
 
 
 def _reactor(plan: Plan, stages: tuple[str, ...]):
@@ -109,7 +111,7 @@ def conclude(plan: Plan, quantities: dict[str, int], firings: tuple[durable.Firi
     level_of = lambda rank: UNDECIDED if rank is None else plan.level_at(rank).id  # noqa: E731
     rank: Optional[int] = None
     uncapped = computed = UNDECIDED
-    limiter = floor = None
+    limiter = floor = overruled_by = None
     for firing in firings:
         rule = plan.rule(firing.rule)
         if rule.stage == "override":
@@ -121,7 +123,9 @@ def conclude(plan: Plan, quantities: dict[str, int], firings: tuple[durable.Firi
             limiter = rule.limiter
         elif rule.limiter and rule.stage == "floor":
             floor = rule.limiter
+        elif rule.limiter and rule.stage == "absolute":
+            overruled_by = rule.limiter
     outcome = level_of(rank)
     if "override" not in stages:
         computed = outcome
-    return Evaluation(quantities, firings, uncapped, outcome, limiter, floor, computed)
+    return Evaluation(quantities, firings, uncapped, outcome, limiter, floor, computed, overruled_by)

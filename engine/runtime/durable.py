@@ -209,8 +209,10 @@ class Session:
                     stamped = _dumps({**effect, "sid": self._sid})
                     if verb == "post":
                         _result(_core.assert_event(handle, stamped), "event")
-                    else:
+                    elif verb == "assert":
                         _result(_core.assert_fact(handle, stamped), "fact")
+                    else:  # an action that names no known effect would otherwise assert by default
+                        raise EngineError(f"rule {rule}: unknown effect {verb!r}; an action posts or asserts")
             except BaseException:
                 _core.abandon_action(handle, state)
                 raise

@@ -529,6 +529,8 @@ def engines_disagree(record: dict[str, Any], oracle: reference.OracleResult) -> 
         ("outcome before any recorded judgement", record["computed_outcome"], oracle.computed),
         ("deciding rule", record["decided_by"]["rule"], oracle.rule),
         ("limiters that hold", tuple(x["id"] for x in record.get("limiters") or ()), oracle.holding),
+        ("absolute limiter overruling the judgement", (record.get("overruled_by") or {}).get("id"),
+         oracle.overruled_by),
         ("limiter", (record["limiter"] or {}).get("id"), oracle.limiter),
         ("floor", (record["floor"] or {}).get("id"), oracle.floor),
     ]
