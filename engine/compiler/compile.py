@@ -3,8 +3,10 @@
 Passes, in order, on criteria that language.criteria has read and checked:
 
     lower_conditions   quantifiers -> exact whole-number thresholds, via fractions
-    build_rules        grade, floor and cap tables, highest level first; sizes checked
-                       against MAX_RULES (E134) and MAX_CONDITIONS (E135)
+    build_rules        the grade table in the hit policy's order (with a rule per pair of
+                       grade rules under unique), floor and cap tables, the override and
+                       absolute stages, and the rules asking whether each limiter holds;
+                       sizes checked against MAX_RULES (E134) and MAX_CONDITIONS (E135)
     build_ruleset      the durable-rules JSON: one pattern per condition, one stage event
 
 The ruleset is built so that none of durable-rules' looping shapes can arise: every
