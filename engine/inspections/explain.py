@@ -150,7 +150,10 @@ def limiter_lines(plan: Plan, evaluation: Evaluation, holding: tuple) -> list[di
     marked: the cap that fired in the cap stage. One that holds but is not decisive says why:
     the grade before the caps was already at or below its cap, or a lower cap decided."""
     held = [plan.rule(f.rule) for f in holding if plan.rule(f.rule).limiter]
-    caps = {r.limiter: r for r in plan.stage_rules("cap") if r.limiter}
+    caps: dict[str, Any] = {}
+    for rule in plan.stage_rules("cap"):  # each limiter's own cap rule, not its rule for an undecided grade
+        if rule.limiter:
+            caps.setdefault(rule.limiter, rule)
     given = _given_before_lowering(plan, evaluation)
     lines = []
     for rule in held:
