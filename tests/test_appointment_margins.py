@@ -10,16 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.compiler import compliance as compile_compliance_rules
-from engine.compiler import hearing as compile_hearing_rules
 from engine.compiler import selection as compile_selection_rules
 from engine.language.appointment_models import (Appointment, Candidate, ComplianceFramework, ComplianceRecord, Exercise,
-                                                Gate, Hearing, PanelMember, Rating, Requirement,
+                                                Gate, PanelMember, Rating, Requirement,
                                                 SelectionProcess)
 from engine.oracle import appointment_reference as oracle
 from engine.runtime import appointment_margin, compliance, hearing, selection
 
 from .strategies import RATING_SCALE
-from .test_appointment_laws import CVF, fields, panel_rules, processes
+from .test_appointment_laws import CVF, fields, hearings, processes
 
 SCALE_VALUES = [lv.value for lv in RATING_SCALE.levels]
 
@@ -145,19 +144,14 @@ def exhaustive(process: SelectionProcess, appt: Appointment, candidate: str) -> 
 
 
 @st.composite
-def hearings(draw):
-    denominator = draw(st.integers(1, 5))
-    numerator = draw(st.integers(1, denominator))
-    rules = panel_rules(numerator, denominator)
-    members = draw(st.integers(1, 25))
-    present = draw(st.one_of(st.none(), st.integers(0, members)))
-    votes = draw(st.integers(0, members if present is None else present))
-    record = Hearing(arbiter="hearing", id="gen/hearing", panel_rules=rules.id, candidate="cand-x", constructed=True,
-                     members=members, present=present, votes_for_veto=votes)
-    return rules, compile_hearing_rules.compile_hearing(rules), record
+def hearings_with_attendance(draw):
+    """The laws' generated hearings, some saying how many members attended (at least the votes)."""
+    rules, compiled, record = draw(hearings())
+    present = draw(st.one_of(st.none(), st.integers(record.votes_for_veto, record.members)))
+    return rules, compiled, record.model_copy(update={"present": present})
 
 
-@given(hearings())
+@given(hearings_with_attendance())
 def test_hearing_margins_agree_with_the_oracle(world):
     """Votes more to a veto (at most those present) and fewer to no veto, each count decided by
     durable-rules, against the oracle's arithmetic; single changes are one vote either way."""

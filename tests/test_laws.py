@@ -32,9 +32,8 @@ def score(criteria: Criteria, case: Case) -> dict:
 
 def record_of(compiled: Compiled, case: Case) -> dict:
     # every generated record is one the reader accepts: the writer is held to the record's model
-    evidence = Evidence.from_case(case, compiled.plan)
-    return validated(decision_record(compiled, case, evaluate(compiled, evidence),
-                                     holding=limiters_holding(compiled, evidence)))
+    evaluation = evaluate(compiled, Evidence.from_case(case, compiled.plan))
+    return validated(decision_record(compiled, case, evaluation, holding=limiters_holding(compiled, evaluation)))
 
 
 @given(worlds())

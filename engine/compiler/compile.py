@@ -239,12 +239,13 @@ def _all_rules(low: _Lowering) -> tuple[list[PlanRule], list[str]]:
 def _absolute_rules(low: _Lowering) -> list[PlanRule]:
     """After a recorded judgement, the limiters no judgement may lift the grade above: lowest
     cap first, each fires when its conditions hold and the grade is above its cap."""
-    ranked = sorted((low.ranks[x.cap], i, x) for i, x in enumerate(low.fw.limiters) if x.absolute)
+    absolute = sorted(((i, x) for i, x in enumerate(low.fw.limiters) if x.absolute),
+                      key=lambda item: (-low.ranks[item[1].cap], item[0]))
     rules = [PlanRule(f"absolute:{x.id}", "absolute",
                       tuple(dict.fromkeys(low.condition(c, ("limiters", i, "when", j)) for j, c in enumerate(x.when))),
-                      Trigger(True, rank_above=rank), x.cap,
+                      Trigger(True, rank_above=low.ranks[x.cap]), x.cap,
                       f"{x.description}: no recorded judgement lifts the grade above {x.cap}", x.id, x.source, x.choice)
-             for rank, i, x in sorted(ranked, key=lambda t: (-t[0], t[1]))]
+             for i, x in absolute]
     return rules + [PlanRule("absolute:none", "absolute", (), Trigger(), "pass", "no absolute limiter overrules")]
 
 

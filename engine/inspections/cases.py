@@ -95,7 +95,7 @@ def decide_case(compiled: Compiled, case: Case) -> dict[str, Any]:
     evidence = Evidence.from_case(case, compiled.plan)
     evaluation = evaluate(compiled, evidence)
     return decision_record(compiled, case, evaluation, margin(compiled, evidence, evaluation.computed),
-                           limiters_holding(compiled, evidence))
+                           limiters_holding(compiled, evaluation))
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,7 @@ def grade(scale: Scale, framework: Framework, criteria_set: CriteriaSet, case: C
                     for where, rule, condition in written_conditions(framework)}
     holds = {where: seen.holds for where, seen in observations.items()}
 
-    decided, rule, deciding_rules = grade_rule_given(scale, framework, holds)
+    decided, rule, deciding_rules = grade_rule_given(framework, holds, places)
     floor = applying_floor(framework, holds, decided, places)
     raised = floor.floor if floor else decided
     limiter = applying_limiter(framework, holds, raised, places)
@@ -202,8 +202,8 @@ def grade_holds(place: Optional[int], bound: str, level_place: int) -> bool:
 
 # --- how a grade is decided ----------------------------------------------------------------
 
-def grade_rule_given(scale: Scale, framework: Framework,
-                     holds: dict[Where, bool]) -> tuple[Optional[str], str, tuple[int, ...]]:
+def grade_rule_given(framework: Framework, holds: dict[Where, bool],
+                     places: dict[str, int]) -> tuple[Optional[str], str, tuple[int, ...]]:
     """(the level given or None, the rule that decides it, the grade rules that rule holds).
 
     Among the grade rules that hold (each with every rule it builds on), the hit policy picks
@@ -211,10 +211,10 @@ def grade_rule_given(scale: Scale, framework: Framework,
     level's (unique); a level's alternatives in the order written. Under unique, when rules of
     two levels hold, no level is given, and the rule names the first two of them."""
     grades = framework.grades
-    order = sorted(range(len(grades)), key=lambda i: places_of(scale)[grades[i].level])  # highest level first
+    order = sorted(range(len(grades)), key=lambda i: places[grades[i].level])  # highest level first
     policy = framework.hit_policy.policy
     if policy == "worst":
-        order = sorted(order, key=lambda i: -places_of(scale)[grades[i].level])
+        order = sorted(order, key=lambda i: -places[grades[i].level])
     elif policy == "first":
         order = sorted(order)
     holding = [i for i in order if all(holds[where] for where in needed_for(i, framework))]
@@ -225,10 +225,6 @@ def grade_rule_given(scale: Scale, framework: Framework,
     if policy == "unique" and other is not None:
         return None, f"level:both:{_named(first, framework)}:{_named(other, framework)}", (first, other)
     return grades[first].level, f"level:{_named(first, framework)}", (first,)
-
-
-def places_of(scale: Scale) -> dict[str, int]:
-    return {level.id: place for place, level in enumerate(scale.levels)}
 
 
 def _named(index: int, framework: Framework) -> str:

@@ -39,7 +39,7 @@ and the margin is refused if it does not reach the target.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Union
+from typing import Optional
 
 from ..compiler.compile import Compiled
 from ..compiler.compliance import CompliancePlan
@@ -47,30 +47,14 @@ from ..compiler.selection import SelectionPlan
 from ..language.appointment_models import Appointment, Hearing
 from . import hearing as hearing_runtime
 from .compliance import ComplianceEvaluation, requirement_results
-from .margin import FOUND, NO_LEVEL, UNREACHABLE, Reach
+from .margin import FOUND, NO_LEVEL, UNREACHABLE, Change, Reach, SingleChange
 from .selection import SelectionDecision, SelectionEvaluation, evaluate
-
-Value = Union[int, str]
 
 # A candidate's levels, highest first.
 STANDINGS = ("preferred", "tied", "passed", "failed")
 RATING_UNIT = "one point on one agreed rating; up and down move the candidate's own ratings only"
 VOTE_UNIT = "one member's vote for the veto"
 REQUIREMENT_UNIT = "one requirement's result, met or not met"
-
-
-@dataclass(frozen=True)
-class Change:
-    item: str  # rating | votes | requirement
-    id: str  # candidate/exercise/area, votes_for_veto, or the requirement's id
-    before: Value
-    after: Value
-
-
-@dataclass(frozen=True)
-class SingleChange:
-    change: Change
-    outcome: str
 
 
 @dataclass(frozen=True)
@@ -104,11 +88,10 @@ def candidate_margin(compiled: Compiled, appt: Appointment, decided: SelectionDe
                      candidate: str) -> AppointmentMargin:
     base = decided.evaluation
     level = standing(base, candidate)
-    single = tuple(sorted(
-        (SingleChange(Change("rating", f"{v.candidate}/{v.exercise}/{v.area}", v.before, v.after),
-                      standing(v.evaluation, candidate))
-         for v in decided.variants if standing(v.evaluation, candidate) != level),
-        key=lambda s: STANDINGS.index(s.outcome)))
+    after = ((v, standing(v.evaluation, candidate)) for v in decided.variants)
+    single = tuple(sorted((SingleChange(Change("rating", f"{v.candidate}/{v.exercise}/{v.area}", v.before, v.after),
+                                        moved) for v, moved in after if moved != level),
+                          key=lambda s: STANDINGS.index(s.outcome)))
     cells = _Cells(compiled, appt, base, candidate)
     return AppointmentMargin(RATING_UNIT, level, single, _reach(cells, level, "up"), _reach(cells, level, "down"))
 
@@ -226,8 +209,9 @@ def hearing_margin(compiled: Compiled, hearing: Hearing, outcome: str) -> Appoin
     def decided(count: int) -> str:
         return hearing_runtime.evaluate(compiled, hearing.model_copy(update={"votes_for_veto": count})).outcome
 
-    single = tuple(SingleChange(Change("votes", "votes_for_veto", votes, count), decided(count))
-                   for count in (votes - 1, votes + 1) if 0 <= count <= most and decided(count) != outcome)
+    single = tuple(SingleChange(Change("votes", "votes_for_veto", votes, count), moved)
+                   for count in (votes - 1, votes + 1) if 0 <= count <= most
+                   if (moved := decided(count)) != outcome)
 
     def towards(target: str, counts: range) -> Reach:
         if outcome == target:

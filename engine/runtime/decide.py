@@ -42,7 +42,7 @@ def evaluate(compiled: Compiled, evidence: Evidence) -> Evaluation:
     return conclude(plan, quantities, tuple(firings), stages)
 
 
-def limiters_holding(compiled: Compiled, evidence: Evidence) -> tuple[durable.Firing, ...]:
+def limiters_holding(compiled: Compiled, evaluation: Evaluation) -> tuple[durable.Firing, ...]:
     """Every limiter asked, one event each, whether its conditions hold: `holds:<id>` fires
     when they do, `holds:none` when they do not (compiler/compile.py). Apart from the decision,
     which caps with the one decisive limiter only: the record names every one that holds."""
@@ -52,7 +52,7 @@ def limiters_holding(compiled: Compiled, evidence: Evidence) -> tuple[durable.Fi
         return ()
     name = compiled.durable_name
     with durable.host().session(name, compiled.ruleset["durable"][name], lambda rule, matched: []) as session:
-        session.assert_facts([tally_fact(plan, tally(plan, evidence))])
+        session.assert_facts([tally_fact(plan, evaluation.quantities)])  # the decision's own tallies
         firings = tuple(f for limiter in limiters for f in session.post(
             {"kind": "stage", "stage": LIMITS_STAGE, "limiter": limiter}))
     if len(firings) != len(limiters):

@@ -40,7 +40,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from itertools import product
 from types import MappingProxyType
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Union
 
 from ..compiler.compile import Compiled
 from ..compiler.plan import Plan
@@ -64,12 +64,13 @@ NO_GRADE = "no_grade"  # the rules give no grade to move from (professional judg
 
 @dataclass(frozen=True)
 class Change:
-    """One finding or factor changed: a finding to another value, a factor present or absent."""
+    """One thing changed: a finding to another value, a factor present or absent; for the
+    appointment margins (appointment_margin.py) a rating, the votes or a requirement's result."""
 
-    item: str  # "finding" or "factor"
+    item: str  # finding | factor, or rating | votes | requirement
     id: str
-    before: str  # met | not_met | not_assessed, or present | absent
-    after: str
+    before: Union[str, int]  # met | not_met | not_assessed, present | absent; a rating or a count of votes
+    after: Union[str, int]
 
 
 @dataclass(frozen=True)
