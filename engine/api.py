@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime
 from pathlib import Path
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 from .language.canonical import ENGINE_VERSION
 from .language.catalog import Catalog
@@ -64,18 +64,35 @@ def find_catalog(near: Optional[Path] = None, root: Optional[Path] = None) -> Ca
     return Catalog.for_path(near or Path.cwd(), root)
 
 
-def score(catalog: Catalog, evidence: str | Path | Mapping[str, Any]) -> Scored:
+def score(catalog: Catalog, evidence: str | Path | Mapping[str, Any],
+          ledger: Optional[str | Path | Ledger] = None) -> Scored:
     """Score one case or appointment evidence record: a file, or its data as a dict (problems
-    in data are located by field: `evidence.findings[2].criterion`)."""
+    in data are located by field: `evidence.findings[2].criterion`). A case whose sub-areas
+    take grades from other decisions has those decided first (`scored.inputs`); one linked by
+    `decision_id:` is read from the ledger (default: as open_ledger finds it)."""
     if isinstance(evidence, Mapping):
-        return runner.score_data(dict(evidence), catalog)
-    return runner.score_file(Path(evidence), catalog)
+        return runner.score_data(dict(evidence), catalog, recorded=_recorded(ledger))
+    return runner.score_file(Path(evidence), catalog, _recorded(ledger))
 
 
-def score_files(catalog: Catalog, paths: Sequence[Path]) -> tuple[list[Scored], list[Diagnostic]]:
-    """Score every case below paths; the problems of the files that could not be scored,
+def score_files(catalog: Catalog, paths: Sequence[Path],
+                ledger: Optional[str | Path | Ledger] = None) -> tuple[list[Scored], list[Diagnostic]]:
+    """Score every case below paths (and the cases they take sub-area grades from, each once,
+    just before the first that needs it); the problems of the files that could not be scored,
     rather than stopping at the first."""
-    return runner.score_paths(list(paths), catalog)
+    return runner.score_paths(list(paths), catalog, _recorded(ledger))
+
+
+def _recorded(ledger: Optional[str | Path | Ledger]) -> Callable[[str], Any]:
+    """Decisions named by `decision_id:`, found in the ledger, which is opened for reading only
+    when a case names one, and closed again once the decision is read."""
+    if isinstance(ledger, Ledger):
+        return audit.recorded_input(ledger)
+
+    def lookup(decision_id: str) -> Any:
+        with open_ledger(ledger, "read") as opened:
+            return audit.recorded_input(opened)(decision_id)
+    return lookup
 
 
 def open_ledger(path: Optional[str | Path] = None, mode: str = "write") -> Ledger:

@@ -16,7 +16,7 @@ import click
 from tabulate import tabulate
 
 from . import api
-from .api import (DEFAULT_LEDGER, LEDGER_ENV, Catalog, Diagnostic, DiagnosticError, EngineError, Scored, __version__,
+from .api import (DEFAULT_LEDGER, LEDGER_ENV, Catalog, Diagnostic, DiagnosticError, EngineError, Replay, Scored, __version__,
                   ledger_path, render_all, sorted_unique)
 
 DATE_FORM = "YYYY-MM-DD"
@@ -174,7 +174,7 @@ def score(cases: tuple[Path, ...], fmt: str, explain: str | None, record: bool, 
       arbiter score cases/kent-2007/child-abuse.yaml --explain full
     """
     def action() -> int:
-        results, problems = api.score_files(_catalog(root, list(cases)), list(cases))
+        results, problems = api.score_files(_catalog(root, list(cases)), list(cases), ledger)
         _render_scores(results, fmt, explain or ("off" if fmt == "json" else "fails"))
         _print_diagnostics(problems)
         if record and results:
@@ -392,7 +392,9 @@ def replay(decision: str, current: bool, ledger: Path | None, root: Path | None)
     def action() -> int:
         result = api.replay(api.open_ledger(ledger, "read"), decision, _catalog(root, []) if current else None)
         if result.identical:
-            click.echo(f"{result.decision_id}: byte-identical" + (" under today's criteria" if current else ""))
+            chain = _inputs_replayed(result)
+            click.echo(f"{result.decision_id}: byte-identical" + (" under today's criteria" if current else "")
+                       + (f", with the {chain} decision(s) it takes sub-area grades from" if chain else ""))
             return EXIT_OK
         click.echo(f"{result.decision_id}: differs" + (" under today's criteria" if current else ""))
         click.echo("\n".join(f"  {line}" for line in result.differences))
@@ -400,6 +402,11 @@ def replay(decision: str, current: bool, ledger: Path | None, root: Path | None)
             click.echo(f"  first rule that differs: {result.cause}")
         return EXIT_EXPECTATION
     _guard(action)
+
+
+def _inputs_replayed(result: Replay) -> int:
+    """How many input decisions were replayed before this one, however far back."""
+    return sum(1 + _inputs_replayed(each) for each in result.inputs)
 
 
 @main.command(name="override")

@@ -8,6 +8,10 @@ framework only uses conditions for which meeting one more criterion can only hel
 counts of met criteria (or of factors) for grades and floors, counts of not-met
 criteria for caps and for the lowest grade.
 
+`scored_worlds(monotone=False, small=False)` draws worlds of scored inputs: criteria scored on
+scales of their own beside met/not-met ones, an exclusive group, and conditions on one score or
+on a sum of scores with every whole-number bound; every bound is one some score can meet.
+
 `quantifier_ladder` and `case_meeting` build worlds exhaustively instead: quantifiers of one
 kind over a set of a given size, and a case meeting a given number of its criteria.
 """
@@ -18,9 +22,10 @@ from hypothesis import strategies as st
 
 from engine.language.appointment_models import CompetencyFramework, CvfCompetency, CvfLevel, CvfValue
 from engine.language.criteria import Criteria
-from engine.language.models import (Case, Concern, Condition, Criterion, CriteriaSet, Described, Everything, Finding, Floor,
-                           Framework, GradeRule, HIT_POLICIES, HitPolicy, Level, Limiter, Override, Quantifier, Scale, Selection, Subgrade,
-                           SubgradeCount, SubgradeEntry, SubgradeSelection, Undecided)
+from engine.language.models import (Case, Concern, Condition, Criterion, CriteriaSet, Described, Everything,
+                           ExclusiveGroup, Finding, Floor, Framework, GradeRule, HIT_POLICIES, HitPolicy, Level,
+                           Limiter, Override, Quantifier, Scale, ScoreScale, Selection, Subgrade, SubgradeCount, SubgradeEntry,
+                           SubgradeSelection, Undecided)
 
 TIERS = ["fair", "good", "core"]
 FLAGS = ["significant", "critical"]
@@ -179,11 +184,14 @@ def worlds(draw, monotone: bool = False) -> tuple[Criteria, Case]:
                 when=(_count_condition(draw, cs, quantifiers, "not_met", monotone=True) if monotone
                       else _any_condition(draw, cs, scale, quantifiers),))
         for i in range(draw(st.integers(0, 2))))
+    # Five grade rules under unique (16 rules with their pairs), two absolute limiters (9) and
+    # the overrides (2) leave room for one floor (3 at most) within the 30 rules (E134).
+    most_floors = 1 if policy == "unique" and len(grades) >= 5 else 2
     floors = tuple(
         Floor(id=f"floor{i}", floor=draw(st.sampled_from(levels)), description=f"floor {i}",
               when=(_count_condition(draw, cs, quantifiers, "met", monotone=True) if monotone
                     else _any_condition(draw, cs, scale, quantifiers),))
-        for i in range(draw(st.integers(0, 2))))
+        for i in range(draw(st.integers(0, most_floors))))
     framework = Framework(
         arbiter="framework", id="gen", title="Generated framework", version="1", scale=scale.id,
         tiers={t: Described(description=f"tier {t}") for t in TIERS},
@@ -258,6 +266,123 @@ def case_meeting(cs: CriteriaSet, met: int) -> Case:
                 findings=findings)
 
 
+# --- scored inputs: criteria scored on a scale, sums of scores, exclusive groups ---------------
+
+SCORED_TIER = "core"  # the tier of every generated scored criterion (criteria_sets never uses it)
+STRICT = ("below", "above")
+
+
+@st.composite
+def scored_sets(draw, small: bool = False, grouped: bool = False) -> CriteriaSet:
+    """Met/not-met criteria (fair tier) and scored ones (core tier), each scored on its own
+    scale, and at most one exclusive group of met/not-met criteria (grouped: always one). Small:
+    few enough criteria and scores to try every combination of findings (at most 3^3 x 5 or
+    3^2 x 5^2)."""
+    most = 3 if small else 4
+    plain = [Criterion(id=f"k{i}", tier="fair", text=f"criterion {i}")
+             for i in range(draw(st.integers(2 if grouped else 1, most)))]
+    scored = []
+    for i in range(draw(st.integers(1, (2 if len(plain) < 3 else 1) if small else most))):
+        low = draw(st.integers(0, 2))
+        scored.append(Criterion(id=f"v{i}", tier=SCORED_TIER, text=f"scored criterion {i}",
+                                scored=ScoreScale(min=low, max=low + draw(st.integers(1, 3 if small else 4)))))
+    groups = ()
+    if len(plain) >= 2 and (grouped or draw(st.booleans())):
+        members = tuple(c.id for c in plain[:draw(st.integers(2, len(plain)))])
+        groups = (ExclusiveGroup(id="g0", criteria=members, exactly_one=draw(st.booleans())),)
+    return CriteriaSet(arbiter="criteria", id="gen/set", framework="gen", title="Generated area",
+                       criteria=tuple(plain + scored), exclusive=groups)
+
+
+def _score_bounds(low: int, high: int, bounds: tuple[str, ...]) -> list[tuple[str, int]]:
+    """Every bound of these kinds that some value from low to high meets (none is refused, E133)."""
+    reach = {"at_least": range(low, high + 1), "at_most": range(low, high + 1), "exactly": range(low, high + 1),
+             "below": range(low + 1, high + 2), "above": range(max(low - 1, 0), high)}
+    return [(bound, value) for bound in bounds for value in reach[bound]]
+
+
+def _score_condition(draw, cs: CriteriaSet, bounds: tuple[str, ...]) -> Condition:
+    """A condition on one scored criterion's score, or on the sum of a selection's scores."""
+    scored = [c for c in cs.criteria if c.scored]
+    if draw(st.booleans()):
+        criterion = draw(st.sampled_from(scored))
+        bound, value = draw(st.sampled_from(_score_bounds(criterion.scored.min, criterion.scored.max, bounds)))
+        return Condition(score=criterion.id, **{bound: value})
+    chosen = scored if draw(st.booleans()) else draw(st.lists(st.sampled_from(scored), min_size=1, unique=True))
+    selection = Selection(tier=SCORED_TIER) if chosen is scored else Selection(ids=tuple(sorted(c.id for c in chosen)))
+    bound, value = draw(st.sampled_from(_score_bounds(0, sum(c.scored.max for c in chosen), bounds)))
+    return Condition(score_sum=selection, **{bound: value})
+
+
+def _plain_condition(draw, cs: CriteriaSet) -> Condition:
+    """A count of met, not met or not assessed among the met/not-met criteria, or some of them
+    (an exclusive group's members among them, so that a switch inside the group can move it)."""
+    plain = [c.id for c in cs.criteria if not c.scored]
+    quantity = draw(st.sampled_from(["met", "met", "not_met", "not_assessed"]))
+    chosen = plain if draw(st.booleans()) else draw(st.lists(st.sampled_from(plain), min_size=1, unique=True))
+    selection = Selection(tier="fair") if chosen is plain else Selection(ids=tuple(sorted(chosen)))
+    bound = draw(st.sampled_from(["at_least", "at_least", "at_most", "exactly"]))
+    return Condition(**{quantity: selection, bound: draw(st.integers(0, len(chosen)))})
+
+
+@st.composite
+def scored_worlds(draw, monotone: bool = False, small: bool = False, grouped: bool = False) -> tuple[Criteria, Case]:
+    """A framework whose conditions read scores and sums of scores (and sometimes counts among
+    the met/not-met criteria, more often when they form an exclusive group), a scored criteria
+    set (grouped: always with an exclusive group), and a valid case. With monotone=True: the best hit policy,
+    grade rules and floors that need scores or sums at least (or above) a bound, and caps that
+    need them at most (or below) one, so raising a score only makes a grade or floor's condition
+    hold and a cap's fail."""
+    scale = draw(scales())
+    cs = draw(scored_sets(small, grouped))
+    levels = [lv.id for lv in scale.levels]
+    policy = "best" if monotone else draw(st.sampled_from(HIT_POLICIES))
+    rising = ("at_least", "above") if monotone else ("at_least", "at_most", "exactly", "below", "above")
+    falling = ("at_most", "below") if monotone else rising
+
+    def conditions(bounds: tuple[str, ...], most: int) -> tuple[Condition, ...]:
+        drawn = [_score_condition(draw, cs, bounds) for _ in range(draw(st.integers(1, most)))]
+        if draw(st.integers(0, 3 if not cs.exclusive else 1)) == 0:
+            drawn.append(_plain_condition(draw, cs))
+        return tuple(drawn)
+
+    graded = [lv for lv in levels if draw(st.booleans())] or [levels[-1]]
+    grades = tuple(GradeRule(level=level, when=conditions(rising, 2)) for level in graded[:4])
+    limiters = tuple(Limiter(id=f"cap{i}", cap=draw(st.sampled_from(levels)), description=f"cap {i}",
+                             absolute=draw(st.booleans()), when=conditions(falling, 1))
+                     for i in range(draw(st.integers(0, 2))))
+    floors = tuple(Floor(id=f"floor{i}", floor=draw(st.sampled_from(levels)), description=f"floor {i}",
+                         when=conditions(rising, 1))
+                   for i in range(draw(st.integers(0, 1))))
+    framework = Framework(
+        arbiter="framework", id="gen", title="Generated framework", version="1", scale=scale.id,
+        tiers={t: Described(description=f"tier {t}") for t in TIERS}, grades=grades, limiters=limiters,
+        floors=floors, hit_policy=HitPolicy(policy=policy),
+        undecided=Undecided(outcome="professional_judgement", reason="no rule decides"))
+    return Criteria.from_models(scale, framework, cs), draw(scored_cases_for(cs, scale))
+
+
+@st.composite
+def scored_cases_for(draw, cs: CriteriaSet, scale: Scale) -> Case:
+    """A valid case: a score on its scale (or not assessed) for each scored criterion, and
+    findings that keep each exclusive group to at most (or exactly) one met."""
+    values: dict[str, object] = {}
+    for c in cs.criteria:
+        choices = [*c.scored.values, "not_assessed"] if c.scored else ["met", "not_met", "not_assessed"]
+        values[c.id] = draw(st.sampled_from(choices))
+    for group in cs.exclusive:
+        met = draw(st.sampled_from([None, *group.criteria])) if not group.exactly_one \
+            else draw(st.sampled_from(group.criteria))
+        for cid in group.criteria:
+            values[cid] = "met" if cid == met else draw(st.sampled_from(["not_met", "not_assessed"]))
+    findings = tuple(Finding(criterion=cid, score=v) if isinstance(v, int) else Finding(criterion=cid, finding=v)
+                     for cid, v in values.items())
+    override = Override(outcome=draw(st.sampled_from([lv.id for lv in scale.levels])), rationale="judgement",
+                        by="HMI") if draw(st.integers(0, 5)) == 0 else None
+    return Case(arbiter="case", id="gen/case", criteria=cs.id, subject="Generated force", constructed=True,
+                findings=findings, override=override)
+
+
 # --- the appointment side's generated frameworks ----------------------------------------------
 
 def generated_cvf(areas: list[str]) -> CompetencyFramework:
@@ -272,3 +397,110 @@ def generated_cvf(areas: list[str]) -> CompetencyFramework:
 
 RATING_SCALE = Scale(arbiter="scale", id="gen-rating", title="1-5",
                      levels=tuple(Level(id=str(v), label=f"r{v}", definition="d", value=v) for v in (5, 4, 3, 2, 1)))
+
+
+# --- pair tables: two assessors' ratings mapped by a table to a category (appointments) ------
+
+PAIR_KINDS = ("pass", "fail", "tiebreaker", "discuss")
+
+
+@st.composite
+def pair_table_processes(draw, areas: tuple[str, ...] = ("v1", "v2", "c1", "c2"), most_cells: int = 4):
+    """A selection process scored by a generated pair table on the 1-5 rating scale: every
+    unordered pair of ratings mapped to one of up to five categories (the first always passes,
+    so a ranking category exists), and one to three scored cells per exercise."""
+    from engine.language.appointment_models import Exercise, PairCategory, PairRow, PanelRules, Scoring, SelectionProcess
+
+    kinds = ["pass"] + draw(st.lists(st.sampled_from(PAIR_KINDS), max_size=4))
+    categories = tuple(PairCategory(id=f"k{i}", passes=kind == "pass" if kind in ("pass", "fail") else None,
+                                    resolution=kind if kind in ("tiebreaker", "discuss") else None)
+                       for i, kind in enumerate(kinds))
+    values = [lv.value for lv in RATING_SCALE.levels]
+    rows = tuple(PairRow(ratings=draw(st.sampled_from([(a, b), (b, a)])), category=draw(st.sampled_from(categories)).id)
+                 for a in values for b in values if a <= b)
+    passing = [c.id for c in categories if c.passes]
+    rank_by = tuple(draw(st.lists(st.sampled_from(passing), min_size=1, unique=True)))
+    exercises, left = [], most_cells
+    for i in range(draw(st.integers(1, 2))):
+        if left == 0:
+            break
+        chosen = draw(st.lists(st.sampled_from(areas), min_size=1, max_size=min(3, left), unique=True))
+        left -= len(chosen)
+        exercises.append(Exercise(id=f"e{i}", title=f"Exercise {i}", assesses=tuple(chosen), scored=True))
+    scoring = Scoring(method="pair_table", assessors=2, categories=categories, table=rows, rank_by=rank_by,
+                      choice="generated")
+    return SelectionProcess(
+        arbiter="selection_process", id="gen/pairs", title="Generated pair-table process", role="Superintendent",
+        competency_framework="gen-cvf", level=1, rating_scale="gen-rating", exercises=tuple(exercises),
+        scoring=scoring, ranking="most_cells_in_rank_categories_among_passers", tie_policy="refer_to_panel",
+        panel=PanelRules(scoring_roles=("lead", "assessor"), advisory_roles=("hr_adviser",), independent_role="assessor"))
+
+
+@st.composite
+def pair_resolutions(draw, process, individual: dict[str, int]):
+    """Maybe a recorded resolution for a cell rated `individual`: where its pair needs resolving,
+    often one of that pair (a settling category, by any assessor, sometimes with a third
+    rating); now and then one of another pair, which a file may not hold (E113) but which the
+    rules must leave unapplied, as they do when a rating moves after the resolution."""
+    from engine.language.appointment_models import Resolution
+
+    table = process.scoring
+    row = next(r for r in table.table if sorted(r.ratings) == sorted(individual.values()))
+    needs = next(c for c in table.categories if c.id == row.category).resolution
+    settling = [c.id for c in table.categories if c.resolution is None]
+    stale = draw(st.integers(0, 9)) == 0
+    if not (needs or stale) or not draw(st.booleans()):
+        return None
+    pair = tuple(draw(st.sampled_from(table.table)).ratings) if stale else tuple(individual.values())
+    return Resolution(pair=pair, category=draw(st.sampled_from(settling)), by=draw(st.sampled_from(["a0", "a1", "a2"])),
+                      rationale="r", tiebreak_rating=draw(st.one_of(st.none(), st.integers(1, 5))))
+
+
+@st.composite
+def pair_fields(draw, process, most_candidates: int = 4):
+    """Candidates rated in every scored cell by two of three assessors, each on their own; a
+    cell whose pair needs a tiebreaker or discussion may carry its resolution."""
+    from engine.language.appointment_models import Appointment, Candidate, PanelMember, Rating
+
+    panel = (PanelMember(id="a0", role="lead"), PanelMember(id="a1", role="assessor"),
+             PanelMember(id="a2", role="assessor"), PanelMember(id="hr", role="hr_adviser"))
+    candidates = [f"cand-{i}" for i in range(draw(st.integers(1, most_candidates)))]
+    ratings = []
+    for cand in candidates:
+        for exercise in process.exercises:
+            for area in exercise.assesses:
+                pair = draw(st.lists(st.sampled_from(["a0", "a1", "a2"]), min_size=2, max_size=2, unique=True))
+                individual = {m: draw(st.integers(1, 5)) for m in pair}
+                ratings.append(Rating(candidate=cand, exercise=exercise.id, area=area, individual=individual,
+                                      rationale="r", recorded_by="hr",
+                                      resolution=draw(pair_resolutions(process, individual))))
+    return Appointment(arbiter="appointment", id="gen/pairs-appointment", process=process.id, constructed=True,
+                       panel=panel, candidates=tuple(Candidate(id=c) for c in candidates), ratings=tuple(ratings))
+
+
+# --- decisions that feed decisions (criteria/examples-decision-graph) -------------------------
+
+GRAPH_QUESTIONS = {"q1": "q1-preventing-crime", "q2": "q2-investigating-crime", "q3": "q3-protecting-vulnerable-people"}
+GRAPH_CRITERIA = ("leadership", "practice", "supervision", "learning", "innovation")
+GRAPH_LEVELS = ("outstanding", "good", "requires_improvement", "inadequate")
+
+
+@st.composite
+def decision_chains(draw) -> tuple[dict[str, dict], dict]:
+    """A generated chain: key-question cases of the constructed sets with drawn findings, each
+    kept in memory under a generated id, and an overall case that takes some of its sub-areas
+    from them (`decision:`) and the rest by hand. Returns (key-question cases by sub-area, the
+    overall case), as the data the files would hold."""
+    linked = draw(st.lists(st.sampled_from(sorted(GRAPH_QUESTIONS)), min_size=1, max_size=3, unique=True))
+    questions = {}
+    for sub in sorted(linked):
+        findings = [{"criterion": f"{sub}-{name}", "finding": draw(st.sampled_from(["met", "not_met", "not_assessed"]))}
+                    for name in GRAPH_CRITERIA]
+        questions[sub] = {"arbiter": "case", "id": f"generated/{sub}",
+                          "criteria": f"examples-decision-graph/questions/{GRAPH_QUESTIONS[sub]}",
+                          "subject": "Generated force", "constructed": True, "findings": findings}
+    subgrades = {sub: {"decision": questions[sub]["id"]} if sub in questions else draw(st.sampled_from(GRAPH_LEVELS))
+                 for sub in sorted(GRAPH_QUESTIONS)}
+    overall = {"arbiter": "case", "id": "generated/overall", "criteria": "examples-decision-graph/overall",
+               "subject": "Generated force", "constructed": True, "subgrades": subgrades}
+    return questions, overall

@@ -126,21 +126,26 @@ def test_the_oracle_margin_is_the_fewest_found_by_trying_every_rating(world):
 def exhaustive(process: SelectionProcess, appt: Appointment, candidate: str) -> tuple[oracle.Distance, oracle.Distance]:
     mine = [i for i, r in enumerate(appt.ratings) if r.candidate == candidate]
     level = oracle.STANDINGS.index(oracle.standing(oracle.selection(process, appt), candidate))
-    best = {"up": None, "down": None}
+    tries = []
     for values in product(SCALE_VALUES, repeat=len(mine)):
         moved = dict(zip(mine, values))
         cost = sum(abs(v - appt.ratings[i].agreed) for i, v in moved.items())
-        place = oracle.STANDINGS.index(oracle.standing(oracle.selection(process, _rated(appt, moved)), candidate))
-        for direction, reached in (("up", place < level), ("down", place > level)):
-            if reached and (best[direction] is None or cost < best[direction]):
-                best[direction] = cost
+        tries.append((cost, oracle.STANDINGS.index(oracle.standing(oracle.selection(process, _rated(appt, moved)),
+                                                                    candidate))))
+    return fewest_either_way(tries, level, len(oracle.STANDINGS) - 1)
 
-    def distance(direction: str, edge: bool) -> oracle.Distance:
+
+def fewest_either_way(tries: list[tuple[int, int]], level: int, last: int) -> tuple[oracle.Distance, oracle.Distance]:
+    """From (points moved, place reached) of every combination tried, places counted from the
+    top: the fewest points that reach a place above the current one, and below (no level past
+    either end; unreachable when no combination does)."""
+    def distance(costs: list[int], edge: bool) -> oracle.Distance:
         if edge:
             return oracle.Distance("no_level")
-        return oracle.Distance("unreachable") if best[direction] is None else oracle.Distance("found", best[direction])
+        return oracle.Distance("found", min(costs)) if costs else oracle.Distance("unreachable")
 
-    return distance("up", level == 0), distance("down", level == len(oracle.STANDINGS) - 1)
+    return (distance([cost for cost, place in tries if place < level], level == 0),
+            distance([cost for cost, place in tries if place > level], level == last))
 
 
 @st.composite

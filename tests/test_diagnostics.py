@@ -72,6 +72,13 @@ def _too_many(file_id: str, key: str) -> dict:
     return data
 
 
+def _too_many_categories() -> dict:
+    """The example pair table with categories past the limit, each mapped by no row."""
+    data = copy.deepcopy(load_file(ROOT / "criteria" / "examples-pair-table" / "assessment.yaml").data["scoring"])
+    data["categories"] += [{"id": f"extra{i}", "passes": True} for i in range(appointment_models.MAX_PAIR_CATEGORIES)]
+    return data
+
+
 RAISING = [
     (models.Quantifier, {"phrase": "most of", "at_least": 0.5, "more_than": 0.5}),
     (models.Quantifier, {"phrase": "most of", "at_least": 80}),
@@ -82,9 +89,17 @@ RAISING = [
     (models.Condition, {"met": {}, "at_least": "good"}),
     (models.Condition, {"subgrades_at_or_below": {"level": "good"}, "is": "most"}),
     (models.Condition, {"met": {}, "at_least": -1}),
+    (models.Condition, {"worst_subgrade": {}, "below": 2}),
+    (models.Condition, {"score": "v0", "is": "most"}),
+    (models.ScoreScale, {"min": 4, "max": 1}),
+    (models.ScoreScale, {"min": 1, "max": 4, "labels": ["poor", "good"]}),
+    (models.Finding, {"criterion": "v0"}),
+    (models.Finding, {"criterion": "v0", "finding": "met", "score": 3}),
     (models.SubgradeEntry, {"provenance": "inspected"}),
     (models.SubgradeEntry, {"grade": "good", "provenance": "ungraded"}),
     (models.SubgradeEntry, {"grade": "good", "provenance": "carried_over"}),
+    (models.SubgradeEntry, {"decision": "examples/q1", "provenance": "carried_over"}),
+    (models.SubgradeEntry, {"decision": "examples/q1", "decision_id": "d4af1cb27a65b2f1"}),
     (models.Subgrade, {"id": "q" * 101, "title": "an id over the length limit"}),
     (appointment_models.Fraction, {"numerator": 3, "denominator": 2}),
     (appointment_models.Requirement, {"id": "r", "description": "no test"}),
@@ -96,6 +111,9 @@ RAISING = [
     (appointment_models.Condition, {"differ": ["a", "b"], "is_true": "c"}),
     (appointment_models.ComplianceFramework, _too_many("compliance/chief-constable-appointment", "requirements")),
     (appointment_models.SelectionProcess, _too_many("appointments/kent-chief-constable-2022", "gates")),
+    (appointment_models.Scoring, {"method": "sum_of_agreed_ratings", "rank_by": ["strong"]}),
+    (appointment_models.Scoring, {"method": "pair_table", "assessors": 2}),
+    (appointment_models.Scoring, _too_many_categories()),
 ]
 
 

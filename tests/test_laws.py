@@ -71,8 +71,12 @@ def test_monotonicity(world, data):
     i = data.draw(st.sampled_from(not_met))
     findings = list(case.findings)
     findings[i] = Finding(criterion=findings[i].criterion, finding="met")
-    before = score(criteria, case)
-    after = score(criteria, case.model_copy(update={"findings": tuple(findings)}))
+    assert_not_lowered(criteria, case, case.model_copy(update={"findings": tuple(findings)}))
+
+
+def assert_not_lowered(criteria: Criteria, case: Case, better: Case) -> None:
+    """The better case's grade is at least the case's (unless either is undecided: not a grade)."""
+    before, after = score(criteria, case), score(criteria, better)
     if UNDECIDED in (before["outcome"], after["outcome"]):
         return
     rank = {lv.id: lv.rank for lv in compile_criteria(criteria).plan.levels}

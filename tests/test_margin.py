@@ -3,8 +3,9 @@
 On generated criteria and evidence: every single change the record lists changes the rules'
 outcome as it says, and no change it leaves out changes it; on worlds small enough to try every
 combination of findings and factors, the fewest changes up and down are the fewest there are,
-and their example reaches what it says. Every outcome here is decided twice, by durable-rules
-and by the oracle, which must agree.
+and their example reaches what it says. Where the dense worlds draw an exclusive group, only
+evidence validation accepts counts, and a switch of the group's met member counts once. Every
+outcome here is decided twice, by durable-rules and by the oracle, which must agree.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.compiler.compile import Compiled, compile_criteria
-from engine.inspections.cases import decide_case
+from engine.inspections.cases import check_case_against, decide_case
 from engine.language.criteria import Criteria
 from engine.language.decision_model import validated
-from engine.language.models import (NOT_GRADED, UNDECIDED, Case, Condition, Criterion, CriteriaSet, Described, Finding,
-                                   Floor, Framework, GradeRule, HIT_POLICIES, HitPolicy, Level, Limiter, Scale, Selection, Undecided)
+from engine.language.load import Document
+from engine.language.models import (NOT_GRADED, UNDECIDED, Case, Condition, Criterion, CriteriaSet, Described,
+                                   ExclusiveGroup, Finding, Floor, Framework, GradeRule, HIT_POLICIES, HitPolicy, Level, Limiter, Scale, Selection, Undecided)
 from engine.oracle import reference
 from engine.runtime.decide import evaluate
 from engine.runtime.margin import BEYOND_LIMIT, FOUND, margin
@@ -35,10 +37,13 @@ SMALL = 4  # findings in a world small enough to try every combination (3^4 x 2^
 # --- changing a case, and deciding it both ways ----------------------------------------------
 
 def changed_case(case: Case, changes: list[dict]) -> Case:
-    """The case with findings and factors changed as margin entries say (kind, id, to)."""
+    """The case with findings and factors changed as margin entries say (kind, id, to; a switch's
+    replaced member not met)."""
     findings = {f.criterion: f for f in case.findings}
     factors = dict(case.factors)
     for change in changes:
+        if change.get("replaces"):
+            findings[change["replaces"]] = Finding(criterion=change["replaces"], finding="not_met")
         if change["kind"] == "finding":
             findings[change["id"]] = Finding(criterion=change["id"], finding=change["to"])
         else:
@@ -60,13 +65,37 @@ def value_of(case: Case, kind: str, item_id: str) -> str:
     return "present" if case.factors.get(item_id) is True else "absent"
 
 
-def every_single_change(case: Case) -> list[dict]:
+def valid(criteria: Criteria, case: Case) -> bool:
+    """Whether validation accepts the case: with an exclusive group, not every combination is evidence."""
+    return not criteria.criteria.model.exclusive or check_case_against(criteria, case, Document("<case>", {})) == []
+
+
+def every_single_change(criteria: Criteria, case: Case) -> list[dict]:
+    """Each other value of one finding or factor, and each switch of a group's met member to a
+    member not met."""
     changes = [{"kind": "finding", "id": f.criterion, "from": f.finding, "to": to}
                for f in case.findings for to in FINDING_VALUES if to != f.finding]
+    for group in criteria.criteria.model.exclusive:
+        met = next((m for m in group.criteria if value_of(case, "finding", m) == "met"), None)
+        changes += [{"kind": "finding", "id": m, "from": "not_met", "to": "met", "replaces": met}
+                    for m in group.criteria if met and value_of(case, "finding", m) == "not_met"]
     for name in case.factors:
         before = value_of(case, "factor", name)
         changes.append({"kind": "factor", "id": name, "from": before, "to": "absent" if before == "present" else "present"})
     return changes
+
+
+def distance(criteria: Criteria, case: Case, changes: list[dict]) -> int:
+    """How many changes the margin counts for these: one per finding or factor, but a group's met
+    member becoming not met and another, not met before, becoming met is one (a switch)."""
+    to = {c["id"]: c["to"] for c in changes if c["kind"] == "finding"}
+    switches = 0
+    for group in criteria.criteria.model.exclusive:
+        old = next((m for m in group.criteria if value_of(case, "finding", m) == "met"), None)
+        new = next((m for m in group.criteria if to.get(m, value_of(case, "finding", m)) == "met"), None)
+        switches += bool(old and new and old != new and to.get(old) == "not_met"
+                         and value_of(case, "finding", new) == "not_met")
+    return len(changes) - switches
 
 
 def every_variant(case: Case) -> list[list[dict]]:
@@ -104,11 +133,16 @@ def check_single_changes(criteria: Criteria, case: Case) -> None:
     compiled, record = record_of(criteria, case)
     base = rules_outcome(criteria, compiled, case)
     assert record["margin"]["outcome"] == record["computed_outcome"] == base
-    listed = {(c["kind"], c["id"], c["from"], c["to"]): c["outcome"] for c in record["margin"]["single_changes"]}
+    listed = {(c["kind"], c["id"], c["from"], c["to"], c.get("replaces")): c["outcome"]
+              for c in record["margin"]["single_changes"]}
     assert len(listed) == len(record["margin"]["single_changes"]), "a change is listed twice"
-    for change in every_single_change(case):
-        key = (change["kind"], change["id"], change["from"], change["to"])
-        outcome = rules_outcome(criteria, compiled, changed_case(case, [change]))
+    for change in every_single_change(criteria, case):
+        key = (change["kind"], change["id"], change["from"], change["to"], change.get("replaces"))
+        other = changed_case(case, [change])
+        if not valid(criteria, other):
+            assert key not in listed, f"{key} is listed, but validation refuses the case it makes"
+            continue
+        outcome = rules_outcome(criteria, compiled, other)
         if outcome == base:
             assert key not in listed, f"{key} is listed as giving {listed.get(key)}, but the outcome stays {base}"
         else:
@@ -137,8 +171,12 @@ def check_fewest(criteria: Criteria, case: Case, limit: int | None = None) -> No
     base = rules_outcome(criteria, compiled, case)
     distances: dict[str, int] = {}  # outcome -> fewest changes giving it
     for changes in every_variant(case):
-        outcome = rules_outcome(criteria, compiled, changed_case(case, changes))
-        distances[outcome] = min(distances.get(outcome, len(changes)), len(changes))
+        other = changed_case(case, changes)
+        if not valid(criteria, other):
+            continue
+        outcome = rules_outcome(criteria, compiled, other)
+        count = distance(criteria, case, changes)
+        distances[outcome] = min(distances.get(outcome, count), count)
     for direction in ("up", "down"):
         reach = found[direction]
         if base in (UNDECIDED, NOT_GRADED):
@@ -157,6 +195,7 @@ def check_fewest(criteria: Criteria, case: Case, limit: int | None = None) -> No
         example = reach["example"]
         assert len(example) == len({(c["kind"], c["id"]) for c in example}) == min(reaching)
         assert all(c["from"] == value_of(case, c["kind"], c["id"]) != c["to"] for c in example)
+        assert valid(criteria, changed_case(case, example)), example
         outcome = rules_outcome(criteria, compiled, changed_case(case, example))
         assert outcome == reach["example_outcome"] and in_target(compiled, direction, target, outcome)
     if limit is not None:
@@ -186,12 +225,17 @@ def small(world) -> bool:
 def dense_worlds(draw) -> tuple[Criteria, Case]:
     """Small worlds dense in what the search reasons about, which general worlds reach rarely:
     every finding counted by its own mix of conditions, counts bounded from above and below,
-    grades that build on others, and caps and floors at any level, several at once."""
+    grades that build on others, caps and floors at any level, several at once, and sometimes
+    an exclusive group (and a case that keeps it)."""
     levels = tuple(Level(id=f"l{i}", label=f"Level {i}", definition=f"level {i}") for i in range(draw(st.integers(2, 4))))
     scale = Scale(arbiter="scale", id="gen-scale", title="Generated scale", levels=levels)
     ids = [f"k{i}" for i in range(draw(st.integers(1, SMALL)))]
+    groups = ()
+    if len(ids) >= 2 and draw(st.booleans()):
+        groups = (ExclusiveGroup(id="g0", criteria=tuple(ids[:draw(st.integers(2, len(ids)))]),
+                                 exactly_one=draw(st.booleans())),)
     cs = CriteriaSet(arbiter="criteria", id="gen/set", framework="gen", title="Generated area",
-                     criteria=tuple(Criterion(id=i, tier="fair", text=f"criterion {i}") for i in ids))
+                     criteria=tuple(Criterion(id=i, tier="fair", text=f"criterion {i}") for i in ids), exclusive=groups)
 
     def condition() -> Condition:
         kind = draw(st.sampled_from(["met", "met", "not_met", "not_assessed", "factors_present"]))
@@ -218,9 +262,14 @@ def dense_worlds(draw) -> tuple[Criteria, Case]:
         factors={f: Described(description=f"factor {f}") for f in FACTORS},
         grades=grades, limiters=limiters, floors=floors, hit_policy=HitPolicy(policy=policy),
         undecided=Undecided(outcome="professional_judgement", reason="no rule decides"))
+    values = {i: draw(st.sampled_from(FINDING_VALUES)) for i in ids}
+    for group in groups:  # a valid case: at most one member met, exactly one if the group says so
+        met = draw(st.sampled_from(([] if group.exactly_one else [None]) + list(group.criteria)))
+        values.update({m: "met" if m == met else draw(st.sampled_from(["not_met", "not_assessed"]))
+                       for m in group.criteria})
     case = Case(arbiter="case", id="gen/case", criteria=cs.id, subject="Generated force", constructed=True,
                 factors={f: draw(st.booleans()) for f in FACTORS},
-                findings=tuple(Finding(criterion=i, finding=draw(st.sampled_from(FINDING_VALUES))) for i in ids))
+                findings=tuple(Finding(criterion=i, finding=values[i]) for i in ids))
     return Criteria.from_models(scale, framework, cs), case
 
 

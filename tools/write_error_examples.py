@@ -59,7 +59,8 @@ NO_FILE = {
              "scored cell to every decision, and one to each one-point variant the sensitivity scan decides), or a "
              "compliance framework with more than 11 requirements (the `compliant` rule joins one result per "
              "requirement, and a rule of 17 patterns fails). Located at the file's first key, since the whole list "
-             "is too long. For example:",
+             "is too long. A pair table with more than 20 categories (one rule per category, inside the host's 64 "
+             "rules) is refused too, at its `scoring:`. For example:",
              "criteria/compliance/big.yaml:3:1: error E136: the framework has 12 requirements; the limit is 11\n"
              "  hint: split the requirements into two compliance frameworks"),
     "E140": ("`arbiter compile --check` found a file in `rules/` that differs from what the criteria compile to "
@@ -85,7 +86,8 @@ NO_FILE = {
              "--ledger arbiter-ledger.sqlite: error E170: the ledger file is damaged: the file is 385,023 bytes but "
              "its header says 94 pages of 4,096 bytes (385,024 bytes): it was truncated or extended\n"
              "  hint: nothing was written to it; verify a copy, or restore it from a backup"),
-    "E171": ("`arbiter show`, `replay` or `override` was given a decision id (or entry number) the ledger does not hold.",
+    "E171": ("`arbiter show`, `replay` or `override` was given a decision id (or entry number) the ledger does not "
+             "hold; or a case's sub-area names one (`decision_id:`), reported at that line when the case is scored.",
              "DECISION: error E171: no decision '3c9f1a2b4d5e6f70' in arbiter-ledger.sqlite\n"
              "  hint: list decisions with: arbiter log"),
     "E172": ("A recorded decision that `show`, `replay` or `override` cannot trust: its entry, its link to the entry "
@@ -109,6 +111,14 @@ NO_FILE = {
              "line is also bounded in length: one longer than 1,048,576 bytes is an E102.",
              "decisions.jsonl:3:1: error E177: the record nests 100,000 levels deep; the limit is 32\n"
              "  hint: give one decision record per line, as `arbiter score --format json` writes"),
+    "E183": ("`arbiter score --record` (or `record` in the Python API) was asked to record a decision whose "
+             "sub-area takes its grade from a decision that is neither in the ledger nor recorded with it, so the "
+             "chain could not be replayed. Nothing is recorded. `arbiter score CASE --record` records a case's inputs "
+             "first, so this arises only when a decision is recorded without them:",
+             "--ledger arbiter-ledger.sqlite: error E183: decision 87a2c78ee12cdd9e takes sub-area 'q1' from decision "
+             "027bd7ce8ed2f5a8 (case examples-decision-graph/q1-preventing-crime), which is neither in the ledger nor "
+             "recorded with it\n"
+             "  hint: record the input decision too: arbiter score CASE --record records a case's inputs first"),
     "E142": ("`arbiter compile` and `arbiter compile --check` found a file in `rules/` whose criteria no longer "
              "exist. It is never deleted automatically; `--check` exits 1 until a person removes it.",
              "rules/hmic-2007/old-area.json:1:1: error E142: compiled ruleset has no criteria under criteria/\n"

@@ -11,7 +11,7 @@ every record of every shipped and generated case against its model.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from tabulate import tabulate
 
@@ -21,8 +21,8 @@ from ..compiler.selection import SelectionPlan
 from ..language.appointment_models import agreed
 from ..language.canonical import (ENGINE_VERSION, appointment_decision_id, canonical_appointment_evidence,
                                   durable_rules_version, sha256_bytes)
-from ..language.decision_model import APPOINTMENT_LABELS, SELECTION_LABELS, STANDING_LABELS
-from ..runtime.appointment_margin import RATING_UNIT, AppointmentMargin, Change, Reach
+from ..language.decision_model import APPOINTMENT_LABELS, PAIR_STANDING_LABELS, SELECTION_LABELS, STANDING_LABELS
+from ..runtime.appointment_margin import INDIVIDUAL_UNIT, RATING_UNIT, AppointmentMargin, Change, Reach
 from ..runtime.compliance import ComplianceEvaluation
 from ..runtime.hearing import HearingEvaluation
 from ..runtime.selection import SelectionEvaluation
@@ -66,8 +66,9 @@ def selection_records(loaded: LoadedEvidence, decided: Decided) -> list[dict[str
     plan: SelectionPlan = loaded.compiled.plan  # type: ignore[assignment]
     evaluation, ranking = decided.decision.evaluation, decided.decision.ranks
     hashes = _hashes(loaded)
+    labels = STANDING_LABELS if plan.pair_table is None else PAIR_STANDING_LABELS
     records = [_candidate_record(loaded, hashes, plan, evaluation, t, ranking[t.candidate],
-                                 margin_json(decided.margins[t.candidate], STANDING_LABELS))
+                                 margin_json(decided.margins[t.candidate], labels))
                for t in evaluation.tallies]
     records.append(_process_record(loaded, hashes, plan, decided))
     return records
@@ -87,7 +88,107 @@ def gate_lines(plan: SelectionPlan, evaluation: SelectionEvaluation, candidate: 
     return lines
 
 
+def result_of(evaluation: SelectionEvaluation, candidate: str) -> str:
+    """The candidate's result as the rules concluded it, read from the evaluation: pass, pending
+    (a pair table's) or fail."""
+    if evaluation.passed[candidate]:
+        return "pass"
+    return "pending" if candidate in evaluation.pending else "fail"
+
+
+def pair_cell_lines(plan: SelectionPlan, evaluation: SelectionEvaluation, candidate: str,
+                    rationales: dict[tuple[str, str], str]) -> list[dict[str, Any]]:
+    """Each of the candidate's cells as its category rule fired: the two ratings and who gave
+    them, the table row that matched, and its category, read as they fired; and, for a cell a
+    recorded resolution settled (`resolution:applies` fired), that resolution as it matched,
+    with its rationale (`rationales`, by exercise and area, from the evidence)."""
+    table = plan.pair_table
+    assert table is not None
+    settled = {(f.matched["r"]["exercise"], f.matched["r"]["area"]): f.matched["r"] for f in evaluation.firings
+               if f.rule == "resolution:applies" and f.matched["r"]["cand"] == candidate}
+    lines = []
+    for f in evaluation.firings:
+        cell, row = f.matched.get("c", {}), f.matched.get("p", {})
+        if f.rule.startswith("pair:") and cell["cand"] == candidate:
+            category = table.category(row["category"])
+            where = (cell["exercise"], cell["area"])
+            lines.append({"exercise": cell["exercise"], "area": cell["area"],
+                          "ratings": [{"member": cell["low_by"], "rating": cell["low"]},
+                                      {"member": cell["high_by"], "rating": cell["high"]}],
+                          "row": row["row"] + 1, "row_ratings": [row["low"], row["high"]], "category": category.id,
+                          "category_label": category.label, "result": category.result,
+                          "resolution": _resolution_line(table, settled.get(where), rationales.get(where))})
+    return lines
+
+
+def _resolution_line(table, settled: dict[str, Any] | None, rationale: str | None) -> dict[str, Any] | None:
+    """A settled cell's resolution: the category settled on and what it means, who settled it,
+    why, and a tiebreaker's third rating (None when none was given)."""
+    if settled is None:
+        return None
+    category = table.category(settled["category"])
+    return {"category": category.id, "category_label": category.label, "result": category.result,
+            "by": settled["by"], "rationale": rationale, "tiebreak_rating": settled.get("tiebreak_rating")}
+
+
+def effective_result(line: dict[str, Any]) -> str:
+    """What the cell means for the candidate: its resolution's category when one settled it."""
+    return (line["resolution"] or line)["result"]
+
+
+RESULT_WORDS = {"fail": "which does not pass: the candidate fails",
+                "tiebreaker": "which needs a tiebreaker: the outcome waits until it is resolved",
+                "discuss": "which needs a discussion between the assessors: the outcome waits until it is resolved"}
+
+
+def pair_cell_text(plan: SelectionPlan, line: dict[str, Any]) -> str:
+    """E.g. "area 'Integrity' at interview rated 3 by asr1 and 5 by asr2: table row 10 [3, 5] gives
+    tiebreaker (...), which needs a tiebreaker: the outcome waits until it is resolved"; a settled
+    cell says both what the table gave and how it was resolved, and why."""
+    low, high = line["ratings"]
+    text = (f"area '{plan.area_name(line['area'])}' at {line['exercise']} rated {low['rating']} by {low['member']} and "
+            f"{high['rating']} by {high['member']}: table row {line['row']} {line['row_ratings']} gives "
+            f"{line['category']} ({line['category_label']})")
+    settled = line["resolution"]
+    if settled is None:
+        return text + (f", {RESULT_WORDS[line['result']]}" if line["result"] in RESULT_WORDS else "")
+    third = "" if settled["tiebreak_rating"] is None else f", the third assessor's rating {settled['tiebreak_rating']},"
+    fails = ", which does not pass: the candidate fails" if settled["result"] == "fail" else ""
+    return (f"{text}; resolved by {settled['by']}{third} as {settled['category']} ({settled['category_label']}){fails}: "
+            f"{settled['rationale']}")
+
+
+PAIR_OUTCOMES = {"pass": ("cells_passed", "Passed every cell: each in a passing category"),
+                 "pending": ("cells_pending", "Pending: a tiebreaker or discussion is required"),
+                 "fail": ("cell_failed", "Failed a cell: a category that does not pass")}
+
+
+def _pair_candidate_record(loaded, hashes, plan, evaluation, tally, rank, margin) -> dict[str, Any]:
+    outcome, label = PAIR_OUTCOMES[result_of(evaluation, tally.candidate)]
+    record = _common(loaded, hashes, "candidate", tally.candidate, outcome, label)
+    rationales = {(r.exercise, r.area): r.resolution.rationale for r in loaded.evidence.ratings
+                  if r.candidate == tally.candidate and r.resolution is not None}
+    cells = pair_cell_lines(plan, evaluation, tally.candidate, rationales)
+    record.update({
+        "total": tally.total,
+        "rank": rank,
+        "preferred": evaluation.preferred == tally.candidate,
+        "gates": [],
+        "why_not": [pair_cell_text(plan, line) for line in cells if effective_result(line) != "pass"],
+        "resolved": [pair_cell_text(plan, line) for line in cells if line["resolution"] is not None],
+        "margin": margin,
+        "trace": [f.to_json() for f in evaluation.firings
+                  if f.matched.get("ev", {}).get("cand") == tally.candidate],
+        "cells": cells,
+        "scoring_choice": plan.pair_table.choice,
+        **hashes,
+    })
+    return record
+
+
 def _candidate_record(loaded, hashes, plan, evaluation, tally, rank, margin) -> dict[str, Any]:
+    if plan.pair_table is not None:
+        return _pair_candidate_record(loaded, hashes, plan, evaluation, tally, rank, margin)
     passed = evaluation.passed[tally.candidate]
     outcome = "gates_passed" if passed else "gate_failed"
     label = "Passed every gate" if passed else "Failed a gate: not appointable"
@@ -113,6 +214,8 @@ def selection_label(evaluation: SelectionEvaluation) -> str:
         label += f": {evaluation.preferred}"
     elif evaluation.outcome == "tie":
         label += f" ({', '.join(evaluation.tied)})"
+    elif evaluation.outcome == "resolution_required":
+        label += f" ({', '.join(evaluation.pending)})"
     return label
 
 
@@ -123,7 +226,7 @@ def _process_record(loaded, hashes, plan, decided: Decided) -> dict[str, Any]:
     record.update({
         "preferred": evaluation.preferred,
         "tied": list(evaluation.tied),
-        "candidates": [{"candidate": t.candidate, "gates": "pass" if evaluation.passed[t.candidate] else "fail",
+        "candidates": [{"candidate": t.candidate, "gates": result_of(evaluation, t.candidate),
                         "total": t.total, "rank": ranking[t.candidate]} for t in evaluation.tallies],
         "why_not": _why_not_preferred(evaluation, totals),
         "flags": [f.to_json() for f in loaded.flags],
@@ -134,16 +237,20 @@ def _process_record(loaded, hashes, plan, decided: Decided) -> dict[str, Any]:
         "trace": [f.to_json() for f in evaluation.firings],
         **hashes,
     })
+    if plan.pair_table is not None:
+        record.update({"pending": list(evaluation.pending), "scoring_choice": plan.pair_table.choice})
+        record["margin"] = _selection_margin(decided, INDIVIDUAL_UNIT, PAIR_STANDING_LABELS)
     return record
 
 
-def _selection_margin(decided: Decided) -> dict[str, Any]:
+def _selection_margin(decided: Decided, unit: str = RATING_UNIT,
+                      labels: dict[str, str] = STANDING_LABELS) -> dict[str, Any]:
     """The one-point changes that change the outcome, and each candidate's margin."""
     evaluation = decided.decision.evaluation
-    return {"unit": RATING_UNIT, "outcome": evaluation.outcome, "outcome_label": selection_label(evaluation),
+    return {"unit": unit, "outcome": evaluation.outcome, "outcome_label": selection_label(evaluation),
             "single_changes": [{**_change(change), "outcome": after.outcome, "outcome_label": selection_label(after)}
                                for change, after in decided.outcome_changes],
-            "candidates": [{"candidate": t.candidate, **margin_json(decided.margins[t.candidate], STANDING_LABELS)}
+            "candidates": [{"candidate": t.candidate, **margin_json(decided.margins[t.candidate], labels)}
                            for t in evaluation.tallies]}
 
 
@@ -178,17 +285,31 @@ def _shortlisting(loaded: LoadedEvidence) -> dict[str, Any] | None:
     return {"rule": spec.rule, "elements": list(spec.elements), "scores": dict(sorted(scores.items()))}
 
 
+def _is_pair(evaluation: SelectionEvaluation) -> bool:
+    """Whether the rules that decided were a pair table's: its cell rules are named pair:<category>."""
+    return any(f.rule.startswith("pair:") for f in evaluation.firings)
+
+
 def _why_not_preferred(evaluation, totals: dict[str, int]) -> list[str]:
     reasons = []
     for cand, passed in evaluation.passed.items():
         if cand == evaluation.preferred:
             continue
-        if not passed:
+        if cand in evaluation.pending:
+            reasons.append(f"{cand}: a cell needs a tiebreaker or discussion, so nothing is decided until it is resolved")
+        elif not passed and _is_pair(evaluation):
+            reasons.append(f"{cand}: a cell in a category that does not pass, so is not appointable")
+        elif not passed:
             reasons.append(f"{cand}: failed a gate, so is not appointable")
         elif evaluation.outcome == "tie" and cand in evaluation.tied:
             reasons.append(f"{cand}: tied on {totals[cand]}; the tie policy refers it to the panel")
+        elif evaluation.preferred and _is_pair(evaluation):
+            reasons.append(f"{cand}: {totals[cand]} cell(s) in the ranking categories < {totals[evaluation.preferred]} "
+                           f"({evaluation.preferred})")
         elif evaluation.preferred:
             reasons.append(f"{cand}: total {totals[cand]} < {totals[evaluation.preferred]} ({evaluation.preferred})")
+        elif evaluation.outcome == "resolution_required":
+            reasons.append(f"{cand}: passed, and waits with the outcome for {', '.join(evaluation.pending)}")
         else:
             reasons.append(f"{cand}: total {totals[cand]} is below the tied leaders")
     return reasons
@@ -352,8 +473,40 @@ def render(loaded: LoadedEvidence, records: list[dict[str, Any]], mode: str, mar
     return "\n".join(lines)
 
 
+def render_pairs(loaded: LoadedEvidence, records: list[dict[str, Any]], mode: str, markdown: bool) -> str:
+    """A pair-table selection: each cell's two ratings and category, each candidate's result,
+    the cells that fail or wait, the reading of the categories, sensitivity and margins."""
+    plan: SelectionPlan = loaded.compiled.plan  # type: ignore[assignment]
+    process, candidates = records[-1], records[:-1]
+    names = [c["subject"] for c in candidates]
+    shown = {(c["subject"], line["exercise"], line["area"]): f"{line['row_ratings'][0]}/{line['row_ratings'][1]} "
+             f"{line['category']}" + (f" -> {line['resolution']['category']}" if line["resolution"] else "")
+             for c in candidates for line in c["cells"]}
+    rows = [[f"{ex} / {plan.area_name(area)}"] + [shown[(c, ex, area)] for c in names] for ex, area in plan.cells]
+    rows.append(["Ranking cells"] + [c["total"] for c in candidates])
+    rows.append(["Rank"] + [c["rank"] if c["rank"] is not None else "-" for c in candidates])
+    rows.append(["Result"] + [{"cells_passed": "pass", "cells_pending": "PENDING"}.get(c["outcome"], "FAIL")
+                              for c in candidates])
+    table = tabulate(rows, headers=["exercise / area"] + names, tablefmt="github" if markdown else "simple")
+    head = "### " if markdown else ""
+    lines = [f"{head}{process['subject']} ({process['case']})", table, f"Outcome: {process['outcome_label']}"]
+    for cand in candidates:
+        lines.append(f"  - {cand['subject']}: {cand['outcome_label']}")
+        lines += [f"      {line}" for line in cand["why_not"]]
+        lines += [f"      {line}" for line in cand["resolved"] if line not in cand["why_not"]]
+    lines += [f"Why not {line}" for line in process["why_not"]]
+    lines.append(f"Categories read [choice: {process['scoring_choice']}]")
+    lines += [f"Flag {f['code']}: {f['message']}" for f in process["flags"]]
+    lines += _closing_lines(process, mode, "individual rating", "a result",
+                            lambda s: f"{s['candidate']} {s['exercise']}/{s['area']} {s['member']}'s rating "
+                                      f"{s['from']} -> {s['to']}")
+    return "\n".join(lines)
+
+
 def render_selection(loaded: LoadedEvidence, records: list[dict[str, Any]], mode: str, markdown: bool) -> str:
     plan: SelectionPlan = loaded.compiled.plan  # type: ignore[assignment]
+    if plan.pair_table is not None:
+        return render_pairs(loaded, records, mode, markdown)
     process, candidates = records[-1], records[:-1]
     cells = agreed(loaded.evidence)
     reconstructed = {(e, a) for e, a, _ in plan.reconstructed}
@@ -386,20 +539,28 @@ def render_selection(loaded: LoadedEvidence, records: list[dict[str, Any]], mode
     moderation = loaded.rules.model.moderation
     if moderation and any(f["code"] == "F202" for f in process["flags"]):
         lines.append(f"  F202 flags a spread of {moderation.spread_at_least} or more [choice: {moderation.choice}]")
+    lines += _closing_lines(process, mode, "agreed rating", "a gate",
+                            lambda s: f"{s['candidate']} {s['exercise']}/{s['area']} {s['from']} -> {s['to']}")
+    return "\n".join(lines)
+
+
+def _closing_lines(process: dict[str, Any], mode: str, rating: str, result: str,
+                   cell_change: Callable[[dict[str, Any]], str]) -> list[str]:
+    """A selection's sensitivity (unless mode is off), margin and (in full) trace."""
+    lines = []
     if mode != "off":
         if process["sensitivity"]:
-            lines.append("Sensitivity (one point on one agreed rating would change):")
-            lines += [f"  - {s['candidate']} {s['exercise']}/{s['area']} {s['from']} -> {s['to']}: {'; '.join(s['changes'])}"
-                      for s in process["sensitivity"]]
+            lines.append(f"Sensitivity (one point on one {rating} would change):")
+            lines += [f"  - {cell_change(s)}: {'; '.join(s['changes'])}" for s in process["sensitivity"]]
         else:
-            lines.append("Sensitivity: no single one-point change to an agreed rating changes a gate or the outcome")
+            lines.append(f"Sensitivity: no single one-point change to an {rating} changes {result} or the outcome")
     if process.get("margin"):  # records written before margins were recorded have none
         lines.append(f"Margin (a change is {process['margin']['unit']}):")
         lines += [f"  - {c['candidate']}, {c['outcome_label'].lower()}: {margin_line(c, 'point')}"
                   for c in process["margin"]["candidates"]]
     if mode == "full":
         lines += _trace_lines(process)
-    return "\n".join(lines)
+    return lines
 
 
 def margin_line(margin: dict[str, Any], noun: str) -> str:

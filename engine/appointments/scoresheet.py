@@ -12,7 +12,7 @@ import os
 import textwrap
 from pathlib import Path
 
-from ..language.appointment_models import CompetencyFramework, SelectionProcess
+from ..language.appointment_models import CompetencyFramework, SelectionProcess, pair_table
 from ..language.options import option_error
 
 # Create, never truncate; and never through a symbolic link, even one pointing nowhere
@@ -34,14 +34,24 @@ def parse_panel(entries: list[str], process: SelectionProcess) -> list[tuple[str
     return panel
 
 
+INSTRUCTIONS = (
+    "# Fill in each individual rating, the agreed rating (a whole number on the rating scale) and the",
+    "# rationale for every cell; leave the structure as it is. Then: arbiter score <this file>",
+)
+PAIR_INSTRUCTIONS = (  # a pair table maps two assessors' ratings; it takes no agreed rating
+    "# Fill in the two assessors' ratings (keep two members per cell, remove the others) and the",
+    "# rationale for every cell; leave the structure as it is. Then: arbiter score <this file>",
+)
+
+
 def scoresheet(process: SelectionProcess, cvf: CompetencyFramework, sheet_id: str,
                candidates: list[str], panel: list[tuple[str, str]]) -> str:
     scorers = [m for m, role in panel if role in process.panel.scoring_roles]
     recorder = next((m for m, role in panel if role not in process.panel.scoring_roles), panel[0][0])
+    paired = pair_table(process) is not None
     lines = [
         f"# Scoresheet: {process.title}.",
-        "# Fill in each individual rating, the agreed rating (a whole number on the rating scale) and the",
-        "# rationale for every cell; leave the structure as it is. Then: arbiter score <this file>",
+        *(PAIR_INSTRUCTIONS if paired else INSTRUCTIONS),
         "arbiter: appointment",
         f"id: {sheet_id}",
         f"process: {process.id}",
@@ -55,12 +65,12 @@ def scoresheet(process: SelectionProcess, cvf: CompetencyFramework, sheet_id: st
     for cand in candidates:
         for exercise in (e for e in process.exercises if e.scored):
             for area in exercise.assesses:
-                lines += _cell(cvf, process.level, cand, exercise.id, area, scorers, recorder)
+                lines += _cell(cvf, process.level, cand, exercise.id, area, scorers, recorder, paired)
     return "\n".join(lines) + "\n"
 
 
 def _cell(cvf: CompetencyFramework, level: int, cand: str, exercise: str, area: str,
-          scorers: list[str], recorder: str) -> list[str]:
+          scorers: list[str], recorder: str, paired: bool = False) -> list[str]:
     name, heading, behaviours = _behaviours(cvf, area, level)
     comment = [f"  # {cand} / {exercise} / {name}: {heading}"]
     for behaviour in behaviours:
@@ -72,7 +82,7 @@ def _cell(cvf: CompetencyFramework, level: int, cand: str, exercise: str, area: 
         f"    area: {area}",
         "    individual:",
         *[f"      {scorer}:" for scorer in scorers],
-        "    agreed:",
+        *([] if paired else ["    agreed:"]),
         '    rationale: ""',
         f"    recorded_by: {recorder}",
     ]

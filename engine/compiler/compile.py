@@ -32,9 +32,9 @@ from ..language.catalog import Catalog
 from ..language.criteria import Criteria, load_criteria
 from ..language.diagnostics import Diagnostic, DiagnosticError
 from ..language.load import real_path
-from ..language.models import (NOT_GRADED, Condition, CriteriaSet, Framework, Scale, Selection, may_select_none,
-                               rule_name, select_criteria, select_subgrades)
-from .plan import Plan, PlanCondition, PlanLevel, PlanRule, Quantity, QuantifierUse, Trigger
+from ..language.models import (NOT_GRADED, SCORE_QUANTITIES, STRICT_BOUNDS, Condition, CriteriaSet, Framework, Scale,
+                               Selection, counted_criteria, may_select_none, rule_name, select_subgrades)
+from .plan import Plan, PlanCondition, PlanGroup, PlanLevel, PlanRule, Quantity, QuantifierUse, ScoreRange, Trigger
 
 PLAN_FORMAT = "arbiter-plan/1"
 RULESET_FORMAT = "arbiter-ruleset/1"
@@ -82,8 +82,11 @@ class _Lowering:
         quantity = self._quantity(cond)
         op, threshold, quantifier, level_bound = self._threshold(cond, quantity)
         total = len(quantity.members)
-        if op in (">=", "==") and threshold > total and level_bound is None and quantity.kind != "causes_of_concern" \
-                and not (total == 0 and may_select_none(loc, cond)):
+        strict = cond.bound[0] if cond.bound[0] in STRICT_BOUNDS else None
+        if quantity.kind in SCORE_QUANTITIES:
+            self.problems += self._score_never_holds(cond, quantity, op, threshold, loc)
+        elif op in (">=", "==") and threshold > total and level_bound is None \
+                and quantity.kind != "causes_of_concern" and not (total == 0 and may_select_none(loc, cond)):
             self.problems.append(self.fw_doc.diag(
                 loc, "E133", f"condition can never hold in set '{self.cs.id}': needs {threshold} but only {total} to count",
                 "lower the bound or widen the selection"))
@@ -91,20 +94,49 @@ class _Lowering:
             self.problems.append(self.fw_doc.diag(
                 loc, "E133", f"condition can never hold in set '{self.cs.id}': needs fewer than none",
                 "raise the bound"))
-        key = (quantity.id, op, threshold, quantifier, level_bound, cond.choice, cond.source)
+        key = (quantity.id, op, threshold, quantifier, level_bound, cond.choice, cond.source, strict)
         if key not in self.conditions:
             self.conditions[key] = PlanCondition(
                 id=f"c{len(self.conditions) + 1}", quantity=quantity.id, op=op, threshold=threshold, total=total,
-                quantifier=quantifier, level_bound=level_bound, choice=cond.choice, source=cond.source)
+                quantifier=quantifier, level_bound=level_bound, choice=cond.choice, source=cond.source, strict=strict)
             self.first_use[self.conditions[key].id] = loc
         return self.conditions[key].id
+
+    def score_range(self, criterion: str) -> ScoreRange:
+        scale = self.cs.scale_of(criterion)
+        return ScoreRange(criterion, scale.min, scale.max)
+
+    def _score_never_holds(self, cond: Condition, quantity: Quantity, op: str, threshold: int,
+                           loc: tuple) -> list[Diagnostic]:
+        """E133 for a score condition no score on the scale satisfies. A single score ranges over
+        its scale (not assessed holds nothing); a sum from 0 (none assessed) to every maximum."""
+        if not quantity.members and may_select_none(loc, cond):
+            return []  # a limiter or floor summing scores this set does not have: it never applies here
+        ranges = [self.score_range(m) for m in quantity.members]
+        if quantity.kind == "score":
+            low, high = ranges[0].low, ranges[0].high
+        else:
+            low, high = 0, sum(r.high for r in ranges)
+        possible = {">=": threshold <= high, "<=": threshold >= low, "==": low <= threshold <= high}[op]
+        if possible:
+            return []
+        bound, value = cond.bound
+        return [self.fw_doc.diag(
+            loc, "E133", f"condition can never hold in set '{self.cs.id}': {quantity.describe} runs from {low} to "
+                         f"{high}, never {bound.replace('_', ' ')} {value}",
+            f"write a bound from {low} to {high}")]
 
     def _quantity(self, cond: Condition) -> Quantity:
         kind = cond.quantity
         spec = getattr(cond, kind)
         level_rank = None
-        if isinstance(spec, Selection):
-            members = tuple(select_criteria(self.cs, spec))
+        if kind == "score":
+            members, describe = (spec,), f"{spec} score"
+        elif kind == "score_sum":
+            members = tuple(counted_criteria(self.cs, kind, spec))
+            describe = f"sum of the scores of {_describe_selection(spec)}"
+        elif isinstance(spec, Selection):
+            members = tuple(counted_criteria(self.cs, kind, spec))
             describe = f"{_describe_selection(spec)} {kind.replace('_', ' ')}"
         elif kind == "factors_present":
             members = tuple(spec)
@@ -129,12 +161,9 @@ class _Lowering:
         if quantity.kind in ("worst_subgrade", "best_subgrade"):
             rank = self.ranks[value]
             return ("<=", rank, None, value) if bound == "at_least" else (">=", rank, None, value)
-        if bound == "at_least":
-            return ">=", value, None, None
-        if bound == "at_most":
-            return "<=", value, None, None
-        if bound == "exactly":
-            return "==", value, None, None
+        if bound != "is":
+            whole, number = cond.whole_bound
+            return {"at_least": ">=", "at_most": "<=", "exactly": "=="}[whole], number, None, None
         q = self.fw.quantifiers[value]
         kind, fraction = q.bound
         op, threshold = fraction_threshold(kind, Fraction(str(fraction)), len(quantity.members))
@@ -182,7 +211,10 @@ def build_plan(criteria: Criteria) -> Plan:
         stages=tuple(stages), rules=tuple(rules), undecided_reason=fw.undecided.reason,
         undecided_source=fw.undecided.source, criteria_sha256=criteria.sha256,
         carried_over=fw.carried_over, graded=low.cs.graded, hit_policy=fw.hit_policy.policy,
-        hit_policy_choice=fw.hit_policy.choice, hit_policy_source=fw.hit_policy.source)
+        hit_policy_choice=fw.hit_policy.choice, hit_policy_source=fw.hit_policy.source,
+        scored=tuple(low.score_range(m) for m in dict.fromkeys(
+            m for q in low.quantities.values() if q.kind in SCORE_QUANTITIES for m in q.members)),
+        exclusive=tuple(PlanGroup(g.id, g.criteria, g.exactly_one) for g in low.cs.exclusive))
 
 
 def _too_many_conditions(low: _Lowering) -> list[Diagnostic]:
@@ -365,7 +397,7 @@ def build_ruleset(plan: Plan) -> dict[str, Any]:
     rules: dict[str, Any] = {}
     for stage in plan.stages + ((LIMITS_STAGE,) if plan.stage_rules(LIMITS_STAGE) else ()):
         for pri, rule in enumerate(plan.stage_rules(stage)):
-            patterns = [{"t": _tally_pattern([plan.condition(c) for c in rule.when])}] if rule.when else []
+            patterns = [{"t": _tally_pattern(plan, [plan.condition(c) for c in rule.when])}] if rule.when else []
             if rule.conclude == "override":
                 patterns.append({"o": {"kind": "override"}})
             event = _event_pattern(stage, rule.trigger)
@@ -392,10 +424,12 @@ def ruleset_name(file_id: str, rules: dict[str, Any]) -> str:
     return f"arbiter_{safe}_{sha256_bytes(canonical_json(rules))[:12]}"
 
 
-def _tally_pattern(conditions: list[PlanCondition]) -> dict:
+def _tally_pattern(plan: Plan, conditions: list[PlanCondition]) -> dict:
     tests: list[dict] = [{"kind": "tally"}]
     for c in conditions:
-        if c.level_bound is not None:  # a worst/best grade over no counted sub-area is -1: never holds
+        # A worst/best grade over no counted sub-area, and the score of a criterion not assessed,
+        # are -1 (runtime/tally.py): the condition never holds.
+        if c.level_bound is not None or plan.quantity(c.quantity).kind == "score":
             tests.append({"$gte": {c.id: 0}})
         tests.append({c.id: c.threshold} if c.op == "==" else {"$gte" if c.op == ">=" else "$lte": {c.id: c.threshold}})
     return {"$and": tests}

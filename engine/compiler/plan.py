@@ -3,7 +3,8 @@
 A plan has three parts:
 
 - quantities: what the tally stage counts in the evidence (criteria met in a selection,
-  factors present, sub-areas at or below a level, the worst sub-area grade, ...);
+  factors present, sub-areas at or below a level, the worst sub-area grade, a scored
+  criterion's score, the sum of a selection's scores, ...);
 - conditions: one quantity compared with one whole-number threshold. Quantifiers such as
   'the vast majority' are turned into thresholds here, exactly, with fractions, because
   the selection sizes are known at compile time;
@@ -11,6 +12,9 @@ A plan has three parts:
   override when a case records one). Each rule
   needs all its conditions; the first rule of a stage whose conditions hold (and whose
   trigger matches the grade so far) fires and concludes the stage.
+
+Beside them it carries what the margin (runtime/margin.py) needs to propose only valid
+evidence: the scales of the scored criteria the quantities read, and the exclusive groups.
 
 The durable-rules evaluator (runtime/) runs the ruleset `compile` derives from the plan; the
 oracle (oracle/reference.py) never reads a plan, so a mistake in lowering the criteria to it
@@ -40,6 +44,26 @@ class Quantity:
 
 
 @dataclass(frozen=True)
+class ScoreRange:
+    """A scored criterion's scale: its finding is a whole number from low to high."""
+
+    criterion: str
+    low: int
+    high: int
+
+
+@dataclass(frozen=True)
+class PlanGroup:
+    """An exclusive group (models.ExclusiveGroup): at most one member met, or with exactly_one
+    exactly one unless none is assessed. Validation keeps cases to it; the margin keeps the
+    changes it proposes to it."""
+
+    id: str
+    members: tuple[str, ...]
+    exactly_one: bool = False
+
+
+@dataclass(frozen=True)
 class QuantifierUse:
     name: str
     phrase: str
@@ -60,6 +84,7 @@ class PlanCondition:
     level_bound: Optional[str] = None  # for worst/best sub-area: the level compared with
     choice: Optional[str] = None
     source: Optional[str] = None
+    strict: Optional[str] = None  # below | above, as written: below 2 is the threshold <= 1
 
 
 @dataclass(frozen=True)
@@ -107,6 +132,8 @@ class Plan:
     hit_policy: str = "best"
     hit_policy_choice: Optional[str] = None
     hit_policy_source: Optional[str] = None
+    scored: tuple[ScoreRange, ...] = ()  # the scored criteria the quantities read, with their scales
+    exclusive: tuple[PlanGroup, ...] = ()  # the criteria set's exclusive groups
     _index: dict = field(default=None, compare=False, repr=False, hash=False)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
@@ -116,6 +143,7 @@ class Plan:
             "quantity": {q.id: q for q in self.quantities},
             "condition": {c.id: c for c in self.conditions},
             "rule": {r.id: r for r in self.rules},
+            "scored": {s.criterion: s for s in self.scored},
         }
         object.__setattr__(self, "_index", index)
 
@@ -138,6 +166,10 @@ class Plan:
     def rule(self, rule_id: str) -> PlanRule:
         return self._index["rule"][rule_id]
 
+    def score_range(self, criterion: str) -> Optional[ScoreRange]:
+        """The scale of a scored criterion a quantity reads; None for a met/not-met criterion."""
+        return self._index["scored"].get(criterion)
+
     def stage_rules(self, stage: str) -> list[PlanRule]:
         return [r for r in self.rules if r.stage == stage]
 
@@ -148,6 +180,14 @@ class Plan:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("_index")
+        # Left out at their defaults, so plans with no scored criterion or exclusive group read as they always have.
+        if not self.scored:
+            data.pop("scored")
+        if not self.exclusive:
+            data.pop("exclusive")
+        for condition in data["conditions"]:
+            if condition["strict"] is None:
+                condition.pop("strict")
         return data
 
     @classmethod
@@ -165,4 +205,7 @@ class Plan:
                "quantities": tuple(Quantity(**{**x, "members": tuple(x["members"])}) for x in data["quantities"]),
                "conditions": tuple(cond(x) for x in data["conditions"]),
                "stages": tuple(data["stages"]),
+               "scored": tuple(ScoreRange(**x) for x in data.get("scored", ())),
+               "exclusive": tuple(PlanGroup(**{**x, "members": tuple(x["members"])})
+                                  for x in data.get("exclusive", ())),
                "rules": tuple(rule(x) for x in data["rules"])})

@@ -12,6 +12,31 @@ durable-rules ruleset that decides a candidate field in three stages of rules.
   total among them, how many share it), `rank:none`, `rank:preferred` (joined with the
   one passing result at the top) or `rank:tie` fires.
 
+A process scored by a pair table (`scoring: {method: pair_table, ...}`) has no gates and no
+agreed ratings; its stages are:
+
+- cell (one event per candidate and scored cell): each cell is a `cell` fact holding its two
+  individual ratings, lower first, and each table row a `pair` fact. One rule per category,
+  `pair:<category>`, fires when the cell's two ratings are the row's pair; the firing holds the
+  row it matched, and its action asserts the cell's category (a `graded` fact). The table
+  maps every pair exactly once (checked), so exactly one rule answers each cell.
+- resolve (one event per cell with a recorded resolution): each resolution is a `resolution`
+  fact holding the pair it resolved (lower first) and the category the panel settled on.
+  `resolution:applies` fires when the cell's category needs resolving and its pair is the
+  resolution's, and its action asserts the settled category (a `settled` fact). Otherwise the
+  table's category stands: `resolution:lapsed:low` or `resolution:lapsed:high` fires when the
+  cell's pair is another (a resolution stands for the pair it resolved only), and
+  `resolution:not-needed` when the pair's category needs no resolving (the check refuses such
+  a resolution in a file, E159; the rule keeps the engine from ever applying one).
+- result (one event per candidate): from the candidate's fact, which counts its cells (a
+  settled cell in its settled category) in a failing category, in a category needing a
+  tiebreaker or discussion, and in the ranking categories, `result:fail` (a failing cell),
+  `result:pending` (none failing, one or more to resolve) or `result:pass` fires, and asserts
+  the result fact.
+- rank (one event): `rank:pending` when any candidate is pending (the outcome waits for the
+  tiebreaker or discussion), otherwise `rank:none`, `rank:preferred` or `rank:tie`, as above, on
+  the passers' counts of cells in the ranking categories.
+
 The rules do not grow with the process: a gate is a fact, not a rule, so a process of many
 gates has as many rules as one of a single gate (and the cell rule joins one gate fact by its
 id). Each cell rule's event is its first pattern, so the core joins a cell with a gate only
@@ -28,7 +53,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Optional
 
-from ..language.appointment_models import CompetencyFramework, SelectionProcess, cvf_areas, scored_cells
+from ..language.appointment_models import CompetencyFramework, SelectionProcess, cvf_areas, pair_table, scored_cells
 from ..language.canonical import canonical_json, canonical_model, sha256_bytes
 from ..language.models import Scale
 from .compile import Compiled, observers, render_ruleset, ruleset_name
@@ -45,6 +70,33 @@ class GateSpec:
 
 
 @dataclass(frozen=True)
+class CategorySpec:
+    id: str
+    label: str
+    result: str  # what a cell in it means for the candidate: pass, fail, tiebreaker or discuss
+
+
+@dataclass(frozen=True)
+class PairSpec:
+    row: int  # the table row, counted from 0, as the process writes it
+    low: int
+    high: int
+    category: str
+
+
+@dataclass(frozen=True)
+class PairTablePlan:
+    categories: tuple[CategorySpec, ...]
+    pairs: tuple[PairSpec, ...]
+    rank_by: tuple[str, ...]
+    choice: str
+    source: Optional[str]
+
+    def category(self, category_id: str) -> CategorySpec:
+        return next(c for c in self.categories if c.id == category_id)
+
+
+@dataclass(frozen=True)
 class SelectionPlan:
     process: str
     title: str
@@ -58,9 +110,13 @@ class SelectionPlan:
     ratings: tuple[tuple[int, str], ...]  # (value, label), highest first
     tie_policy: str
     criteria_sha256: str
+    pair_table: Optional[PairTablePlan] = None  # None: the sum of agreed ratings, with gates
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if self.pair_table is None:  # a summing process's plan is written as it always was
+            del data["pair_table"]
+        return data
 
     def area_name(self, area: str) -> str:
         return dict(self.area_names).get(area, area)
@@ -79,9 +135,10 @@ def compile_selection(process: SelectionProcess, cvf: CompetencyFramework, scale
         exercise_titles=tuple((e.id, e.title) for e in process.exercises),
         reconstructed=tuple((e.id, c.area, c.note) for e in process.exercises for c in e.reconstructed),
         ratings=tuple((lv.value, lv.label) for lv in scale.levels if lv.value is not None),
-        tie_policy=process.tie_policy, criteria_sha256=criteria_sha)
+        tie_policy=process.tie_policy, criteria_sha256=criteria_sha, pair_table=_pair_table_plan(process))
+    durable = build_ruleset(plan) if plan.pair_table is None else build_pair_ruleset(plan)
     ruleset = {"format": RULESET_FORMAT, "kind": "selection_process", "id": process.id, "plan": plan.to_json(),
-               "durable": build_ruleset(plan)}
+               "durable": durable}
     return Compiled(plan, ruleset, render_ruleset(ruleset), criteria)  # type: ignore[arg-type]
 
 
@@ -119,4 +176,78 @@ def build_ruleset(plan: SelectionPlan) -> dict[str, Any]:
     }
     # A gate or cell fact passes its patterns' only constant test (its kind); the other kinds need an observer.
     rules.update(observers("candidate", "result", "summary"))
+    return {ruleset_name(plan.process, rules): rules}
+
+
+# --- pair tables -----------------------------------------------------------------------------
+
+def _pair_table_plan(process: SelectionProcess) -> Optional[PairTablePlan]:
+    scoring = pair_table(process)
+    if scoring is None:
+        return None
+    categories = tuple(CategorySpec(c.id, c.label or c.id, c.resolution or ("pass" if c.passes else "fail"))
+                       for c in scoring.categories)
+    pairs = tuple(PairSpec(i, min(row.ratings), max(row.ratings), row.category) for i, row in enumerate(scoring.table))
+    return PairTablePlan(categories, pairs, scoring.rank_by, scoring.choice, scoring.source)
+
+
+def _pair_rule(category: str) -> dict[str, Any]:
+    """The cell named by the event, whose two ratings (lower first) are a row of this category."""
+    pair = {"$and": [{"kind": "pair"}, {"category": category}]}
+    cell = {"$and": [{"kind": "cell"}, {"cand": {"ev": "cand"}}, {"exercise": {"ev": "exercise"}},
+                     {"area": {"ev": "area"}}, {"low": {"p": "low"}}, {"high": {"p": "high"}}]}
+    return {"all": [{"ev": _stage("cell")}, {"p": pair}, {"c": cell}], "pri": 0, "run": f"pair:{category}"}
+
+
+def _resolution_rule(*tests: dict) -> dict[str, Any]:
+    """The resolution recorded for the cell named by the event, and that cell's category as the
+    category rules graded it; `tests` compare the cell's pair with the resolution's."""
+    at_cell = [{"cand": {"ev": "cand"}}, {"exercise": {"ev": "exercise"}}, {"area": {"ev": "area"}}]
+    resolution = {"$and": [{"kind": "resolution"}, *at_cell]}
+    graded = {"$and": [{"kind": "graded"}, *at_cell, *tests]}
+    return {"all": [{"ev": _stage("resolve")}, {"r": resolution}, {"g": graded}], "pri": 0}
+
+
+def resolution_rules() -> dict[str, Any]:
+    """A resolution settles a cell whose category needs resolving, for the pair it resolved; a
+    cell rated another pair, or whose category needs no resolving, keeps the table's category
+    (the four rules exclude each other, and one answers every cell)."""
+    same_pair = ({"low": {"r": "low"}}, {"high": {"r": "high"}})
+    return {
+        "resolution:applies": {**_resolution_rule({"resolve": 1}, *same_pair), "run": "resolution:applies"},
+        "resolution:not-needed": {**_resolution_rule({"resolve": 0}, *same_pair), "run": "resolution:not-needed"},
+        "resolution:lapsed:low": {**_resolution_rule({"$neq": {"low": {"r": "low"}}}), "run": "resolution:lapsed:low"},
+        "resolution:lapsed:high": {**_resolution_rule({"low": {"r": "low"}}, {"$neq": {"high": {"r": "high"}}}),
+                                   "run": "resolution:lapsed:high"},
+    }
+
+
+def _result_rule(*tests: dict) -> dict[str, Any]:
+    """The candidate named by the event, by how many of its cells fall in each kind of category."""
+    return {"all": [{"t": {"$and": [{"kind": "candidate"}, *tests]}}, {"ev": _stage("result", {"cand": {"t": "cand"}})}],
+            "pri": 0}
+
+
+def build_pair_ruleset(plan: SelectionPlan) -> dict[str, Any]:
+    assert plan.pair_table is not None
+    rules = {f"pair:{c.id}": _pair_rule(c.id) for c in plan.pair_table.categories}
+    rules.update(resolution_rules())
+    waiting = {"pending": 0}
+    rules.update({
+        "result:fail": {**_result_rule({"$gte": {"failing": 1}}), "run": "result:fail"},
+        "result:pending": {**_result_rule({"failing": 0}, {"$gte": {"unresolved": 1}}), "run": "result:pending"},
+        "result:pass": {**_result_rule({"failing": 0}, {"unresolved": 0}), "run": "result:pass"},
+        "rank:pending": {"all": [{"s": {"$and": [{"kind": "summary"}, {"$gte": {"pending": 1}}]}}, {"ev": _stage("rank")}],
+                         "pri": 0, "run": "rank:pending"},
+        "rank:none": {"all": [{"s": {"$and": [{"kind": "summary"}, waiting, {"passers": 0}]}}, {"ev": _stage("rank")}],
+                      "pri": 1, "run": "rank:none"},
+        "rank:preferred": {"all": [{"s": {"$and": [{"kind": "summary"}, waiting, {"at_top": 1}]}},
+                                   {"r": {"$and": [{"kind": "result"}, {"passed": 1}, {"total": {"s": "top"}}]}},
+                                   {"ev": _stage("rank")}], "pri": 2, "run": "rank:preferred"},
+        "rank:tie": {"all": [{"s": {"$and": [{"kind": "summary"}, waiting, {"$gte": {"at_top": 2}}]}},
+                             {"ev": _stage("rank")}], "pri": 3, "run": "rank:tie"},
+    })
+    # A pair fact passes its category rule's tests; a cell fact its only constant test (its kind).
+    # A resolution fact's tests all compare it with other facts; a settled fact no rule reads.
+    rules.update(observers("candidate", "result", "summary", "graded", "settled"))
     return {ruleset_name(plan.process, rules): rules}

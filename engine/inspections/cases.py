@@ -45,7 +45,7 @@ def read_case(doc: Document, catalog: Catalog) -> LoadedCase:
         criteria = criteria_named_by(case, doc, catalog)
     except DiagnosticError as error:
         raise DiagnosticError(problems + error.diagnostics) from None
-    problems += check_case_against(criteria, case, doc, catalog.criterion_homes)
+    problems += check_case_against(criteria, case, doc, catalog.criterion_homes) + written_link_problems(case, doc)
     try:
         compiled = compile_loaded(catalog, criteria)
     except DiagnosticError as error:  # the criteria too large to compile (E134, E135)
@@ -81,6 +81,25 @@ def check_case_against(criteria: Criteria, case: Case, doc: Document, homes=None
                       damage)
 
 
+def written_link_problems(case: Case, doc: Document) -> list[Diagnostic]:
+    """A link in a file names its input and nothing more: the grade and the record's hash are
+    filled in once the input is decided, so writing them by hand could only disagree."""
+    found = []
+    for sub in sorted(case.subgrades):
+        entry = case.subgrade(sub)
+        if not entry.is_input:
+            continue
+        if entry.grade is not None or entry.record_sha256 is not None:
+            found.append(doc.diag(("subgrades", sub), "E113",
+                                  f"sub-area '{sub}' takes its grade from a decision, so it is given no "
+                                  "grade or record_sha256 of its own",
+                                  "write only decision: <case id> or decision_id: <id>, or only grade: <level>"))
+        elif entry.decision is not None and entry.decision_id is not None:
+            found.append(doc.diag(("subgrades", sub), "E113", f"sub-area '{sub}' names both a case and a recorded decision",
+                                  "keep decision: <case id> or decision_id: <id>"))
+    return found
+
+
 def _suggest_set(name: str, catalog: Catalog) -> str:
     return suggest(name, catalog.criteria_set_ids())
 
@@ -92,6 +111,9 @@ def score(loaded: LoadedCase) -> dict[str, Any]:
 def decide_case(compiled: Compiled, case: Case) -> dict[str, Any]:
     """A checked case decided by compiled criteria, with its margin (each change the runtime
     decides too), then recorded from what the runtime returned: `score` and `replay` alike."""
+    if any(case.subgrade(sub).is_input and case.subgrade(sub).grade is None for sub in case.subgrades):
+        raise ValueError(f"case '{case.id}' takes sub-area grades from other decisions: decide it with "
+                         "inspections.graph.decide_graph, which takes them first")
     evidence = Evidence.from_case(case, compiled.plan)
     evaluation = evaluate(compiled, evidence)
     return decision_record(compiled, case, evaluation, margin(compiled, evidence, evaluation.computed),

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..compiler.plan import Plan, PlanCondition, PlanLevel
+from ..compiler.plan import Plan, PlanCondition, PlanLevel, Quantity
 from ..language.models import NOT_GRADED, NOT_GRADED_LABEL, UNDECIDED, UNDECIDED_LABEL
 from ..runtime.decide import Evaluation
 
 
 def condition_holds(cond: PlanCondition, value: int) -> bool:
-    if cond.level_bound is not None and value < 0:
-        return False  # worst or best of no counted sub-area
+    if value < 0:
+        # The worst or best of no counted sub-area, or the score of a criterion not assessed
+        # (counts and sums are never negative): the rules' guard makes it hold nothing.
+        return False
     if cond.op == "==":
         return value == cond.threshold
     return value >= cond.threshold if cond.op == ">=" else value <= cond.threshold
@@ -40,6 +42,8 @@ def observed(plan: Plan, cond: PlanCondition, evaluation: Evaluation) -> dict[st
 def _required(plan: Plan, cond: PlanCondition) -> str:
     if cond.level_bound is not None:
         return f"{cond.level_bound} or {'better' if cond.op == '<=' else 'worse'}"
+    if cond.strict is not None:  # as written: below 2 is compiled as at most 1
+        return f"{cond.strict} {cond.threshold + 1 if cond.strict == 'below' else cond.threshold - 1}"
     return f"{ {'>=': 'at least', '<=': 'at most', '==': 'exactly'}[cond.op]} {cond.threshold}"
 
 
@@ -50,12 +54,24 @@ def condition_text(plan: Plan, cond: PlanCondition, value: int) -> str:
     if cond.level_bound is not None:
         shown = plan.level_at(value).label if value >= 0 else "(no counted sub-area has a grade)"
         return f"{quantity.describe} {shown}: {verdict} (needs {_required(plan, cond)})"
+    if quantity.kind in ("score", "score_sum"):
+        return f"{_score_text(plan, quantity, value)}: {verdict} (needs {_required(plan, cond)})"
     text = f"{quantity.describe} {value} of {cond.total}"
     if cond.quantifier is not None:
         q = cond.quantifier
         ratio = value / cond.total if cond.total else 0.0
         text += f" = {ratio:.2f}; '{q.name.replace('_', ' ')}' means {q.bound.replace('_', ' ')} {q.fraction}"
     return f"{text}: {verdict} (needs {_required(plan, cond)})"
+
+
+def _score_text(plan: Plan, quantity: Quantity, value: int) -> str:
+    """E.g. "ss-finance score 1 on a 1-4 scale", "sum of the scores of service criteria 9 of at most 16"."""
+    if quantity.kind == "score":
+        scale = plan.score_range(quantity.members[0])
+        shown = "not assessed" if value < 0 else str(value)
+        return f"{quantity.describe} {shown} on a {scale.low}-{scale.high} scale"
+    most = sum(plan.score_range(member).high for member in quantity.members)
+    return f"{quantity.describe} {value} of at most {most} (a criterion not assessed adds nothing)"
 
 
 def why_not(plan: Plan, evaluation: Evaluation) -> list[dict[str, Any]]:
@@ -236,8 +252,9 @@ def render_text(record: dict[str, Any], mode: str, markdown: bool = False) -> st
     for sub in record["subgrades"]:
         state = "counted" if sub["counted"] else "not counted"
         carried = f" from {sub['carried_from']} ({sub['year']})" if sub.get("carried_from") else ""
+        taken = f", from decision {sub['decision_id'][:8]} (case {sub['decision']})" if sub.get("decision_id") else ""
         lines.append(f"Sub-area {sub['id']}: {sub['grade'] or 'no grade'}, {sub['provenance'].replace('_', ' ')}"
-                     f"{carried}: {state}")
+                     f"{carried}{taken}: {state}")
     lines += [f"Cause of concern: {c['text']}" for c in record["causes_of_concern"]]
     lines += ["Area for improvement" + (f" ({a['qualifier'].replace('_', ' ')})" if a.get("qualifier") else "")
               + f": {a['text']}" for a in record["areas_for_improvement"]]
@@ -314,7 +331,19 @@ def _changes(count: int) -> str:
 
 
 def _change_text(change: dict[str, Any]) -> str:
-    return f"{change['id']} {_VALUE_WORDS[change['to']]}"
+    return f"{change['id']} {_to_words(change)}"
+
+
+def _to_words(change: dict[str, Any]) -> str:
+    """What a finding or factor becomes: 'not met', 'scored 3', or for a switch in an exclusive
+    group 'met in place of kq1-good' (that member, met before, not met)."""
+    replaces = change.get("replaces")
+    return _value_words(change["to"]) + (f" in place of {replaces}" if replaces else "")
+
+
+def _value_words(value) -> str:
+    """A finding or factor as the margin's sentences say it: 'not met', 'present', 'scored 3'."""
+    return f"scored {value}" if isinstance(value, int) else _VALUE_WORDS[value]
 
 
 def _listed(items) -> str:
@@ -331,7 +360,7 @@ def _single_changes_text(changes: list[dict[str, Any]]) -> str:
     values: dict[tuple[str, str], list[str]] = {}
     for change in changes:
         labels[change["outcome"]] = change["outcome_label"]
-        values.setdefault((change["outcome"], change["id"]), []).append(change["to"])
+        values.setdefault((change["outcome"], change["id"]), []).append(_to_words(change))
     for (outcome, item_id), tos in values.items():
         by_outcome.setdefault(outcome, {}).setdefault(tuple(tos), []).append(item_id)
     clauses = [f"{labels[outcome]} if " + ", or ".join(_group_text(ids, tos) for tos, ids in groups.items())
@@ -341,7 +370,7 @@ def _single_changes_text(changes: list[dict[str, Any]]) -> str:
 
 def _group_text(ids: list[str], tos: tuple[str, ...]) -> str:
     which = ids[0] if len(ids) == 1 else f"any one of {', '.join(ids)}"
-    return f"{which} is {' or '.join(_VALUE_WORDS[to] for to in tos)}"
+    return f"{which} is {' or '.join(tos)}"
 
 
 def _with_choice(condition: dict[str, Any]) -> str:

@@ -54,6 +54,7 @@ def decision_record(compiled: Compiled, case: Case, evaluation: Evaluation,
         "overruled_by": _bound(compiled, evaluation.overruled_by, "absolute"),
         "undecided_reason": undecided_reason(plan, evaluation),
         "subgrades": _subgrades(plan, case),
+        **({"inputs": inputs} if (inputs := _inputs(case)) else {}),
         "causes_of_concern": [c.model_dump(mode="json") for c in case.causes_of_concern],
         "areas_for_improvement": [a.model_dump(mode="json", exclude_none=True) for a in case.areas_for_improvement],
         "hit_policy": hit_policy(plan) if plan.graded else None,
@@ -89,7 +90,9 @@ def _margin(plan, margin: Margin) -> dict[str, Any]:
 
 
 def _change(change: Change) -> dict[str, Any]:
-    return {"kind": change.item, "id": change.id, "from": change.before, "to": change.after}
+    # A switch in an exclusive group also names the member it replaces; no other change has the key.
+    replaces = {} if change.replaces is None else {"replaces": change.replaces}
+    return {"kind": change.item, "id": change.id, "from": change.before, "to": change.after, **replaces}
 
 
 def _reach(plan, reach: Reach) -> dict[str, Any]:
@@ -119,8 +122,17 @@ def _subgrades(plan, case: Case) -> list[dict[str, Any]]:
         out.append({"id": sub_id, "grade": entry.grade, "provenance": entry.provenance,
                     "counted": entry.grade is not None and plan.counts_subgrade(entry.provenance),
                     **({"carried_from": entry.carried_from, "year": entry.year} if entry.carried_from else {}),
+                    **({"decision": entry.decision, "decision_id": entry.decision_id} if entry.is_input else {}),
                     **({"source": entry.source} if entry.source else {})})
     return out
+
+
+def _inputs(case: Case) -> list[dict[str, Any]]:
+    """Each decision a sub-area's grade was taken from, by id and by the hash of its record, so
+    that a replay can rebuild the whole chain and tell which link changed."""
+    return [{"subarea": sub_id, "case": entry.decision, "decision_id": entry.decision_id,
+             "record_sha256": entry.record_sha256, "outcome": entry.grade}
+            for sub_id in sorted(case.subgrades) if (entry := case.subgrade(sub_id)).is_input]
 
 
 def _bound(compiled: Compiled, bound_id: str | None, stage: str) -> dict[str, Any] | None:

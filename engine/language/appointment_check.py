@@ -4,9 +4,12 @@ Passes, all run so that an author sees every problem at once:
 
     competency framework : unique ids, clusters and competencies agree, levels 1..n
     selection process    : areas exist, level exists, gate thresholds are ratings, the moderation
-                           spread is one the scale allows, roles
+                           spread is one the scale allows, roles; a pair table's categories, and
+                           its rows mapping every pair of ratings exactly once
     appointment          : ids unique, every cell rated once with a rationale by the panel,
-                           ratings on the scale, areas assessed by their exercise
+                           ratings on the scale, areas assessed by their exercise; an agreed
+                           rating in each cell, or under a pair table two individual ones only,
+                           and a recorded resolution only where the pair needs one
     hearing              : votes and attendance fit the membership
     compliance record    : every value a requirement tests is given, dates are dates
 
@@ -23,10 +26,10 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from .appointment_models import (Appointment, CompetencyFramework, ComplianceFramework, ComplianceRecord,
-                                 Hearing, SelectionProcess, cvf_areas, scored_cells)
+                                 Hearing, Scoring, SelectionProcess, cvf_areas, pair_table, scored_cells)
 from .check import Repeat, _duplicates, unique_id
 from .diagnostics import Diagnostic, suggest
-from .load import Document
+from .load import Document, field_path
 from .models import Scale
 from .validate import EACH, INTACT, Damage
 
@@ -35,6 +38,10 @@ AREA_ID = Repeat("area id", "values and competencies share one set of ids; renam
 CLUSTER_ID = unique_id("cluster")
 EXERCISE_ID = unique_id("exercise")
 GATE_ID = unique_id("gate")
+CATEGORY_ID = unique_id("category")
+RANKED_CATEGORY = Repeat("ranking category", "list each category once in rank_by")
+RANKING_FOR = {"sum_of_agreed_ratings": "highest_total_among_gate_passers",
+               "pair_table": "most_cells_in_rank_categories_among_passers"}
 CANDIDATE_ID = Repeat("candidate id", "list each candidate once; if these are two people, give one of them another id")
 MEMBER_ID = Repeat("panel member id", "list each panel member once; if these are two people, give one of them "
                                       "another id")
@@ -126,11 +133,87 @@ def check_process(process: SelectionProcess, doc: Document, cvf: CompetencyFrame
         found.append(doc.diag(("panel", "independent_role"), "E120",
                               f"independent role '{process.panel.independent_role}' is not a scoring role",
                               suggest(process.panel.independent_role, process.panel.scoring_roles)))
+    found += _scoring(process, doc, values, damage)
     if process.shortlisting:
         for k, element in enumerate(process.shortlisting.elements):
             if element not in areas:
                 found.append(doc.diag(("shortlisting", "elements", k), "E120", f"unknown CVF area '{element}'",
                                       suggest(element, areas)))
+    return found
+
+
+def _scoring(process: SelectionProcess, doc: Document, values: list[int], damage: Damage) -> list[Diagnostic]:
+    """The scoring method agrees with the ranking and the gates; a pair table is checked whole."""
+    if not damage.spares("scoring"):  # salvage left the method out: nothing here can be judged
+        return []
+    table = pair_table(process)
+    method = "pair_table" if table else "sum_of_agreed_ratings"
+    found = []
+    if damage.spares("ranking") and process.ranking != RANKING_FOR[method]:
+        found.append(doc.diag(("ranking",), "E113", f"ranking '{process.ranking}' does not go with scoring {method}",
+                              f"write ranking: {RANKING_FOR[method]}"))
+    if table is None and not process.gates and damage.spares("gates"):
+        found.append(doc.diag((), "E111", "missing field 'gates' at the top level", "add 'gates:'; summed agreed ratings are "
+                              "passed or failed by gates", at_key=True))
+    if table is not None and process.gates:
+        found.append(doc.diag(("gates",), "E113", "a pair-table process has no gates: a candidate passes or fails "
+                              "by its cells' categories", "remove gates:, or give the categories passes: true or "
+                              "false", at_key=True))
+    if table is not None:
+        found += _pair_table(table, doc, values)
+    return found
+
+
+def _pair_table(table: Scoring, doc: Document, values: list[int]) -> list[Diagnostic]:
+    at = ("scoring",)
+    found = list(_duplicates(doc, [(at + ("categories", i, "id"), c.id) for i, c in enumerate(table.categories)],
+                             CATEGORY_ID))
+    for i, category in enumerate(table.categories):
+        if (category.passes is None) == (category.resolution is None):
+            found.append(doc.diag(at + ("categories", i), "E113", f"category '{category.id}' needs exactly one of "
+                                  "passes and resolution", "write passes: true or passes: false for a category that "
+                                  "settles the cell, or resolution: tiebreaker or discuss for one that does not",
+                                  at_key=True))
+    ids = [c.id for c in table.categories]
+    passing = [c.id for c in table.categories if c.passes]
+    found += _duplicates(doc, [(at + ("rank_by", k), c) for k, c in enumerate(table.rank_by)], RANKED_CATEGORY)
+    for k, category in enumerate(table.rank_by):
+        if category not in ids:
+            found.append(doc.diag(at + ("rank_by", k), "E120", f"unknown category '{category}'", suggest(category, ids)))
+        elif category not in passing:
+            found.append(doc.diag(at + ("rank_by", k), "E113", f"category '{category}' does not pass, so no passer "
+                                  "has a cell in it to count", f"rank by passing categories: {', '.join(passing)}"))
+    for i, row in enumerate(table.table):
+        if row.category not in ids:
+            found.append(doc.diag(at + ("table", i, "category"), "E120", f"unknown category '{row.category}'",
+                                  suggest(row.category, ids)))
+        for k, rating in enumerate(row.ratings):
+            if rating not in values:
+                found.append(doc.diag(at + ("table", i, "ratings", k), "E150", f"{rating} is not a rating on the "
+                                      "scale", f"valid: {', '.join(map(str, values))}"))
+    return found + _pair_coverage(table, doc, values)
+
+
+def _pair_coverage(table: Scoring, doc: Document, values: list[int]) -> list[Diagnostic]:
+    """Every unordered pair of scale values mapped by exactly one row: E156 at each repeat, E155 for those missing."""
+    found = []
+    first: dict[tuple[int, int], int] = {}
+    for i, row in enumerate(table.table):
+        pair = (min(row.ratings), max(row.ratings))
+        if pair in first:
+            line = doc.where(("scoring", "table", first[pair]))[0]
+            found.append(doc.diag(("scoring", "table", i, "ratings"), "E156",
+                                  f"the pair {pair[0]} and {pair[1]} is mapped again (first at line {line}); a pair "
+                                  "is unordered, so [a, b] and [b, a] are one pair", "keep one row for the pair, "
+                                  "with the category the published table gives"))
+        first.setdefault(pair, i)
+    ordered = sorted(set(values))
+    missing = [f"[{a}, {b}]" for k, a in enumerate(ordered) for b in ordered[k:] if (a, b) not in first]
+    if missing:
+        found.append(doc.diag(("scoring", "table"), "E155", f"the table maps no category for {len(missing)} pair(s) "
+                              f"of ratings: {', '.join(missing)}", "add a row for each, e.g. {ratings: "
+                              f"{missing[0]}, category: ...}}: every pair two assessors can give must have a "
+                              "category", at_key=True))
     return found
 
 
@@ -182,7 +265,8 @@ def _ratings(appt: Appointment, doc: Document, process: SelectionProcess, scale:
             yield doc.diag(at + ("area",), "E121", f"second rating for {'/'.join(key)} (first at line {first})",
                            "keep one agreed rating per candidate, exercise and area")
         seen.setdefault(key, i)
-        if rating.agreed not in values:
+        yield from _cell_ratings(rating, at, doc, pair_table(process) is not None, damage)
+        if rating.agreed is not None and rating.agreed not in values:
             yield doc.diag(at + ("agreed",), "E150", f"agreed rating {rating.agreed} is not on the scale",
                            f"valid: {', '.join(map(str, values))}")
         for member, score in rating.individual.items():
@@ -202,6 +286,107 @@ def _ratings(appt: Appointment, doc: Document, process: SelectionProcess, scale:
         if rating.recorded_by not in members and panel_whole:
             yield doc.diag(at + ("recorded_by",), "E154", f"'{rating.recorded_by}' is not on the panel",
                            suggest(rating.recorded_by, members))
+        if rating.resolution is not None:
+            yield from _resolution(rating, at + ("resolution",), doc, process, values, (members, scorers, panel_whole))
+
+
+def _cell_ratings(rating, at: tuple, doc: Document, paired: bool, damage: Damage) -> Iterator[Diagnostic]:
+    """Summed ratings need the agreed one; a pair table needs two individual ratings and no
+    agreed one, which could otherwise be summed or read in their place. What is missing is
+    judged only where salvage left out no rating's part of that name."""
+    if not paired and rating.agreed is None and damage.spares("ratings", EACH, "agreed"):
+        yield doc.diag(at, "E111", f"missing field 'agreed' in '{field_path(at)[1:]}'", "add 'agreed:'", at_key=True)
+    if paired and rating.agreed is not None:
+        yield doc.diag(at + ("agreed",), "E158", "an agreed rating in a pair-table process: the table maps the two "
+                       "assessors' ratings, and an agreed rating would never be read", "remove agreed:; under a "
+                       "pair table each cell's category comes from its two individual ratings", at_key=True)
+    if paired and len(rating.individual) != 2 and damage.spares("ratings", EACH, "individual"):
+        yield doc.diag(at + ("individual",), "E157", f"a pair-table cell needs exactly two individual ratings, "
+                       f"from two scoring members; it has {len(rating.individual)}",
+                       "give the two assessors' own ratings by their panel ids, e.g. individual: {lead: 4, "
+                       "asr1: 5}", at_key=True)
+
+
+def _resolution(rating, at: tuple, doc: Document, process: SelectionProcess, values: list[int],
+                panel: tuple[list[str], set[str], bool]) -> Iterator[Diagnostic]:
+    """A recorded resolution settles a cell whose pair the table sends to a tiebreaker or a
+    discussion, for that pair only, with a category that settles it, by a scoring member, with
+    a rationale; anywhere else it would silently replace what the table says."""
+    table, resolution = pair_table(process), rating.resolution
+    if table is None:
+        yield doc.diag(at, "E159", "a resolution in a process that sums agreed ratings: only a pair-table cell "
+                       "whose pair needs a tiebreaker or discussion takes one", "remove resolution:; the agreed "
+                       "rating is the panel's settled view", at_key=True)
+        return
+    ratings = sorted(rating.individual.values())
+    if len(ratings) != 2 or not set(ratings) <= set(values):  # E157 or E150 already says what is wrong
+        return
+    categories = {c.id: c for c in table.categories}
+    row = next((r for r in table.table if sorted(r.ratings) == ratings), None)
+    if row is None or row.category not in categories:  # the process's own check reports its table
+        return
+    needs = categories[row.category].resolution
+    if needs is None:
+        yield doc.diag(at, "E159", f"the pair {ratings[0]} and {ratings[1]} maps to '{row.category}', which needs no "
+                       "resolution: a resolution cannot replace the table's category", "remove resolution:; only a "
+                       "cell whose pair maps to a tiebreaker or discussion category takes one", at_key=True)
+        return
+    yield from _resolved_pair(resolution, at, doc, ratings)
+    yield from _resolved_category(resolution, at, doc, table)
+    yield from _resolver(rating, at, doc, process, panel)
+    if not (resolution.rationale or "").strip():
+        yield doc.diag(at + ("rationale",), "E153", "the resolution has no rationale",
+                       "record why the tiebreaker or discussion settled on this category", at_key=True)
+    yield from _tiebreak_rating(rating, at, doc, needs, values)
+
+
+def _resolved_pair(resolution, at: tuple, doc: Document, ratings: list[int]) -> Iterator[Diagnostic]:
+    if sorted(resolution.pair) != ratings:
+        low, high = sorted(resolution.pair)
+        yield doc.diag(at + ("pair",), "E113", f"the resolution is of the pair {low} and {high}, but the cell is rated "
+                       f"{ratings[0]} and {ratings[1]}: a resolution stands only for the pair it resolved",
+                       f"write pair: [{ratings[0]}, {ratings[1]}] if it resolved these ratings; if the ratings "
+                       "changed since, the new pair needs its own resolution")
+
+
+def _resolved_category(resolution, at: tuple, doc: Document, table: Scoring) -> Iterator[Diagnostic]:
+    settling = [c.id for c in table.categories if c.resolution is None]
+    if resolution.category not in {c.id for c in table.categories}:
+        yield doc.diag(at + ("category",), "E120", f"unknown category '{resolution.category}'",
+                       suggest(resolution.category, settling))
+    elif resolution.category not in settling:
+        yield doc.diag(at + ("category",), "E113", f"category '{resolution.category}' itself needs a resolution, so "
+                       "it cannot settle the cell", f"resolve to a category that passes or fails: {', '.join(settling)}")
+
+
+def _resolver(rating, at: tuple, doc: Document, process: SelectionProcess,
+              panel: tuple[list[str], set[str], bool]) -> Iterator[Diagnostic]:
+    """Who settled the cell: a scoring member of the panel (E154 otherwise)."""
+    members, scorers, panel_whole = panel
+    by = rating.resolution.by
+    if by not in members:
+        if panel_whole:
+            yield doc.diag(at + ("by",), "E154", f"'{by}' is not on the panel", suggest(by, sorted(scorers)))
+    elif by not in scorers:
+        yield doc.diag(at + ("by",), "E154", f"'{by}' is on the panel but does not score, so cannot settle a cell",
+                       _who_scores(scorers, process, panel_whole))
+
+
+def _tiebreak_rating(rating, at: tuple, doc: Document, needs: str, values: list[int]) -> Iterator[Diagnostic]:
+    """A third assessor's rating: on the scale, for a tiebreaker only, from someone who did not rate the cell."""
+    third = rating.resolution.tiebreak_rating
+    if third is None:
+        return
+    where = at + ("tiebreak_rating",)
+    if third not in values:
+        yield doc.diag(where, "E150", f"tiebreak rating {third} is not on the scale", f"valid: {', '.join(map(str, values))}")
+    if needs != "tiebreaker":
+        yield doc.diag(where, "E113", f"a tiebreak rating on a cell whose pair needs a {needs}, which ends in an agreed "
+                       "category, not a third rating", "remove tiebreak_rating:; give the category agreed")
+    elif rating.resolution.by in rating.individual:
+        yield doc.diag(at + ("by",), "E113", f"'{rating.resolution.by}' gave one of the cell's two ratings, so the "
+                       "tiebreak rating is not a third assessor's", "name the third assessor who gave the tiebreak "
+                       "rating, or remove tiebreak_rating: if the lead decided without one")
 
 
 def _who_scores(scorers: set[str], process: SelectionProcess, panel_whole: bool) -> str:
@@ -216,7 +401,8 @@ def _missing_cells(appt: Appointment, doc: Document, process: SelectionProcess) 
     for candidate in appt.candidates:
         missing = [f"{ex}/{area}" for ex, area in scored_cells(process) if (candidate.id, ex, area) not in given]
         if missing:
-            yield doc.diag(("ratings",), "E152", f"candidate '{candidate.id}' has no agreed rating for {len(missing)} "
+            rated = "rating" if pair_table(process) else "agreed rating"
+            yield doc.diag(("ratings",), "E152", f"candidate '{candidate.id}' has no {rated} for {len(missing)} "
                                                  f"cell(s): {', '.join(missing)}",
                            "rate every area each scored exercise assesses", at_key=True)
 
@@ -285,7 +471,7 @@ def flags(appt: Appointment, process: SelectionProcess) -> list[Flag]:
     for r in appt.ratings:
         cell = f"{r.candidate} {r.exercise}/{r.area}"
         scores = list(r.individual.values())
-        if scores and not min(scores) <= r.agreed <= max(scores):
+        if scores and r.agreed is not None and not min(scores) <= r.agreed <= max(scores):
             found.append(Flag("F201", f"{cell}: agreed {r.agreed} is outside the individual ratings "
                                       f"{min(scores)}-{max(scores)}"))
         if scores and spread is not None and max(scores) - min(scores) >= spread:

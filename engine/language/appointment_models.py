@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_serializer, field_validator, model_validator
 
 from .models import Bool, Citation, Id, Int, Model, PathId, Text, coded_error
 
@@ -18,6 +18,9 @@ from .models import Bool, Citation, Id, Int, Model, PathId, Text, coded_error
 # and, for gates, the work one selection takes (see SelectionProcess).
 MAX_GATES = 100
 MAX_REQUIREMENTS = 11
+# One cell rule per category (see compiler/selection.py), inside the host's 64 rules; with the
+# resolution, result and rank rules, 31 patterns on the stage event, inside the host's 32.
+MAX_PAIR_CATEGORIES = 20
 
 # --- the Competency and Values Framework ------------------------------------------------
 
@@ -119,6 +122,55 @@ class Shortlisting(Model):
     source: Optional[Citation] = None
 
 
+class PairCategory(Model):
+    """Where a pair-table row puts a cell: a category that passes, fails, or that the two
+    assessors' ratings cannot settle (a tiebreaker or a discussion is required)."""
+
+    id: Id
+    label: Optional[Text] = None
+    passes: Optional[Bool] = None  # exactly one of passes and resolution (checked in appointment_check)
+    resolution: Optional[Literal["tiebreaker", "discuss"]] = None
+
+
+class PairRow(Model):
+    ratings: tuple[Int, Int]  # an unordered pair of scale values: [4, 5] also maps 5 and 4
+    category: Id
+
+
+PAIR_TABLE_FIELDS = ("assessors", "categories", "table", "rank_by", "choice")
+
+
+class Scoring(Model):
+    """How a candidate's cells are scored. Written `scoring: sum_of_agreed_ratings` (the agreed
+    ratings summed, with gates), or as a mapping with `method: pair_table`: two assessors each
+    rate a cell, and the published table maps the pair to a category."""
+
+    method: Literal["sum_of_agreed_ratings", "pair_table"]
+    assessors: Optional[Literal[2]] = None
+    categories: tuple[PairCategory, ...] = ()
+    table: tuple[PairRow, ...] = ()
+    rank_by: tuple[Id, ...] = ()  # passers are ranked by how many cells fall in these categories
+    choice: Optional[Text] = None  # the reading, in words: how results and the outcome follow from the categories
+    source: Optional[Citation] = None
+
+    @model_validator(mode="after")
+    def _complete(self):
+        given = [f for f in PAIR_TABLE_FIELDS if getattr(self, f) not in (None, ())]
+        if self.method == "sum_of_agreed_ratings" and given:
+            raise coded_error("E113", "{fields} belong to a pair table, not to sum_of_agreed_ratings",
+                              "write method: pair_table, or remove them", fields=", ".join(given))
+        missing = [f for f in PAIR_TABLE_FIELDS if f not in given]
+        if self.method == "pair_table" and missing:
+            raise coded_error("E111", "a pair table needs {fields}", "add each: assessors: 2, the categories, the "
+                              "table's rows, the categories that rank passers (rank_by) and the reading (choice)",
+                              fields=", ".join(missing))
+        if len(self.categories) > MAX_PAIR_CATEGORIES:
+            raise coded_error("E136", "the table has {count} categories; the limit is {limit}",
+                              "merge categories that mean the same for the outcome",
+                              count=len(self.categories), limit=MAX_PAIR_CATEGORIES)
+        return self
+
+
 class SelectionProcess(Model):
     arbiter: Literal["selection_process"]
     id: PathId
@@ -130,13 +182,25 @@ class SelectionProcess(Model):
     source: Optional[Citation] = None
     note: Optional[Text] = None
     exercises: tuple[Exercise, ...] = Field(min_length=1)
-    gates: tuple[Gate, ...] = Field(min_length=1)
-    scoring: Literal["sum_of_agreed_ratings"]
-    ranking: Literal["highest_total_among_gate_passers"]
+    gates: tuple[Gate, ...] = ()  # required by sum_of_agreed_ratings, refused by a pair table (appointment_check)
+    scoring: Scoring
+    ranking: Literal["highest_total_among_gate_passers", "most_cells_in_rank_categories_among_passers"]
     tie_policy: Literal["refer_to_panel"]
     panel: PanelRules
     moderation: Optional[Moderation] = None  # without it, no F202 flag: Arbiter has no number of its own
     shortlisting: Optional[Shortlisting] = None
+
+    @field_validator("scoring", mode="before")
+    @classmethod
+    def _scoring_by_name(cls, value):
+        """`scoring: sum_of_agreed_ratings`, the short form, is the method with nothing more."""
+        return {"method": value} if isinstance(value, str) else value
+
+    @field_serializer("scoring")
+    def _scoring_as_written(self, scoring: Scoring):
+        """The short form stays short in the canonical form, so a summing process hashes as it always did."""
+        return scoring.method if scoring.method == "sum_of_agreed_ratings" else scoring.model_dump(
+            mode="json", by_alias=True, exclude_defaults=True)
 
     @model_validator(mode="after")
     def _fits_the_engine(self):
@@ -164,14 +228,27 @@ class Candidate(Model):
     name: Optional[Text] = None
 
 
+class Resolution(Model):
+    """How a pair-table cell whose pair needs a tiebreaker or discussion was settled: the pair it
+    resolved (it stands for that pair only), the category agreed, who settled it and why, and,
+    for a tiebreaker, the third assessor's rating when one was given."""
+
+    pair: tuple[Int, Int]  # the two ratings resolved, unordered: [5, 3] is the pair 3 and 5
+    category: Id  # a category of the table that passes or fails, never one that needs resolving
+    by: Id  # a scoring panel member: the third assessor, or the lead who decided
+    rationale: Optional[str] = None  # required, and checked non-empty, by appointment_check
+    tiebreak_rating: Optional[Int] = None  # a tiebreaker's: the third assessor's own rating
+
+
 class Rating(Model):
     candidate: Id
     exercise: Id
     area: Id
     individual: dict[Id, Int] = {}
-    agreed: Int
+    agreed: Optional[Int] = None  # required by sum_of_agreed_ratings, refused by a pair table (appointment_check)
     rationale: Optional[str] = None  # required, and checked non-empty, by appointment_check
     recorded_by: Id
+    resolution: Optional[Resolution] = None  # a pair-table cell's whose pair needs resolving (appointment_check)
 
 
 class ShortlistScore(Model):
@@ -182,13 +259,13 @@ class ShortlistScore(Model):
 
 
 class CandidateExpect(Model):
-    gates: Literal["pass", "fail"]
+    gates: Literal["pass", "fail", "pending"]  # pending: a pair table's tiebreaker or discussion
     total: Optional[Int] = None
     rank: Optional[Int] = None
 
 
 class AppointmentExpect(Model):
-    outcome: Literal["preferred", "tie", "no_appointable_candidate"]
+    outcome: Literal["preferred", "tie", "no_appointable_candidate", "resolution_required"]
     preferred: Optional[Id] = None
     tied: tuple[Id, ...] = ()
     candidates: dict[Id, CandidateExpect] = {}
@@ -388,6 +465,11 @@ APPOINTMENT_MODELS = {
 def cvf_areas(cvf: CompetencyFramework) -> dict[str, str]:
     """Every assessable area (value or competency) by id, with its name."""
     return {**{v.id: v.name for v in cvf.values}, **{c.id: c.name for c in cvf.competencies}}
+
+
+def pair_table(process: SelectionProcess) -> Optional[Scoring]:
+    """The process's pair-table scoring, or None when it sums agreed ratings."""
+    return process.scoring if process.scoring.method == "pair_table" else None
 
 
 def scored_cells(process: SelectionProcess) -> list[tuple[str, str]]:

@@ -4,8 +4,9 @@ The passes for one file kind all run, so an author sees every problem at once. P
 
     scale      : unique_level_ids
     framework  : levels_exist, vocabulary_exists, builds_on_is_lower (so never circular), unique ids
-    criteria   : unique_criterion_ids, criteria_vocabulary, selections_not_empty
-    case       : findings_match_criteria, factors_match, subgrades_match, expectation_is_a_level
+    criteria   : unique_criterion_ids, criteria_vocabulary, exclusive_groups, selections_not_empty
+    case       : findings_match_criteria, findings_fit_their_scales, exclusive_groups_hold, factors_match,
+                 subgrades_match, expectation_is_a_level
 
 A file whose shape is wrong is checked on what validated of it (`validate.salvage`); its
 `damage` says what was left out. A check that concludes from what is *not* written (a
@@ -21,7 +22,7 @@ from typing import Callable, Iterable, Iterator
 from .diagnostics import Diagnostic, suggest
 from .load import Document
 from .models import (LEVEL_QUANTITIES, NOT_GRADED, UNDECIDED, Case, Condition, CriteriaSet, Framework, Scale,
-                     Selection, may_select_none, rule_name, select_criteria, select_subgrades)
+                     Selection, counted_criteria, may_select_none, rule_name, select_subgrades)
 from .validate import EACH, INTACT, Damage
 
 
@@ -43,6 +44,8 @@ def unique_id(thing: str) -> Repeat:
 LEVEL_ID = unique_id("level")
 CRITERION_ID = unique_id("criterion")
 SUBGRADE_ID = unique_id("sub-area")
+GROUP_ID = unique_id("exclusive group")
+GROUP_MEMBER = Repeat("member", "list each criterion of an exclusive group once")
 GRADE_RULE = Repeat("grade rule", "a level reached by more than one rule needs an id for each (id: good-by-count); "
                                   "rename one, or remove it if it repeats the other")
 FACTOR_LISTED = Repeat("factor", "list each factor once: a factor is present or not")
@@ -215,6 +218,7 @@ def check_criteria_set(cs: CriteriaSet, doc: Document, fw: Framework, fw_doc: Do
             if flag not in fw.flags:
                 found.append(doc.diag(("criteria", i, "flags", k), "E120", f"unknown flag '{flag}' (framework '{fw.id}')",
                                       suggest(flag, fw.flags)))
+    found += _exclusive_groups(cs, doc)
     whole = all(damage.spares(*part) for part in _WHAT_SELECTIONS_READ)
     if not cs.criteria and not cs.subgrades and whole:
         found.append(doc.diag(("criteria",), "E130", "the set has no criteria and no sub-areas",
@@ -224,10 +228,38 @@ def check_criteria_set(cs: CriteriaSet, doc: Document, fw: Framework, fw_doc: Do
     return found
 
 
+def _exclusive_groups(cs: CriteriaSet, doc: Document) -> list[Diagnostic]:
+    """Group ids unique; each group of at least two distinct yes/no criteria of the set; a
+    criterion in at most one group."""
+    found = list(_duplicates(doc, [(("exclusive", i, "id"), g.id) for i, g in enumerate(cs.exclusive)], GROUP_ID))
+    by_id = {c.id: c for c in cs.criteria}
+    home: dict[str, str] = {}
+    for i, group in enumerate(cs.exclusive):
+        loc = ("exclusive", i, "criteria")
+        found += _duplicates(doc, [(loc + (k,), cid) for k, cid in enumerate(group.criteria)], GROUP_MEMBER)
+        if len(set(group.criteria)) < 2:
+            found.append(doc.diag(loc, "E113", f"exclusive group '{group.id}' has {len(set(group.criteria))} "
+                                               "criterion; a group needs at least two",
+                                  "list two or more criteria, or remove the group"))
+        for k, cid in enumerate(group.criteria):
+            if cid not in by_id:
+                found.append(doc.diag(loc + (k,), "E122", f"unknown criterion '{cid}' in exclusive group "
+                                                          f"'{group.id}'", suggest(cid, by_id)))
+            elif by_id[cid].scored is not None:
+                found.append(doc.diag(loc + (k,), "E113", f"criterion '{cid}' is scored, so it is never met: an "
+                                                          "exclusive group lists met/not-met criteria",
+                                      "remove it from the group"))
+            elif home.setdefault(cid, group.id) != group.id:
+                found.append(doc.diag(loc + (k,), "E113", f"criterion '{cid}' is already in exclusive group "
+                                                          f"'{home[cid]}'; a criterion is in at most one group",
+                                      "remove it from one of the groups"))
+    return found
+
+
 # What the framework's selections are matched against: with any of it lost, a selection
 # could look empty, or an id unknown, only because of the shape problem.
 _WHAT_SELECTIONS_READ = (("criteria", EACH, "id"), ("criteria", EACH, "tier"), ("criteria", EACH, "flags"),
-                         ("subgrades", EACH, "id"))
+                         ("criteria", EACH, "scored"), ("subgrades", EACH, "id"))
 
 
 def _rule_name(fw: Framework, loc: tuple) -> str:
@@ -251,13 +283,18 @@ def _selections_not_empty(cs: CriteriaSet, doc: Document, fw: Framework, fw_doc:
                 if cid not in criterion_ids:
                     yield fw_doc.diag(loc + (quantity, "ids", k), "E122", f"unknown criterion '{cid}' in set '{cs.id}'",
                                       suggest(cid, criterion_ids))
-            if not select_criteria(cs, selection) and not may_select_none(loc, cond) and _show(selection) not in reported:
-                reported.add(_show(selection))
+            kind = _kind_counted(cs, quantity)
+            shown = kind + _show(selection)
+            if not counted_criteria(cs, quantity, selection) and not may_select_none(loc, cond) \
+                    and shown not in reported:
+                reported.add(shown)
                 yield doc.diag(("criteria",), "E130",
-                               f"no criterion in this set matches {_show(selection)}, which {_rule_name(fw, loc)} "
-                               f"of framework '{fw.id}' counts ({fw_doc.path}:{line})",
+                               f"no {kind}criterion in this set matches {_show(selection)}, which "
+                               f"{_rule_name(fw, loc)} of framework '{fw.id}' counts ({fw_doc.path}:{line})",
                                "add a criterion with that tier and flags, or change the framework's condition",
                                at_key=True)
+        elif quantity == "score":
+            yield from _scored_criterion(cs, fw_doc, loc + (quantity,), selection)
         elif quantity not in ("factors_present", "causes_of_concern"):
             of = selection.of
             for k, sid in enumerate(of or ()):
@@ -268,6 +305,26 @@ def _selections_not_empty(cs: CriteriaSet, doc: Document, fw: Framework, fw_doc:
                 yield doc.diag(("subgrades",), "E130",
                                f"no sub-area in this set matches the condition at {fw_doc.path}:{line}",
                                "list the sub-areas graded in this set under 'subgrades:'")
+
+
+def _kind_counted(cs: CriteriaSet, quantity: str) -> str:
+    """Which criteria a selection's quantity ranges over, as the E130 message names them."""
+    if quantity == "score_sum":
+        return "scored "
+    return "met/not-met " if any(c.scored for c in cs.criteria) else ""
+
+
+def _scored_criterion(cs: CriteriaSet, fw_doc: Document, loc: tuple, criterion_id: str) -> Iterator[Diagnostic]:
+    """A `score:` condition names a scored criterion of the set."""
+    scored = [c.id for c in cs.criteria if c.scored is not None]
+    if criterion_id not in [c.id for c in cs.criteria]:
+        yield fw_doc.diag(loc, "E122", f"unknown criterion '{criterion_id}' in set '{cs.id}'",
+                          suggest(criterion_id, scored))
+    elif criterion_id not in scored:
+        yield fw_doc.diag(loc, "E113", f"criterion '{criterion_id}' of set '{cs.id}' is met or not met, not scored: "
+                                       "a score condition names a scored criterion",
+                          f"count it with met: {{ids: [{criterion_id}]}}, or name one of: "
+                          f"{', '.join(scored) or 'none'}")
 
 
 def _show(sel: Selection) -> str:
@@ -298,6 +355,8 @@ def check_case(case: Case, doc: Document, cs: CriteriaSet, fw: Framework, scale:
                                   "keep one finding per criterion"))
         else:
             seen[finding.criterion] = i
+    found += _findings_fit_their_scales(case, doc, cs)
+    found += _exclusive_groups_hold(case, doc, cs)
     missing = [cid for cid in criterion_ids if cid not in seen]
     if missing and damage.spares("findings", EACH, "criterion"):
         found.append(doc.diag(("findings",), "E123", f"no finding for {len(missing)} criteria: {', '.join(missing)}",
@@ -317,6 +376,51 @@ def check_case(case: Case, doc: Document, cs: CriteriaSet, fw: Framework, scale:
         found.append(doc.diag(("expect", "outcome"), "E125", f"expected outcome '{case.expect.outcome}' is not a level",
                               suggest(case.expect.outcome, levels)))
     return found
+
+
+def _findings_fit_their_scales(case: Case, doc: Document, cs: CriteriaSet) -> Iterator[Diagnostic]:
+    """A scored criterion's finding is a score on its scale (or not_assessed); a yes/no
+    criterion's is met, not_met or not_assessed."""
+    known = {c.id: c for c in cs.criteria}
+    for i, finding in enumerate(case.findings):
+        criterion = known.get(finding.criterion)
+        if criterion is None:
+            continue  # E122 says so
+        scale = criterion.scored
+        valid = f"{', '.join(str(v) for v in scale.values)}" if scale else ""
+        if scale and finding.finding in ("met", "not_met"):
+            yield doc.diag(("findings", i, "finding"), "E127",
+                           f"criterion '{criterion.id}' is scored {scale.min} to {scale.max}, so its finding is a "
+                           f"score, not {finding.finding}",
+                           f"write score: N with N one of {valid}, or finding: not_assessed")
+        elif scale is None and finding.score is not None:
+            yield doc.diag(("findings", i, "score"), "E127",
+                           f"criterion '{criterion.id}' is met or not met, not scored (given score: {finding.score})",
+                           "write finding: met, not_met or not_assessed")
+        elif scale and finding.score is not None and finding.score not in scale.values:
+            yield doc.diag(("findings", i, "score"), "E126",
+                           f"score {finding.score} is off the scale of criterion '{criterion.id}' "
+                           f"({scale.min} to {scale.max})", f"valid: {valid}")
+
+
+def _exclusive_groups_hold(case: Case, doc: Document, cs: CriteriaSet) -> Iterator[Diagnostic]:
+    """At most one criterion of an exclusive group is met; with exactly_one, exactly one is,
+    unless none of the group was assessed."""
+    where = {f.criterion: i for i, f in enumerate(case.findings)}
+    values = {f.criterion: f.value for f in case.findings}
+    for group in cs.exclusive:
+        met = [cid for cid in group.criteria if values.get(cid) == "met"]
+        assessed = [cid for cid in group.criteria if cid in values and values[cid] != "not_assessed"]
+        allowed = "exactly one" if group.exactly_one else "at most one"
+        if len(met) > 1:
+            yield doc.diag(("findings", where[met[1]], "finding"), "E128",
+                           f"{len(met)} criteria of exclusive group '{group.id}' are met ({', '.join(met)}); "
+                           f"it allows {allowed}", f"keep one of {', '.join(met)} met and mark the others not_met")
+        elif group.exactly_one and not met and assessed:
+            yield doc.diag(("findings",), "E128",
+                           f"no criterion of exclusive group '{group.id}' is met ({', '.join(group.criteria)}); "
+                           "it needs exactly one", "mark the one that applies met, or every one of them "
+                                                   "not_assessed if the question was not assessed", at_key=True)
 
 
 def _factors_match(case: Case, doc: Document, fw: Framework, damage: Damage) -> Iterator[Diagnostic]:

@@ -101,7 +101,19 @@ class SubgradeRecord(RecordModel):
     counted: Bool
     carried_from: Optional[Text] = None  # written only for a carried-over grade
     year: Optional[Int] = None
+    decision: Optional[PathId] = None  # written only for a grade taken from another decision: its case
+    decision_id: Optional[DecisionId] = None  # ... and that decision's id
     source: Optional[Citation] = None  # written only when the case cites one
+
+
+class InputRecord(RecordModel):
+    """A decision whose outcome a sub-area took as its grade (inspections/graph.py)."""
+
+    subarea: Id
+    case: PathId
+    decision_id: DecisionId
+    record_sha256: Sha256
+    outcome: Id
 
 
 class ConcernRecord(RecordModel):
@@ -154,16 +166,19 @@ class QuantifierUse(RecordModel):
     source: Optional[Citation]
 
 
-ChangedValue = Literal["met", "not_met", "not_assessed", "present", "absent"]
+ChangedValue = Union[Int, Literal["met", "not_met", "not_assessed", "present", "absent"]]  # Int: a score
 
 
 class MarginChange(RecordModel):
-    """One finding or factor changed: a finding to another value, a factor present or absent."""
+    """One finding or factor changed: a finding to another value (a scored one to another score),
+    a factor present or absent; or a switch in an exclusive group, counted as one change: this
+    finding met, and the member it replaces, met before, not met."""
 
     kind: Literal["finding", "factor"]
     id: Id
     from_: ChangedValue = Field(alias="from")
     to: ChangedValue
+    replaces: Optional[Id] = None  # absent but for a switch, and from records written before switches
 
 
 class SingleChange(MarginChange):
@@ -226,6 +241,7 @@ class InspectionDecision(_Record):
     overruled_by: Optional[Bound] = None  # an absolute limiter that lowered the recorded judgement to its cap
     undecided_reason: Optional[Text]  # filled only where the outcome needs professional judgement
     subgrades: list[SubgradeRecord]
+    inputs: list[InputRecord] = []  # written only when a sub-area takes its grade from another decision
     causes_of_concern: list[ConcernRecord]
     areas_for_improvement: list[ImprovementRecord]
     hit_policy: Optional[HitPolicyRecord] = None  # absent from records written before hit policies were declared
@@ -258,14 +274,17 @@ STANDING_LABELS = {
     "tied": "Tied at the top",
     "passed": "Passed every gate, below the top",
     "failed": "Failed a gate",
+    "pending": "Pending a tiebreaker or discussion",  # a pair table's
 }
+# A pair-table candidate fails by a cell's category, not a gate.
+PAIR_STANDING_LABELS = {**STANDING_LABELS, "passed": "Passed every cell, below the top", "failed": "Failed a cell"}
 
 
 class AppointmentChange(RecordModel):
     """One change the margin counts: a rating moved, the votes for the veto, a requirement's result."""
 
     kind: Literal["rating", "votes", "requirement"]
-    id: Text  # candidate/exercise/area, votes_for_veto, or the requirement's id
+    id: Text  # candidate/exercise/area (a pair table's: candidate/exercise/area/member), votes_for_veto, or the requirement's id
     from_: Union[Int, Literal["met", "not_met"]] = Field(alias="from")
     to: Union[Int, Literal["met", "not_met"]]
 
@@ -311,21 +330,58 @@ class SelectionMargin(RecordModel):
     candidates: list[CandidateMargin]
 
 
+class PairRating(RecordModel):
+    member: Id
+    rating: Int
+
+
+class PairResolution(RecordModel):
+    """How a cell whose pair needed a tiebreaker or discussion was settled, as the rule that applied it matched."""
+
+    category: Id
+    category_label: Text
+    result: Literal["pass", "fail"]
+    by: Id
+    rationale: Text
+    tiebreak_rating: Optional[Int]
+
+
+class PairCellLine(RecordModel):
+    """A pair-table cell: the two assessors' ratings, the table row that mapped them, its category,
+    and the recorded resolution that settled it, if one did (the table's category is kept beside it)."""
+
+    exercise: Id
+    area: Id
+    ratings: list[PairRating]  # the lower first, as the category rule matched them
+    row: Int  # the table row, counted from 1 as the file writes them
+    row_ratings: list[Int]
+    category: Id
+    category_label: Text
+    result: Literal["pass", "fail", "tiebreaker", "discuss"]
+    resolution: Optional[PairResolution] = None  # absent from records written before resolutions were recorded
+
+
+CANDIDATE_OUTCOMES = Literal["gates_passed", "gate_failed", "cells_passed", "cells_pending", "cell_failed"]
+
+
 class CandidateDecision(_AppointmentRecord):
     kind: Literal["candidate"]
     subject: Id  # the candidate's pseudonym
-    outcome: Literal["gates_passed", "gate_failed"]
-    uncapped_outcome: Literal["gates_passed", "gate_failed"]
-    total: Int
+    outcome: CANDIDATE_OUTCOMES
+    uncapped_outcome: CANDIDATE_OUTCOMES
+    total: Int  # a pair table's: the cells in the ranking categories
     rank: Optional[Int]
     preferred: Bool
-    gates: list[GateLine]
+    gates: list[GateLine]  # a pair table's: none
     margin: Optional[AppointmentMargin] = None  # absent from records written before margins were recorded
+    cells: Optional[list[PairCellLine]] = None  # a pair table's
+    resolved: Optional[list[Text]] = None  # a pair table's: each settled cell, the table's category and the resolution
+    scoring_choice: Optional[Text] = None  # a pair table's reading of its categories
 
 
 class CandidateLine(RecordModel):
     candidate: Id
-    gates: Literal["pass", "fail"]
+    gates: Literal["pass", "fail", "pending"]  # a pair table's result, by its cells' categories
     total: Int
     rank: Optional[Int]
 
@@ -351,16 +407,18 @@ class Sensitivity(RecordModel):
     candidate: Id
     exercise: Id
     area: Id
+    member: Optional[Id] = None  # a pair table's: whose individual rating moved
     from_: Int = Field(alias="from")
     to: Int
     changes: list[Text]
 
 
-SELECTION_OUTCOMES = Literal["preferred", "tie", "no_appointable_candidate"]
+SELECTION_OUTCOMES = Literal["preferred", "tie", "no_appointable_candidate", "resolution_required"]
 SELECTION_LABELS = {
     "preferred": "Preferred candidate",
     "tie": "Tie: referred to the panel",
     "no_appointable_candidate": "No appointable candidate",
+    "resolution_required": "Resolution required: a tiebreaker or discussion comes first",
 }
 
 
@@ -376,6 +434,8 @@ class SelectionDecision(_AppointmentRecord):
     reconstructed_cells: list[ReconstructedCell]
     sensitivity: list[Sensitivity]
     margin: Optional[SelectionMargin] = None  # absent from records written before margins were recorded
+    pending: Optional[list[Id]] = None  # a pair table's: candidates waiting for a tiebreaker or discussion
+    scoring_choice: Optional[Text] = None  # a pair table's reading of its categories
 
 
 class HearingDecision(_AppointmentRecord):
@@ -584,8 +644,8 @@ _CONTROLS = {code: f"\\x{code:02x}" for code in list(range(32)) + [127]}
 # --- the appointment kinds' outcomes, for reading records back and for `log` and `override` ---
 
 APPOINTMENT_OUTCOMES = {
-    "candidate": ("gates_passed", "gate_failed"),
-    "appointment": ("preferred", "tie", "no_appointable_candidate"),
+    "candidate": ("gates_passed", "gate_failed", "cells_passed", "cells_pending", "cell_failed"),
+    "appointment": ("preferred", "tie", "no_appointable_candidate", "resolution_required"),
     "hearing": ("veto", "no_veto"),
     "compliance_record": ("compliant", "not_compliant"),
 }
@@ -594,7 +654,9 @@ APPOINTMENT_OUTCOMES = {
 # subject): `log --outcome` and `override --outcome` accept these as well as the ids.
 APPOINTMENT_LABELS = {
     "gates_passed": "Passed every gate", "gate_failed": "Failed a gate",
+    "cells_passed": "Passed every cell", "cells_pending": "Pending", "cell_failed": "Failed a cell",
     "preferred": "Preferred candidate", "tie": "Tie", "no_appointable_candidate": "No appointable candidate",
+    "resolution_required": "Resolution required",
     "veto": "Veto", "no_veto": "No veto",
     "compliant": "Compliant", "not_compliant": "Not compliant",
 }

@@ -166,12 +166,15 @@ class Everything(Model):
 COUNT_QUANTITIES = ("met", "not_met", "not_assessed")
 LEVEL_QUANTITIES = ("worst_subgrade", "best_subgrade")
 SUBGRADE_COUNTS = ("subgrades_at_or_below", "subgrades_at_or_above", "subgrades_at")
-QUANTITIES = COUNT_QUANTITIES + ("factors_present",) + SUBGRADE_COUNTS + ("causes_of_concern",) + LEVEL_QUANTITIES
-BOUNDS = ("is", "at_least", "at_most", "exactly")
+SCORE_QUANTITIES = ("score", "score_sum")  # one scored criterion's score; the sum of a selection's scores
+QUANTITIES = COUNT_QUANTITIES + ("factors_present",) + SUBGRADE_COUNTS + ("causes_of_concern",) + LEVEL_QUANTITIES \
+    + SCORE_QUANTITIES
+STRICT_BOUNDS = ("below", "above")  # below N is at most N - 1, above N at least N + 1: whole numbers only
+BOUNDS = ("is", "at_least", "at_most", "exactly") + STRICT_BOUNDS
 
 
 _CONDITION_HINT = ("write one quantity (e.g. met: {tier: good}) and one bound (is: <quantifier>, at_least: N, "
-                   "at_most: N or exactly: N)")
+                   "at_most: N, exactly: N, below: N or above: N)")
 
 
 class Condition(Model):
@@ -187,10 +190,14 @@ class Condition(Model):
     worst_subgrade: Optional[SubgradeSelection] = None
     best_subgrade: Optional[SubgradeSelection] = None
     causes_of_concern: Optional[Everything] = None
+    score: Optional[Id] = None  # a scored criterion's score
+    score_sum: Optional[Selection] = None  # the sum of the scores of the selection's scored criteria
     is_: Optional[Id] = Field(default=None, alias="is")
     at_least: Optional[Union[Int, Id]] = Field(default=None, union_mode="left_to_right")
     at_most: Optional[Union[Int, Id]] = Field(default=None, union_mode="left_to_right")
     exactly: Optional[Union[Int, Id]] = Field(default=None, union_mode="left_to_right")
+    below: Optional[Int] = None
+    above: Optional[Int] = None
     choice: Optional[Text] = None
     source: Optional[Citation] = None
 
@@ -202,17 +209,24 @@ class Condition(Model):
                               _CONDITION_HINT, valid=", ".join(QUANTITIES), found=", ".join(quantities) or "none")
         bounds = [b for b in BOUNDS if self._bound_value(b) is not None]
         if len(bounds) != 1:
-            raise coded_error("E133", "a condition needs exactly one of is, at_least, at_most, exactly; found {found}",
-                              _CONDITION_HINT, found=", ".join(bounds) or "none")
+            raise coded_error("E133", "a condition needs exactly one of {valid}; found {found}",
+                              _CONDITION_HINT, valid=", ".join(BOUNDS), found=", ".join(bounds) or "none")
         quantity, (bound, value) = quantities[0], self.bound
         wants_level = quantity in LEVEL_QUANTITIES
         if wants_level and bound == "exactly":
             raise coded_error("E133", "{quantity} takes at_least or at_most, not exactly",
                               "to ask for one grade exactly, count the sub-areas at it: subgrades_at: {level: good}",
                               quantity=quantity)
+        if wants_level and bound in STRICT_BOUNDS:
+            raise coded_error("E133", "{quantity} takes at_least or at_most, not {bound}",
+                              "compare the grade with a level, e.g. at_least: good", quantity=quantity, bound=bound)
         if wants_level and not isinstance(value, str):
             raise coded_error("E133", "{quantity} is compared with a level id (at_least: good), not {value}",
                               "write a level of the scale, e.g. at_least: good", quantity=quantity, value=shown(value))
+        if quantity in SCORE_QUANTITIES and not isinstance(value, int):
+            raise coded_error("E133", "{quantity} is compared with a whole number, not {value}",
+                              "write a whole number on the criteria's scale, e.g. below: 2 or at_least: 10",
+                              quantity=quantity, value=shown(value))
         if not wants_level and bound != "is" and not isinstance(value, int):
             raise coded_error("E133", "{quantity} is a count: {bound} takes a whole number, not {value}",
                               f"write a whole number, e.g. {bound}: 1, or is: <quantifier> for a fraction",
@@ -222,9 +236,20 @@ class Condition(Model):
             raise coded_error("E133", "{quantity} cannot take a quantifier (is:); use at_least or at_most",
                               "count sub-areas with a whole number, e.g. at_most: 1", quantity=quantity)
         if isinstance(value, int) and value < 0:
-            raise coded_error("E133", "a count bound cannot be negative ({value})", "write 0 or more",
-                              value=shown(value))
+            raise coded_error("E133", "a {what} bound cannot be negative ({value})", "write 0 or more",
+                              what="score" if quantity in SCORE_QUANTITIES else "count", value=shown(value))
         return self
+
+    @property
+    def whole_bound(self) -> tuple[str, int]:
+        """A whole-number bound as at_least, at_most or exactly: below N is at most N - 1, above N
+        at least N + 1 (scores and counts are whole numbers)."""
+        bound, value = self.bound
+        if bound == "below":
+            return "at_most", value - 1
+        if bound == "above":
+            return "at_least", value + 1
+        return bound, value
 
     def _bound_value(self, name: str):
         return self.is_ if name == "is" else getattr(self, name)
@@ -324,12 +349,47 @@ class Framework(Model):
 
 # --- criteria sets ----------------------------------------------------------------------
 
+class ScoreScale(Model):
+    """A criterion assessed as a whole number on a scale (1 to 4) rather than met or not met."""
+
+    min: Int
+    max: Int
+    labels: tuple[Text, ...] = ()  # optional: a word for each score from min to max, in order
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.min < 0 or self.max <= self.min:
+            raise coded_error("E113", "a score scale runs from a whole number min of 0 or more up to a larger max "
+                                      "(given min {low}, max {high})", "write e.g. scored: {min: 1, max: 4}",
+                              low=shown(self.min), high=shown(self.max))
+        if self.labels and len(self.labels) != len(self.values):
+            raise coded_error("E113", "a score scale from {low} to {high} has {count} scores, but {given} labels",
+                              "give one label per score, lowest first, or none", low=shown(self.min),
+                              high=shown(self.max), count=str(len(self.values)), given=str(len(self.labels)))
+        return self
+
+    @property
+    def values(self) -> range:
+        return range(self.min, self.max + 1)
+
+
 class Criterion(Model):
     id: Id
     tier: Id
     flags: tuple[Id, ...] = ()
     text: Text
     sources: tuple[Citation, ...] = ()
+    scored: Optional[ScoreScale] = None  # its finding is a score on this scale, not met or not met
+
+
+class ExclusiveGroup(Model):
+    """Criteria of which at most one (or, with exactly_one, exactly one) may be met in a case:
+    one rating per key question."""
+
+    id: Id
+    criteria: tuple[Id, ...]
+    exactly_one: Bool = False
+    source: Optional[Citation] = None
 
 
 class Subgrade(Model):
@@ -349,15 +409,37 @@ class CriteriaSet(Model):
     note: Optional[Text] = None
     criteria: tuple[Criterion, ...] = ()
     subgrades: tuple[Subgrade, ...] = ()
+    exclusive: tuple[ExclusiveGroup, ...] = ()
+
+    def scale_of(self, criterion_id: str) -> Optional[ScoreScale]:
+        """The score scale of a scored criterion; None for a yes/no criterion or an unknown id."""
+        return next((c.scored for c in self.criteria if c.id == criterion_id), None)
 
 
 # --- evidence ---------------------------------------------------------------------------
 
 class Finding(Model):
     criterion: Id
-    finding: Literal["met", "not_met", "not_assessed"]
+    finding: Optional[Literal["met", "not_met", "not_assessed"]] = None
+    score: Optional[Int] = None  # for a scored criterion: a whole number on its scale
     cites: tuple[Citation, ...] = ()
     note: Optional[Text] = None
+
+    @model_validator(mode="after")
+    def _finding_or_score(self):
+        if self.finding is None and self.score is None:
+            raise coded_error("E111", "a finding needs finding: (met, not_met or not_assessed) or, for a scored "
+                                      "criterion, score: N", "add finding: met, or score: 3")
+        if self.finding is not None and self.score is not None:
+            raise coded_error("E113", "a finding is either finding: {finding} or score: {score}, not both",
+                              "keep score: N for a scored criterion that was assessed, or finding: not_assessed",
+                              finding=self.finding, score=shown(self.score))
+        return self
+
+    @property
+    def value(self) -> Union[str, int]:
+        """What was found: met, not_met or not_assessed, or a score."""
+        return self.finding if self.score is None else self.score
 
 
 class Expect(Model):
@@ -367,16 +449,31 @@ class Expect(Model):
 
 
 class SubgradeEntry(Model):
-    """A sub-area's grade with where it came from; a bare level id means inspected now."""
+    """A sub-area's grade with where it came from; a bare level id means inspected now.
 
-    grade: Optional[Id] = None  # None only when ungraded
+    A sub-area may instead name the decision it takes its grade from: `decision: <case id>`
+    (decided in the same run) or `decision_id: <id>` (recorded in the ledger). Once that decision
+    is taken (inspections/graph.py), the entry holds its outcome as the grade with both links and
+    the hash of its record, which is what the dependent decision's evidence hash covers."""
+
+    grade: Optional[Id] = None  # None only when ungraded, or before an input decision is taken
     provenance: Literal["inspected", "carried_over", "ungraded"] = "inspected"
     carried_from: Optional[Text] = None  # e.g. "PEEL 2017 effectiveness"
     year: Optional[Int] = None
     source: Optional[Citation] = None
+    decision: Optional[PathId] = None  # the case whose decision gives the grade
+    decision_id: Optional[Text] = None  # that decision's id (written, or filled in once it is taken)
+    record_sha256: Optional[Text] = None  # filled in with the grade: the hash of the input's record
+
+    @property
+    def is_input(self) -> bool:
+        """True when the grade is taken from another decision."""
+        return self.decision is not None or self.decision_id is not None
 
     @model_validator(mode="after")
     def _grade_matches_provenance(self):
+        if self.is_input:
+            return self._input_is_whole()
         if self.grade is None and self.provenance != "ungraded":
             raise coded_error("E113", "a sub-area {provenance} needs a grade",
                               "add grade: <level>, or write provenance: ungraded",
@@ -387,6 +484,15 @@ class SubgradeEntry(Model):
         if self.provenance == "carried_over" and (self.carried_from is None or self.year is None):
             raise coded_error("E111", "a carried-over grade needs carried_from and year",
                               "add carried_from: <inspection> and year: <year>")
+        return self
+
+    def _input_is_whole(self):
+        if self.provenance != "inspected" or self.carried_from is not None or self.year is not None:
+            raise coded_error("E113", "a sub-area taken from a decision is graded in this inspection",
+                              "remove provenance, carried_from and year, or give the grade by hand")
+        if self.grade is None and self.decision is not None and self.decision_id is not None:
+            raise coded_error("E113", "a sub-area takes its grade from one decision, not from both a case "
+                                      "and a recorded decision", "keep decision: <case id> or decision_id: <id>")
         return self
 
 
@@ -456,10 +562,18 @@ def select_subgrades(cs: CriteriaSet, of: tuple[str, ...] | None) -> list[str]:
     return [s.id for s in cs.subgrades if of is None or s.id in of]
 
 
+def counted_criteria(cs: CriteriaSet, quantity: str, sel: Selection) -> list[str]:
+    """The criteria a quantity ranges over: a score sum the selection's scored criteria, a count
+    its yes/no criteria (a scored criterion is never met or not met)."""
+    scored = quantity == "score_sum"
+    by_id = {c.id: c for c in cs.criteria}
+    return [cid for cid in select_criteria(cs, sel) if (by_id[cid].scored is not None) == scored]
+
+
 def may_select_none(loc: tuple, cond: "Condition") -> bool:
     """A limiter or floor that needs at least one criterion of a kind may find none in a set,
     and then never applies there: HMIC 2007 caps a failed critical criterion at Poor, but a
     report that calls nothing in an area critical gives that area no critical criterion, and
     none is invented to fill the selection."""
-    bound, value = cond.bound
+    bound, value = cond.whole_bound if cond.bound[0] != "is" else cond.bound
     return loc[0] in ("limiters", "floors") and bound == "at_least" and value >= 1

@@ -22,6 +22,7 @@ from ..compiler.hearing import compile_hearing
 from ..compiler.selection import compile_selection
 from ..inspections.cases import decide_case
 from ..inspections.explain import render_text
+from ..inspections.graph import InputDecision, RecordedInput
 from ..language.appointment_models import (Appointment, CompetencyFramework, ComplianceFramework, ComplianceRecord, Hearing,
                                            PanelRulesFile, SelectionProcess)
 from ..language.canonical import canonical_appointment_evidence, canonical_case, canonical_json, personal_data, sha256_bytes
@@ -40,16 +41,58 @@ def _blob(kind: str, content: bytes) -> tuple[str, str, bytes]:
 
 
 def record_results(ledger: Ledger, results: list[Scored]) -> list[Entry]:
-    """Append every decision of every result, with the blobs needed to replay it."""
+    """Append every decision of every result, with the blobs needed to replay it. A decision
+    whose sub-areas take grades from other decisions comes after them: each input is recorded
+    first, once, unless the ledger holds it already (the same id is the same decision)."""
+    ordered = _inputs_first(results)
+    _raise_if_unlinked(ledger, ordered)
     entries = []
-    for result in results:
+    recorded: set[str] = set()
+    for result, is_input in ordered:
         shared = _shared_blobs(result)  # criteria, ruleset, evidence[, personal]: the entry's refs, in this order
         for record in result.records:
+            if is_input and (record["decision_id"] in recorded or _holds(ledger, record["decision_id"])):
+                continue
+            recorded.add(record["decision_id"])
             body = canonical_json({"case": record["case"], "kind": record.get("kind", "case"), "subject": record["subject"],
                                    "framework": record["framework"], "outcome": record["outcome"]}).decode()
             blobs = shared + [_blob("record", canonical_json(record))]
             entries.append(ledger.append("decision", record["decision_id"], body, blobs))
     return entries
+
+
+def _inputs_first(results: list[Scored]) -> list[tuple[Scored, bool]]:
+    """Each result after the decisions it takes grades from; (result, whether it feeds another).
+    `score` lists a case's inputs among its results too: they are inputs all the same."""
+    feeding = {id(each) for result in results for each in result.inputs}
+    ordered: list[tuple[Scored, bool]] = []
+    for result in results:
+        ordered += [(each, True) for each in result.inputs]
+        ordered.append((result, id(result) in feeding))
+    return ordered
+
+
+def _holds(ledger: Ledger, decision_id: str) -> bool:
+    try:
+        ledger.decision(decision_id)
+    except DiagnosticError:
+        return False
+    return True
+
+
+def _raise_if_unlinked(ledger: Ledger, ordered: list[tuple[Scored, bool]]) -> None:
+    """E183 before anything is appended: a decision that takes a grade from another is recorded
+    only with that one recorded too, so that a replay can rebuild the whole chain."""
+    known = {record["decision_id"] for result, _ in ordered for record in result.records}
+    problems = [Diagnostic(ledger.place, 0, 0, "E183", f"decision {record['decision_id']} takes sub-area "
+                                                       f"'{link['subarea']}' from decision {link['decision_id']} "
+                                                       f"(case {link['case']}), which is neither in the ledger nor "
+                                                       "recorded with it",
+                           "record the input decision too: arbiter score CASE --record records a case's inputs first")
+                for result, _ in ordered for record in result.records for link in record.get("inputs", [])
+                if link["decision_id"] not in known and not _holds(ledger, link["decision_id"])]
+    if problems:
+        raise DiagnosticError(problems)
 
 
 def _roles(entry: Entry) -> dict[str, Optional[str]]:
@@ -158,11 +201,42 @@ class Replay:
     identical: bool
     differences: list[str]
     cause: Optional[str]  # the first rule firing that differs, when the outcome differs
+    inputs: tuple["Replay", ...] = ()  # each decision a sub-area took its grade from, replayed first
 
 
 def replay(ledger: Ledger, ref: str, catalog: Optional[Catalog] = None) -> Replay:
-    """Re-run a stored decision: from its stored ruleset, or with today's criteria files."""
+    """Re-run a stored decision and, first, every decision its sub-areas took grades from
+    (however far back): each link must still name the same record, and each input must replay
+    the same; the differences name the link that changed."""
     s = stored(ledger, ref)
+    inputs, broken = _replay_inputs(ledger, s.record, catalog)
+    own = _replay_own(s, catalog)
+    differences = broken + own.differences
+    return replace(own, identical=own.identical and not broken, differences=differences, inputs=inputs)
+
+
+def _replay_inputs(ledger: Ledger, record: dict[str, Any], catalog: Optional[Catalog]) -> tuple[tuple[Replay, ...], list[str]]:
+    """Each input replayed, and what changed about each link (the record it names, or the
+    input's own replay)."""
+    replays, broken = [], []
+    for link in record.get("inputs", []):
+        named = f"input {link['subarea']} (case {link['case']}, decision {link['decision_id']})"
+        try:
+            found = stored(ledger, link["decision_id"])
+        except DiagnosticError as error:
+            broken.append(f"{named}: cannot be rebuilt: {error.diagnostics[0].message}")
+            continue
+        sha = sha256_bytes(canonical_json(found.record))
+        if sha != link["record_sha256"]:
+            broken.append(f"{named}: its record's sha256 is {sha}, but the link names {link['record_sha256']}")
+        again = replay(ledger, link["decision_id"], catalog)
+        replays.append(again)
+        broken += [f"{named}: {line}" for line in again.differences]
+    return tuple(replays), broken
+
+
+def _replay_own(s: Stored, catalog: Optional[Catalog]) -> Replay:
+    """The stored decision alone, re-run from its stored evidence (its inputs' grades as recorded)."""
     compiled, rules = _rebuild_compiled(s)
     differences = []
     rebuilt = _compile_stored(s)[0] if "criteria" in s.criteria else compiled  # appointments: already compiled
@@ -176,6 +250,20 @@ def replay(ledger: Ledger, ref: str, catalog: Optional[Catalog] = None) -> Repla
     if canonical_json(new) == canonical_json(s.record) and not differences:
         return Replay(s.entry.ref, True, [], None)
     return Replay(s.entry.ref, False, differences + diff(s.record, new), first_differing_firing(s.record, new))
+
+
+def recorded_input(ledger: Ledger) -> RecordedInput:
+    """How a case's `decision_id:` link finds its decision: in this ledger, checked as `show`
+    and `replay` check a decision; only an inspection decision has a grade to give."""
+    def lookup(decision_id: str) -> InputDecision:
+        s = stored(ledger, decision_id)
+        if s.body["kind"] != "case":
+            raise DiagnosticError([Diagnostic(ledger.place, 0, 0, "E181", f"decision {s.entry.ref} is a "
+                                                                          f"{s.body['kind'].replace('_', ' ')} decision, "
+                                                                          "not an inspection grade",
+                                              "take the grade from an inspection decision, or give it by hand")])
+        return InputDecision.of_record(s.record, compiled_from_file(s.ruleset_text).plan.scale)
+    return lookup
 
 
 def _same_subject(new: dict[str, Any], old: dict[str, Any]) -> bool:

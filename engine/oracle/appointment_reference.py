@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Optional
 
-from ..language.appointment_models import (Appointment, ComplianceFramework, ComplianceRecord, Hearing, PanelRulesFile,
-                                           Requirement, SelectionProcess)
+from ..language.appointment_models import (Appointment, ComplianceFramework, ComplianceRecord, Hearing, PairRow,
+                                           PanelRulesFile, Rating, Requirement, Resolution, Scoring, SelectionProcess,
+                                           pair_table)
 
 
 @dataclass(frozen=True)
@@ -26,9 +27,13 @@ class SelectionAnswer:
     outcome: str
     preferred: Optional[str]
     tied: tuple[str, ...]
+    pending: tuple[str, ...] = ()  # a pair table's: candidates waiting for a tiebreaker or discussion
 
 
 def selection(process: SelectionProcess, appt: Appointment) -> SelectionAnswer:
+    table = pair_table(process)
+    if table is not None:
+        return pair_selection(process, table, appt)
     scored = {e.id for e in process.exercises if e.scored}
     lowest_allowed = max(g.every_rating_at_least for g in process.gates)
     passed: dict[str, bool] = {}
@@ -46,6 +51,66 @@ def selection(process: SelectionProcess, appt: Appointment) -> SelectionAnswer:
     if len(leaders) == 1:
         return SelectionAnswer(passed, totals, ranked, "preferred", leaders[0], ())
     return SelectionAnswer(passed, totals, ranked, "tie", None, leaders)
+
+
+# --- pair tables: two assessors' ratings mapped by the published table ----------------------
+
+def category_of(table: Scoring, ratings: list[int]):
+    """The category of the one row whose pair is these two ratings, in either order."""
+    row = next(r for r in table.table if sorted(r.ratings) == sorted(ratings))
+    return next(c for c in table.categories if c.id == row.category)
+
+
+def row_category(table: Scoring, row: PairRow, resolution: Optional[Resolution]) -> str:
+    """The category a table row gives a cell: the one a recorded resolution settled on, when the
+    row is the pair it resolved and the table sends that pair to a tiebreaker or discussion;
+    otherwise the row's own."""
+    needs = next(c for c in table.categories if c.id == row.category).resolution
+    if resolution is not None and needs and sorted(resolution.pair) == sorted(row.ratings):
+        return resolution.category
+    return row.category
+
+
+def cell_category(table: Scoring, rating: Rating):
+    """A cell's category: its pair's row, read with the cell's resolution, if any."""
+    row = next(r for r in table.table if sorted(r.ratings) == sorted(rating.individual.values()))
+    settled = row_category(table, row, rating.resolution)
+    return next(c for c in table.categories if c.id == settled)
+
+
+def pair_results(process: SelectionProcess, table: Scoring, appt: Appointment) -> tuple[dict[str, str], dict[str, int]]:
+    """Each candidate's result (fail on any failing cell; else pending on any cell to resolve;
+    else pass) and its count of cells in the ranking categories."""
+    scored = {e.id for e in process.exercises if e.scored}
+    results, counts = {}, {}
+    for cand in sorted(c.id for c in appt.candidates):
+        categories = [cell_category(table, r) for r in appt.ratings if r.candidate == cand and r.exercise in scored]
+        if any(c.passes is False for c in categories):
+            results[cand] = "fail"
+        elif any(c.resolution for c in categories):
+            results[cand] = "pending"
+        else:
+            results[cand] = "pass"
+        counts[cand] = sum(1 for c in categories if c.id in table.rank_by)
+    return results, counts
+
+
+def pair_selection(process: SelectionProcess, table: Scoring, appt: Appointment) -> SelectionAnswer:
+    """The outcome waits while any candidate is pending; otherwise the passer with the most
+    cells in the ranking categories is preferred, and equal counts at the top tie."""
+    results, counts = pair_results(process, table, appt)
+    passed = {c: r == "pass" for c, r in results.items()}
+    ranked = {c: competition_ranks({p: counts[p] for p in passed if passed[p]}).get(c) for c in passed}
+    pending = tuple(c for c, r in results.items() if r == "pending")
+    best = max((counts[c] for c in passed if passed[c]), default=None)
+    leaders = tuple(c for c in passed if passed[c] and counts[c] == best)
+    if pending:
+        return SelectionAnswer(passed, counts, ranked, "resolution_required", None, (), pending)
+    if not leaders:
+        return SelectionAnswer(passed, counts, ranked, "no_appointable_candidate", None, ())
+    if len(leaders) == 1:
+        return SelectionAnswer(passed, counts, ranked, "preferred", leaders[0], ())
+    return SelectionAnswer(passed, counts, ranked, "tie", None, leaders)
 
 
 def competition_ranks(totals: dict[str, int]) -> dict[str, int]:
@@ -133,6 +198,8 @@ class MarginAnswer:
 
 
 def standing(answer: SelectionAnswer, candidate: str) -> str:
+    if candidate in answer.pending:
+        return "pending"
     if not answer.passed[candidate]:
         return "failed"
     if answer.preferred == candidate:
@@ -143,6 +210,8 @@ def standing(answer: SelectionAnswer, candidate: str) -> str:
 def candidate_margin(process: SelectionProcess, scale_values: list[int], appt: Appointment,
                      candidate: str) -> MarginAnswer:
     """Points on the candidate's own agreed ratings (scored exercises) to the next level up and down."""
+    if pair_table(process) is not None:
+        return pair_candidate_margin(process, appt, candidate)
     answer = selection(process, appt)
     level = standing(answer, candidate)
     scored = {e.id for e in process.exercises if e.scored}
@@ -196,3 +265,70 @@ def compliance_margin(framework: ComplianceFramework, record: ComplianceRecord) 
                             Distance("found", 1) if met else Distance("unreachable"))
     return MarginAnswer("not_compliant", Distance("found", sum(1 for ok in met.values() if not ok)),
                         Distance("no_level"))
+
+
+# A pair table's candidate moves by points on its own individual ratings, through these levels.
+PAIR_STANDINGS = ("preferred", "tied", "passed", "pending", "failed")  # highest first
+NEVER = float("inf")
+
+
+def pair_candidate_margin(process: SelectionProcess, appt: Appointment, candidate: str) -> MarginAnswer:
+    """Points on the candidate's own individual ratings to the next level up and down: each
+    cell's cost to reach a kind of category is the nearest row of that kind, in either order,
+    each row read with the cell's resolution (which settles the pair it resolved, and no other)."""
+    table = pair_table(process)
+    answer = selection(process, appt)
+    level = standing(answer, candidate)
+    scored = {e.id for e in process.exercises if e.scored}
+    cells = [r for r in appt.ratings if r.candidate == candidate and r.exercise in scored]
+    pairs = [(list(r.individual.values()), r.resolution) for r in cells]
+    kinds = {c.id: ("pass" if c.passes else "fail") if c.resolution is None else "resolve" for c in table.categories}
+
+    def cost(cell: tuple[list[int], Optional[Resolution]], wanted) -> float:
+        """The fewest points that move this cell's pair to a row whose category `wanted` accepts;
+        a resolution settles only the pair it resolved."""
+        pair, resolution = cell
+        return min((abs(r.ratings[0] - pair[i]) + abs(r.ratings[1] - pair[1 - i])
+                    for r in table.table if wanted(row_category(table, r, resolution)) for i in (0, 1)), default=NEVER)
+
+    def every(wanted) -> float:
+        return sum(cost(p, wanted) for p in pairs)
+
+    def any_one(wanted) -> float:
+        return min((cost(p, wanted) for p in pairs), default=NEVER)
+
+    def counting(low: int, high: int) -> float:
+        """Every cell passing with low..high of them in the ranking categories: the cheapest,
+        from each cell's cost either way and the savings of counting it, smallest first."""
+        in_rank = [cost(p, lambda c: kinds[c] == "pass" and c in table.rank_by) for p in pairs]
+        out_rank = [cost(p, lambda c: kinds[c] == "pass" and c not in table.rank_by) for p in pairs]
+        forced = sum(1 for a, b in zip(in_rank, out_rank) if b == NEVER)
+        if any(a == NEVER and b == NEVER for a, b in zip(in_rank, out_rank)):
+            return NEVER
+        base = sum(a if b == NEVER else b for a, b in zip(in_rank, out_rank))
+        extra = sorted(a - b for a, b in zip(in_rank, out_rank) if a != NEVER and b != NEVER)
+        options = [base + sum(extra[:k]) for k in range(len(extra) + 1) if low <= forced + k <= high]
+        return min(options, default=NEVER)
+
+    others = [answer.totals[c] for c in answer.passed if c != candidate and answer.passed[c]]
+    others_pending = any(c != candidate for c in answer.pending)
+    unsettled = any_one(lambda c: kinds[c] != "pass")
+    if level == "failed":
+        up, down = every(lambda c: kinds[c] != "fail"), None
+    elif level == "pending":
+        up, down = every(lambda c: kinds[c] == "pass"), any_one(lambda c: kinds[c] == "fail")
+    elif level == "passed":
+        up = NEVER if others_pending or not others else counting(max(others), len(pairs))
+        down = unsettled
+    elif level == "tied":
+        up, down = counting(max(others) + 1, len(pairs)), min(unsettled, counting(0, max(others) - 1))
+    else:
+        up = None
+        down = min(unsettled, counting(0, max(others))) if others else unsettled
+
+    def distance(points) -> Distance:
+        if points is None:
+            return Distance("no_level")
+        return Distance("unreachable") if points == NEVER else Distance("found", int(points))
+
+    return MarginAnswer(level, distance(up), distance(down))

@@ -2,9 +2,10 @@
 
 It reads what people write (the scale, the framework, the criteria set and the case) and
 applies criteria/README.md's rules directly: a condition selects its criteria from the set
-and counts their findings; a quantifier compares the observed fraction with its own, as
-exact fractions; the grade rules are tried in the scale's order, each with the rules it
-builds on; then floors, limiters, undecided and a recorded judgement.
+and counts their findings (or reads a score, or adds up scores); a quantifier compares the
+observed fraction with its own, as exact fractions; the grade rules are tried in the scale's
+order, each with the rules it builds on; then floors, limiters, undecided and a recorded
+judgement.
 
 It imports nothing from the compiler or the runtime. The durable-rules path turns
 quantifiers into whole-number thresholds, orders the rules and chains builds_on in the
@@ -40,8 +41,9 @@ class Observation:
     where: Where
     rule: str  # the rule that writes it, as people name it: grade rule 'good', limiter 'failed-critical'
     quantity: str  # met, not_met, not_assessed, factors_present, subgrades_at_or_below, ...
-    observed: Optional[int]  # a count; for worst/best sub-area grade, that grade's place on the scale
-    #                          (0 the highest), None when no sub-area counts
+    observed: Optional[int]  # a count or a sum of scores; for worst/best sub-area grade, that grade's place
+    #                          on the scale (0 the highest), None when no sub-area counts; for one
+    #                          criterion's score, the score, None when it was not assessed
     total: Optional[int]  # how many criteria, factors or sub-areas it looks at; None for causes of concern
     holds: bool
 
@@ -116,14 +118,15 @@ def _rule_name(group: str, item: Union[GradeRule, Floor, Limiter]) -> str:
 
 @dataclass(frozen=True)
 class _Evidence:
-    findings: dict[str, str]  # criterion -> met | not_met | not_assessed
+    findings: dict[str, Union[str, int]]  # criterion -> met | not_met | not_assessed, or its score
     factors: dict[str, bool]
     subgrade_places: dict[str, int]  # sub-area -> its grade's place on the scale, for sub-areas that count
     concerns: int
 
     @classmethod
     def read(cls, case: Case, framework: Framework, places: dict[str, int]) -> "_Evidence":
-        return cls({f.criterion: f.finding for f in case.findings}, dict(case.factors),
+        found = {f.criterion: f.finding if f.score is None else f.score for f in case.findings}
+        return cls(found, dict(case.factors),
                    {sub: places[grade] for sub, grade in counted_subgrades(case, framework).items()},
                    len(case.causes_of_concern))
 
@@ -146,8 +149,17 @@ def observe(condition: Condition, where: Where, rule: str, framework: Framework,
     quantity = condition.quantity
     spec = getattr(condition, quantity)
     bound, value = condition.bound
+    if quantity == "score":
+        found = evidence.findings.get(spec)
+        score = found if isinstance(found, int) else None  # not assessed: no score, and the condition fails
+        return Observation(where, rule, quantity, score, 1, score is not None and compare(score, bound, value))
+    if quantity == "score_sum":
+        chosen = [c.id for c in criteria_set.criteria if c.scored and c.id in select_criteria(criteria_set, spec)]
+        total = sum(found for found in (evidence.findings.get(c) for c in chosen) if isinstance(found, int))
+        return Observation(where, rule, quantity, total, len(chosen), compare(total, bound, value))
     if quantity in FINDING_QUANTITIES:
-        chosen = select_criteria(criteria_set, spec)
+        # A scored criterion is never met or not met: counts range over the met/not-met criteria.
+        chosen = [c.id for c in criteria_set.criteria if not c.scored and c.id in select_criteria(criteria_set, spec)]
         count = sum(1 for criterion in chosen if evidence.findings.get(criterion) == quantity)
         return Observation(where, rule, quantity, count, len(chosen),
                            count_holds(count, len(chosen), bound, value, framework.quantifiers))
@@ -174,13 +186,20 @@ def observe(condition: Condition, where: Where, rule: str, framework: Framework,
     return Observation(where, rule, quantity, extreme, len(chosen), grade_holds(extreme, bound, places[value]))
 
 
+# criteria/README.md: a whole-number bound compared with a count, a score or a sum of scores.
+WHOLE_COMPARISONS: dict[str, Callable[[int, int], bool]] = {
+    "at_least": operator.ge, "at_most": operator.le, "exactly": operator.eq, "below": operator.lt,
+    "above": operator.gt,
+}
+
+
+def compare(number: int, bound: str, value: int) -> bool:
+    return WHOLE_COMPARISONS[bound](number, value)
+
+
 def count_holds(count: int, total: Optional[int], bound: str, value, quantifiers: dict[str, Quantifier]) -> bool:
-    if bound == "at_least":
-        return count >= value
-    if bound == "at_most":
-        return count <= value
-    if bound == "exactly":
-        return count == value
+    if bound in WHOLE_COMPARISONS:
+        return compare(count, bound, value)
     return meets(quantifiers[value], count, total)
 
 

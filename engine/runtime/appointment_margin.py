@@ -31,6 +31,25 @@ first met one failed (down). For a candidate, from what the rules concluded abou
   whichever takes fewer points; down from a tie: one point off the total; down from passing:
   one cell below its threshold.
 
+For a pair-table candidate a change is one point on one individual rating, and its levels
+are preferred, tied, passed, pending (a tiebreaker or discussion to come) and failed. From the
+category rules' firings the margin knows each cell's two ratings and category; for each cell
+and category, the fewest points that bring the cell's pair to a row of that category (either
+assessor's rating moved, in either order) is arithmetic on the table. A resolution stands for
+the pair it resolved only: that pair puts the cell in the settled category, and every other
+pair (any move of either rating, unless it comes back to the same two ratings) in the table's,
+so moving a settled cell's rating may make it wait again. Then:
+
+- up from failing: every failing cell into a category that does not fail; up from pending:
+  every cell into a passing category;
+- up from passing below the top (tied: one more): every cell passing, and as many cells in the
+  ranking categories as the top passer's count; the cheapest such choice is found cell by cell
+  (a table of the fewest points for each count of ranking cells); while another candidate is
+  pending, the outcome waits, and no change to the candidate's own cells moves it up;
+- down: one cell into a category that does not pass (from pending: one that fails), or, from
+  preferred or tied, the count of ranking cells taken down to the runner-up's (one below it
+  from a tie), whichever takes fewer points.
+
 Those counts are arithmetic on the values the rules matched (ratings, thresholds, totals), not a
 decision: each example is then given to the rules, whose conclusion is the example's outcome,
 and the margin is refused if it does not reach the target.
@@ -39,20 +58,22 @@ and the margin is refused if it does not reach the target.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Callable, Optional
 
 from ..compiler.compile import Compiled
 from ..compiler.compliance import CompliancePlan
-from ..compiler.selection import SelectionPlan
+from ..compiler.selection import PairSpec, SelectionPlan
 from ..language.appointment_models import Appointment, Hearing
 from . import hearing as hearing_runtime
 from .compliance import ComplianceEvaluation, requirement_results
 from .margin import FOUND, NO_LEVEL, UNREACHABLE, Change, Reach, SingleChange
-from .selection import SelectionDecision, SelectionEvaluation, evaluate
+from .selection import RESOLUTIONS, SelectionDecision, SelectionEvaluation, evaluate
 
 # A candidate's levels, highest first.
 STANDINGS = ("preferred", "tied", "passed", "failed")
+PAIR_STANDINGS = ("preferred", "tied", "passed", "pending", "failed")  # a pair table's
 RATING_UNIT = "one point on one agreed rating; up and down move the candidate's own ratings only"
+INDIVIDUAL_UNIT = "one point on one individual rating; up and down move the candidate's own ratings only"
 VOTE_UNIT = "one member's vote for the veto"
 REQUIREMENT_UNIT = "one requirement's result, met or not met"
 
@@ -73,6 +94,8 @@ class MarginError(RuntimeError):
 # --- candidates --------------------------------------------------------------------------
 
 def standing(evaluation: SelectionEvaluation, candidate: str) -> str:
+    if candidate in evaluation.pending:
+        return "pending"
     if not evaluation.passed[candidate]:
         return "failed"
     if evaluation.preferred == candidate:
@@ -86,6 +109,8 @@ def candidate_margins(compiled: Compiled, appt: Appointment, decided: SelectionD
 
 def candidate_margin(compiled: Compiled, appt: Appointment, decided: SelectionDecision,
                      candidate: str) -> AppointmentMargin:
+    if compiled.plan.pair_table is not None:  # type: ignore[attr-defined]
+        return pair_candidate_margin(compiled, appt, decided, candidate)
     base = decided.evaluation
     level = standing(base, candidate)
     after = ((v, standing(v.evaluation, candidate)) for v in decided.variants)
@@ -160,17 +185,24 @@ class _Cells:
 
 
 def _reach(cells: _Cells, level: str, direction: str) -> Reach:
-    rank = STANDINGS.index(level)
+    return _reach_next(STANDINGS, cells, level, direction, _up_moves if direction == "up" else _down_moves)
+
+
+def _reach_next(standings: tuple[str, ...], cells: Any, level: str, direction: str,
+                moves_for: Callable[[Any, str], Optional[dict]]) -> Reach:
+    """The next level up or down the standings: the moves found, decided by the rules, and
+    refused (an internal error) if the rules do not reach it."""
+    rank = standings.index(level)
     target_rank = rank - 1 if direction == "up" else rank + 1
-    if not 0 <= target_rank < len(STANDINGS):
+    if not 0 <= target_rank < len(standings):
         return Reach(NO_LEVEL)
-    target = STANDINGS[target_rank]
-    moves = _up_moves(cells, level) if direction == "up" else _down_moves(cells, level)
-    if moves is None:
+    target = standings[target_rank]
+    moves = moves_for(cells, level)
+    if not moves:
         return Reach(UNREACHABLE, target)
     outcome = cells.outcome_of(moves)
-    reached = STANDINGS.index(outcome) <= target_rank if direction == "up" else STANDINGS.index(outcome) >= target_rank
-    if not reached:
+    got = standings.index(outcome)
+    if not (got <= target_rank if direction == "up" else got >= target_rank):
         raise MarginError(f"margin: {cells.candidate} {direction} with {moves} gives {outcome}, not {target}")
     return Reach(FOUND, target, cells.points(moves), cells.changes(moves), outcome)
 
@@ -195,6 +227,156 @@ def _down_moves(cells: _Cells, level: str) -> Optional[dict[tuple[str, str], int
     runner_up = cells.others_top()
     lower = None if runner_up is None else cells.spread(cells.total - runner_up, -1)
     options = [m for m in (fail, lower) if m is not None]
+    return min(options, key=cells.points) if options else None
+
+
+# --- pair-table candidates --------------------------------------------------------------------
+
+INFINITE = float("inf")
+Moves = dict[tuple[str, str], dict[str, int]]  # cell -> its two individual ratings, by member
+
+
+class _PairCells:
+    """A candidate's own cells as the category rules matched them: who rated what, and the
+    fewest points that bring each cell into each category."""
+
+    def __init__(self, compiled: Compiled, appt: Appointment, base: SelectionEvaluation, candidate: str):
+        plan: SelectionPlan = compiled.plan  # type: ignore[assignment]
+        assert plan.pair_table is not None
+        self.compiled, self.appt, self.base, self.candidate = compiled, appt, base, candidate
+        self.table, self.order = plan.pair_table, list(plan.cells)
+        self.ratings: dict[tuple[str, str], dict[str, int]] = {}
+        self.resolved: dict[tuple[str, str], tuple[tuple[int, int], str]] = {}  # cell -> (pair resolved, category)
+        for firing in base.firings:
+            cell, resolution = firing.matched.get("c", {}), firing.matched.get("r", {})
+            if firing.rule.startswith("pair:") and cell["cand"] == candidate:
+                self.ratings[(cell["exercise"], cell["area"])] = {cell["low_by"]: cell["low"], cell["high_by"]: cell["high"]}
+            if firing.rule.startswith("resolution:") and resolution["cand"] == candidate:
+                self.resolved[(resolution["exercise"], resolution["area"])] = (
+                    (resolution["low"], resolution["high"]), resolution["category"])
+        counts = [t for t in base.tallies if t.candidate != candidate and base.passed[t.candidate]]
+        self.others_top = max((t.total for t in counts), default=None)
+        self.others_pending = any(c != candidate for c in base.pending)
+
+    def kind(self, category: str) -> str:
+        return self.table.category(category).result
+
+    def category_of(self, cell: tuple[str, str], pair: PairSpec) -> str:
+        """Where the pair puts the cell: the settled category when it is the pair a resolution
+        of the cell resolved (and needs resolving), else the table's."""
+        resolved, settled = self.resolved.get(cell, (None, None))
+        if resolved == (pair.low, pair.high) and self.kind(pair.category) in RESOLUTIONS:
+            return settled
+        return pair.category
+
+    def to_category(self, cell: tuple[str, str], categories: set[str]) -> tuple[float, dict[str, int]]:
+        """The fewest points, and the ratings they give, that put the cell in one of the categories."""
+        (m1, r1), (m2, r2) = sorted(self.ratings[cell].items())
+        best: tuple[float, dict[str, int]] = (INFINITE, {})
+        for pair in self.table.pairs:
+            if self.category_of(cell, pair) in categories:
+                for a, b in ((pair.low, pair.high), (pair.high, pair.low)):
+                    cost = abs(a - r1) + abs(b - r2)
+                    if cost < best[0]:
+                        best = (cost, {m1: a, m2: b})
+        return best
+
+    def categories(self, *kinds: str, ranked: Optional[bool] = None) -> set[str]:
+        return {c.id for c in self.table.categories
+                if c.result in kinds and (ranked is None or (c.id in self.table.rank_by) == ranked)}
+
+    def one_cell(self, categories: set[str]) -> Optional[Moves]:
+        """The cheapest single cell moved into one of the categories (cells in plan order break ties)."""
+        options = [(cost, i, cell, moved) for i, cell in enumerate(self.order)
+                   for cost, moved in [self.to_category(cell, categories)] if cost < INFINITE]
+        if not options:
+            return None
+        cost, _, cell, moved = min(options, key=lambda o: o[:2])
+        return {cell: moved} if cost else None
+
+    def every_cell(self, categories: set[str]) -> Optional[Moves]:
+        """Every cell brought into one of the categories, each the cheapest way."""
+        moves = {}
+        for cell in self.order:
+            cost, moved = self.to_category(cell, categories)
+            if cost == INFINITE:
+                return None
+            if cost:
+                moves[cell] = moved
+        return moves
+
+    def ranked_count(self, low: int, high: int) -> Optional[Moves]:
+        """Every cell passing, with between low and high of them in the ranking categories: the
+        cheapest such choice, by a table of the fewest points for each count so far."""
+        ranked, plain = self.categories("pass", ranked=True), self.categories("pass", ranked=False)
+        best: dict[int, tuple[float, Moves]] = {0: (0, {})}
+        for cell in self.order:
+            step: dict[int, tuple[float, Moves]] = {}
+            for count, (cost, moves) in best.items():
+                for extra, categories in ((1, ranked), (0, plain)):
+                    more, moved = self.to_category(cell, categories)
+                    option = (cost + more, {**moves, **({cell: moved} if more else {})})
+                    if more < INFINITE and option[0] < step.get(count + extra, (INFINITE,))[0]:
+                        step[count + extra] = option
+            best = step
+        options = [(cost, count) for count, (cost, _) in best.items() if low <= count <= high]
+        if not options:
+            return None
+        return best[min(options)[1]][1]
+
+    def outcome_of(self, moves: Moves) -> str:
+        ratings = tuple(r.model_copy(update={"individual": moves[(r.exercise, r.area)]})
+                        if r.candidate == self.candidate and (r.exercise, r.area) in moves else r
+                        for r in self.appt.ratings)
+        return standing(evaluate(self.compiled, self.appt.model_copy(update={"ratings": ratings})), self.candidate)
+
+    def changes(self, moves: Moves) -> tuple[Change, ...]:
+        return tuple(Change("rating", f"{self.candidate}/{ex}/{area}/{member}", self.ratings[(ex, area)][member], value)
+                     for (ex, area) in sorted(moves, key=self.order.index)
+                     for member, value in sorted(moves[(ex, area)].items())
+                     if value != self.ratings[(ex, area)][member])
+
+    def points(self, moves: Moves) -> int:
+        return sum(abs(value - self.ratings[cell][member]) for cell, moved in moves.items()
+                   for member, value in moved.items())
+
+
+def pair_candidate_margin(compiled: Compiled, appt: Appointment, decided: SelectionDecision,
+                          candidate: str) -> AppointmentMargin:
+    base = decided.evaluation
+    level = standing(base, candidate)
+    after = ((v, standing(v.evaluation, candidate)) for v in decided.variants)
+    single = tuple(sorted((SingleChange(Change("rating", f"{v.candidate}/{v.exercise}/{v.area}/{v.member}", v.before,
+                                               v.after), moved) for v, moved in after if moved != level),
+                          key=lambda s: PAIR_STANDINGS.index(s.outcome)))
+    cells = _PairCells(compiled, appt, base, candidate)
+    return AppointmentMargin(INDIVIDUAL_UNIT, level, single, _pair_reach(cells, level, "up"),
+                             _pair_reach(cells, level, "down"))
+
+
+def _pair_reach(cells: _PairCells, level: str, direction: str) -> Reach:
+    return _reach_next(PAIR_STANDINGS, cells, level, direction, _pair_up if direction == "up" else _pair_down)
+
+
+def _pair_up(cells: _PairCells, level: str) -> Optional[Moves]:
+    if level == "failed":
+        return cells.every_cell(cells.categories("pass", "tiebreaker", "discuss"))
+    if level == "pending":
+        return cells.every_cell(cells.categories("pass"))
+    if cells.others_pending or cells.others_top is None:  # the outcome waits; or nobody else passes
+        return None
+    need = cells.others_top + (1 if level == "tied" else 0)
+    return cells.ranked_count(need, len(cells.order))
+
+
+def _pair_down(cells: _PairCells, level: str) -> Optional[Moves]:
+    if level == "pending":
+        return cells.one_cell(cells.categories("fail"))
+    unsettled = cells.one_cell(cells.categories("fail", "tiebreaker", "discuss"))
+    if level == "passed" or cells.others_top is None:
+        return unsettled
+    fewer = cells.ranked_count(0, cells.others_top - (1 if level == "tied" else 0))
+    options = [m for m in (unsettled, fewer) if m]
     return min(options, key=cells.points) if options else None
 
 
@@ -268,7 +450,8 @@ def outcome_changes(decided: SelectionDecision) -> tuple[tuple[Change, Selection
     """The one-point variants that change the selection's outcome (who is preferred, who ties,
     or that nobody is appointable), each with the rules' evaluation of it."""
     base = decided.evaluation
-    return tuple((Change("rating", f"{v.candidate}/{v.exercise}/{v.area}", v.before, v.after), v.evaluation)
+    return tuple((Change("rating", "/".join(filter(None, (v.candidate, v.exercise, v.area, v.member))), v.before,
+                         v.after), v.evaluation)
                  for v in decided.variants
-                 if (v.evaluation.outcome, v.evaluation.preferred, v.evaluation.tied)
-                 != (base.outcome, base.preferred, base.tied))
+                 if (v.evaluation.outcome, v.evaluation.preferred, v.evaluation.tied, v.evaluation.pending)
+                 != (base.outcome, base.preferred, base.tied, base.pending))

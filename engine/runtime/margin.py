@@ -12,8 +12,9 @@ Every candidate is decided by `decide.evaluate` on the changed evidence: nothing
 a count with a threshold. What keeps the search cheap, and still exact:
 
 - Interchangeable items. Two findings with the same value, counted by the same quantities,
-  change the tallies alike, so the search counts how many members of each such class change
-  to each value rather than which ones; changed evidence whose tallies were already decided
+  in the same exclusive group or in none, change the tallies alike and keep the groups
+  alike, so the search counts how many members of each such class change to each value
+  rather than which ones; changed evidence whose tallies were already decided
   is not decided again (the engine is given nothing but the tallies), nor is a set of changes
   that moves the quantities the target depends on as one already decided did.
 - Directions. For a target ("Excellent or better"), each condition the target depends on is
@@ -28,6 +29,23 @@ a count with a threshold. What keeps the search cheap, and still exact:
   fewest. When every change left in is one that only helps, reaching the target is monotone
   in the sets, so after the single changes (decided already) the largest sets show at once
   when the target cannot be reached at all.
+
+A scored criterion's finding changes to any other score on its scale, or to not assessed, in
+one change: the margin counts findings changed, whatever the size of each change. The score of
+one criterion not assessed holds no condition, so a change to or from not assessed may move a
+condition on that score either way, and is never left out for its direction.
+
+Exclusive groups (one rating per key question) are kept: every change set proposed or decided
+leaves each group as validation (language/check.py, E128) accepts a case. Moving a group's one
+met member to another, the old one becoming not met and a not-met one met, is one change, as
+an assessor reads one rating differently (a switch: its Change names the member met in place
+of the other, `replaces`); a change that would leave a group with two members met, or an
+`exactly_one` group with none met while some member is assessed, is never proposed. Group and
+value are part of what makes findings interchangeable, and every member of a group is in the
+classes, counted or not (a switch to an uncounted member still moves the old member's counts).
+A change inside a group is never left out for its direction: one that hinders may be the one
+that keeps a group valid. So the largest sets are no proof that a target cannot be reached
+when a group's change is in the search, and the search then goes by size to the end.
 
 Besides the single changes, the search tries at most SEARCH_LIMIT sets of changes per
 direction (a set being one choice of how many members of each class change to each value).
@@ -44,9 +62,9 @@ from typing import Iterator, Optional, Union
 
 from ..compiler.compile import Compiled
 from ..compiler.plan import Plan
-from ..language.models import FINDINGS, NOT_GRADED, UNDECIDED
+from ..language.models import FINDINGS, NOT_GRADED, SCORE_QUANTITIES, UNDECIDED
 from .decide import evaluate
-from .tally import Evidence, tally
+from .tally import Evidence, score_of, tally
 
 SEARCH_LIMIT = 5000  # sets of two or more changes tried per direction
 PRESENT, ABSENT = "present", "absent"
@@ -64,13 +82,21 @@ NO_GRADE = "no_grade"  # the rules give no grade to move from (professional judg
 
 @dataclass(frozen=True)
 class Change:
-    """One thing changed: a finding to another value, a factor present or absent; for the
-    appointment margins (appointment_margin.py) a rating, the votes or a requirement's result."""
+    """One thing changed: a finding to another value, a factor present or absent, or a switch
+    in an exclusive group (this finding met in place of `replaces`); for the appointment
+    margins (appointment_margin.py) a rating, the votes or a requirement's result."""
 
     item: str  # finding | factor, or rating | votes | requirement
     id: str
-    before: Union[str, int]  # met | not_met | not_assessed, present | absent; a rating or a count of votes
+    before: Union[str, int]  # met | not_met | not_assessed or a score, present | absent; a rating or a count of votes
     after: Union[str, int]
+    replaces: Optional[str] = None  # a switch in an exclusive group: the member met before, not met after
+
+    def findings_changed(self) -> tuple["Change", ...]:
+        """The change finding by finding: a switch is this member met and the one it replaces not met."""
+        if self.replaces is None:
+            return (self,)
+        return (self, Change(self.item, self.replaces, "met", "not_met"))
 
 
 @dataclass(frozen=True)
@@ -104,21 +130,26 @@ class Margin:
 
 @dataclass(frozen=True)
 class ItemClass:
-    """Findings (or factors) with one value, counted by the same quantities: interchangeable."""
+    """Findings (or factors) with one value, counted by the same quantities, in the same
+    exclusive group (or none): interchangeable."""
 
     item: str
-    before: str
+    before: Union[str, int]
     members: tuple[str, ...]
     counted_by: frozenset[str]  # quantity ids
+    scale: Optional[tuple[int, int]] = None  # a scored criterion's lowest and highest score
+    group: Optional[str] = None  # the exclusive group its members are in
 
 
 @dataclass(frozen=True)
 class Way:
-    """One way of changing members of a class: to one value, moving these quantities by one each."""
+    """One way of changing members of a class: to one value, or by a switch to met, moving these quantities."""
 
     cls: int  # index into the classes
-    after: str
-    delta: tuple[tuple[str, int], ...]  # (quantity id, +1 or -1)
+    after: Union[str, int]
+    delta: tuple[tuple[str, int], ...]  # (quantity id, how far it moves: one for a count, any for a score)
+    unassessing: bool = False  # a score to or from not assessed: a condition on that score may move either way
+    replaces: Optional[int] = None  # a switch: the class of the group's met member, which becomes not met
 
 
 def counted_items(plan: Plan) -> dict[tuple[str, str], frozenset[str]]:
@@ -126,49 +157,113 @@ def counted_items(plan: Plan) -> dict[tuple[str, str], frozenset[str]]:
     counts never reaches the engine, so no change to it can change the outcome."""
     counted: dict[tuple[str, str], set[str]] = {}
     for quantity in plan.quantities:
-        item = "finding" if quantity.kind in FINDINGS else "factor" if quantity.kind == "factors_present" else None
+        item = "finding" if quantity.kind in FINDINGS + SCORE_QUANTITIES else \
+            "factor" if quantity.kind == "factors_present" else None
         if item is not None:
             for member in quantity.members:
                 counted.setdefault((item, member), set()).add(quantity.id)
     return {key: frozenset(ids) for key, ids in counted.items()}
 
 
-def current_value(evidence: Evidence, item: str, item_id: str) -> str:
+def current_value(evidence: Evidence, item: str, item_id: str) -> Union[str, int]:
     if item == "finding":
         return evidence.findings[item_id]  # a checked case has a finding for every criterion (E123)
     return PRESENT if evidence.factors.get(item_id) is True else ABSENT
 
 
-def alternatives(item: str, before: str) -> tuple[str, ...]:
-    values = FINDINGS if item == "finding" else (PRESENT, ABSENT)
+def scale_of(plan: Plan, item: str, item_id: str) -> Optional[tuple[int, int]]:
+    scored = plan.score_range(item_id) if item == "finding" else None
+    return (scored.low, scored.high) if scored else None
+
+
+def alternatives(item: str, before: Union[str, int], scale: Optional[tuple[int, int]] = None) -> tuple:
+    """Every other value: a scored finding any other score on its scale, or not assessed."""
+    if scale is not None:
+        values: tuple = (*range(scale[0], scale[1] + 1), "not_assessed")
+    else:
+        values = FINDINGS if item == "finding" else (PRESENT, ABSENT)
     return tuple(v for v in values if v != before)
 
 
+def group_of(plan: Plan) -> dict[str, str]:
+    """Criterion id -> the exclusive group it is in."""
+    return {member: group.id for group in plan.exclusive for member in group.members}
+
+
+def changeable_items(plan: Plan) -> dict[tuple[str, str], frozenset[str]]:
+    """The counted findings and factors (counted_items), then the members of exclusive groups
+    no quantity counts: changing one alone changes nothing, but a switch to it moves the
+    counts of the member it replaces."""
+    items = counted_items(plan)
+    for member in group_of(plan):
+        items.setdefault(("finding", member), frozenset())
+    return items
+
+
 def item_classes(plan: Plan, evidence: Evidence) -> tuple[ItemClass, ...]:
-    """The counted findings and factors, grouped into interchangeable classes, in plan order."""
-    groups: dict[tuple, list[str]] = {}
-    for (item, item_id), counted_by in counted_items(plan).items():
-        groups.setdefault((item, current_value(evidence, item, item_id), counted_by), []).append(item_id)
-    return tuple(ItemClass(item, before, tuple(members), counted_by)
-                 for (item, before, counted_by), members in groups.items())
+    """The changeable findings and factors, grouped into interchangeable classes, in plan order."""
+    groups = group_of(plan)
+    classes: dict[tuple, list[str]] = {}
+    for (item, item_id), counted_by in changeable_items(plan).items():
+        key = (item, current_value(evidence, item, item_id), counted_by, scale_of(plan, item, item_id),
+               groups.get(item_id) if item == "finding" else None)
+        classes.setdefault(key, []).append(item_id)
+    return tuple(ItemClass(item, before, tuple(members), counted_by, scale, group)
+                 for (item, before, counted_by, scale, group), members in classes.items())
 
 
 def ways(plan: Plan, classes: tuple[ItemClass, ...]) -> tuple[Way, ...]:
-    """Every way of changing a member of each class, with its effect on the quantities."""
+    """Every way of changing a member of each class, with its effect on the quantities, and for
+    a not-met member of a group whose met member is in another class, the switch to it. (Made
+    alone, a way may break a group, as a member becoming met beside the met one: the search
+    decides only the sets that keep every group, which may take a second way, as the met member
+    becoming not assessed.)"""
     found = []
     for index, cls in enumerate(classes):
-        for after in alternatives(cls.item, cls.before):
-            delta = tuple((q.id, _moved(q.kind, cls.before, after)) for q in plan.quantities
-                          if q.id in cls.counted_by and _moved(q.kind, cls.before, after))
-            found.append(Way(index, after, delta))
+        for after in alternatives(cls.item, cls.before, cls.scale):
+            unassessing = cls.scale is not None and "not_assessed" in (cls.before, after)
+            found.append(Way(index, after, _delta(plan, [(cls, cls.before, after)]), unassessing))
+        met_class = _met_class(classes, cls)
+        if cls.before == "not_met" and met_class is not None:
+            moves = [(cls, "not_met", "met"), (classes[met_class], "met", "not_met")]
+            found.append(Way(index, "met", _delta(plan, moves), replaces=met_class))
     return tuple(found)
 
 
-def _moved(kind: str, before: str, after: str) -> int:
-    """How a quantity of this kind moves when a member it counts changes value."""
+def _met_class(classes: tuple[ItemClass, ...], cls: ItemClass) -> Optional[int]:
+    """The class of the met member of cls's exclusive group, when that is another class."""
+    if cls.group is None:
+        return None
+    return next((i for i, other in enumerate(classes)
+                 if other.group == cls.group and other.before == "met" and other is not cls), None)
+
+
+def _delta(plan: Plan, moves: list[tuple[ItemClass, Union[str, int], Union[str, int]]]) -> tuple[tuple[str, int], ...]:
+    """How far each quantity moves when one member of each class moves from one value to another."""
+    delta = []
+    for quantity in plan.quantities:
+        move = sum(_moved(quantity.kind, before, after)
+                   for cls, before, after in moves if quantity.id in cls.counted_by)
+        if move:
+            delta.append((quantity.id, move))
+    return tuple(delta)
+
+
+def _moved(kind: str, before: Union[str, int], after: Union[str, int]) -> int:
+    """How a quantity of this kind moves when a member it counts changes value: a count by one,
+    a score or a sum of scores by the difference (a criterion not assessed adds nothing to a sum,
+    and its own score is runtime/tally.py's NO_SCORE)."""
     if kind == "factors_present":
         return (after == PRESENT) - (before == PRESENT)
+    if kind == "score":
+        return score_of(after) - score_of(before)
+    if kind == "score_sum":
+        return _added(after) - _added(before)
     return (after == kind) - (before == kind)
+
+
+def _added(value: Union[str, int]) -> int:
+    return value if isinstance(value, int) else 0
 
 
 # --- deciding changed evidence ---------------------------------------------------------------
@@ -177,7 +272,7 @@ def changed(evidence: Evidence, changes: tuple[Change, ...]) -> Evidence:
     """The evidence with the changes made and no recorded judgement: the margin is the rules'."""
     findings = dict(evidence.findings)
     factors = dict(evidence.factors)
-    for change in changes:
+    for change in (one for change in changes for one in change.findings_changed()):
         if change.item == "finding":
             findings[change.id] = change.after
         else:
@@ -205,8 +300,8 @@ class Outcomes:
 
     def tallies(self, changes: tuple[Change, ...]) -> tuple[int, ...]:
         values = dict(self.base)
-        for change in changes:
-            for quantity in self.counted[(change.item, change.id)]:
+        for change in (one for change in changes for one in change.findings_changed()):
+            for quantity in self.counted.get((change.item, change.id), ()):
                 values[quantity] += _moved(self.kinds[quantity], change.before, change.after)
         return tuple(values.values())
 
@@ -228,23 +323,50 @@ def changes_for(classes: tuple[ItemClass, ...], all_ways: tuple[Way, ...], count
     changes = []
     for index, way in enumerate(all_ways):
         cls = classes[way.cls]
+        replaced = None if way.replaces is None else classes[way.replaces].members[0]
         for member in cls.members[taken[way.cls]:taken[way.cls] + counts.get(index, 0)]:
-            changes.append(Change(cls.item, member, cls.before, way.after))
+            changes.append(Change(cls.item, member, cls.before, way.after, replaced))
         taken[way.cls] += counts.get(index, 0)
+        if way.replaces is not None:
+            taken[way.replaces] += counts.get(index, 0)
     return tuple(changes)
+
+
+def groups_hold(plan: Plan, evidence: Evidence, changes: tuple[Change, ...]) -> bool:
+    """Whether the changed evidence keeps every exclusive group as validation (E128) requires:
+    at most one member met, and with exactly_one one met unless no member is assessed."""
+    if not plan.exclusive:
+        return True
+    findings = dict(evidence.findings)
+    for change in (one for change in changes for one in change.findings_changed() if one.item == "finding"):
+        findings[change.id] = change.after
+    for group in plan.exclusive:
+        values = [findings.get(member) for member in group.members]
+        met = values.count("met")
+        assessed = any(value not in (None, "not_assessed") for value in values)
+        if met > 1 or (group.exactly_one and met == 0 and assessed):
+            return False
+    return True
 
 
 # --- single changes --------------------------------------------------------------------------
 
 def single_changes(plan: Plan, evidence: Evidence, outcomes: Outcomes, base: str) -> tuple[SingleChange, ...]:
-    """Every change of one counted finding or factor that changes the outcome: by the outcome
-    it gives, highest level first and no grade last, then findings before factors, each in the
-    order the plan first counts it."""
+    """Every change of one changeable finding or factor that keeps the exclusive groups valid
+    (a switch counting as one) and changes the outcome: by the outcome it gives, highest level
+    first and no grade last, then findings before factors, each in the order the plan first
+    counts it (members of a group no quantity counts after the counted findings)."""
     found = []
-    for item, item_id in sorted(counted_items(plan), key=lambda key: key[0] != "finding"):
+    met_members = {m: group.id for group in plan.exclusive for m in group.members if evidence.findings.get(m) == "met"}
+    met_in = {group: member for member, group in met_members.items()}
+    groups = group_of(plan)
+    for item, item_id in sorted(changeable_items(plan), key=lambda key: key[0] != "finding"):
         before = current_value(evidence, item, item_id)
-        for after in alternatives(item, before):
-            change = Change(item, item_id, before, after)
+        for after in alternatives(item, before, scale_of(plan, item, item_id)):
+            replaced = met_in.get(groups.get(item_id)) if item == "finding" and after == "met" else None
+            change = Change(item, item_id, before, after, replaced if before == "not_met" else None)
+            if not groups_hold(plan, evidence, (change,)):
+                continue
             outcome = outcomes.of((change,))
             if outcome != base:
                 found.append(SingleChange(change, outcome))
@@ -324,7 +446,8 @@ def effect(plan: Plan, way: Way, polarity: dict[str, frozenset[int]]) -> frozens
     for cond in plan.conditions:
         move = moves.get(cond.quantity, 0)
         if move and cond.id in polarity:
-            if cond.op == "==":  # a count asked for exactly: a move either way can reach it or leave it
+            either_way = way.unassessing and plan.quantity(cond.quantity).kind == "score"
+            if cond.op == "==" or either_way:  # a count asked for exactly: a move either way can reach it or leave it
                 found |= {sign for sign in polarity[cond.id]} | {-sign for sign in polarity[cond.id]}
                 continue
             towards_holding = (move > 0) == (cond.op == ">=")
@@ -356,14 +479,18 @@ class Search:
 def search_for(plan: Plan, classes: tuple[ItemClass, ...], all_ways: tuple[Way, ...], target: Target) -> Search:
     polarity = polarities(plan, target)
     effects = [effect(plan, way, polarity) for way in all_ways]
-    useful = tuple(i for i, e in enumerate(effects) if HELP in e)
+    # A change inside an exclusive group may be what keeps the group valid: never left out.
+    grouped = [classes[way.cls].group is not None for way in all_ways]
+    useful = tuple(i for i, e in enumerate(effects) if HELP in e or grouped[i])
     depends_on = tuple(dict.fromkeys(plan.condition(c).quantity for c in polarity))
-    return Search(classes, all_ways, useful, all(effects[i] == {HELP} for i in useful), depends_on)
+    only_help = all(effects[i] == {HELP} and not grouped[i] for i in useful)
+    return Search(classes, all_ways, useful, only_help, depends_on)
 
 
 def sets_of_size(search: Search, size: int) -> Iterator[dict[int, int]]:
     """Every way of making `size` changes with the useful ways (way index -> count), no class
-    changing more members than it has, in a fixed order."""
+    changing more members than it has (a switch takes a member of its class and the group's met
+    member), in a fixed order."""
     room = [len(cls.members) for cls in search.classes]
 
     def fill(position: int, left: int) -> Iterator[dict[int, int]]:
@@ -372,12 +499,15 @@ def sets_of_size(search: Search, size: int) -> Iterator[dict[int, int]]:
                 yield {}
             return
         index = search.useful[position]
-        cls = search.ways[index].cls
-        for count in range(min(left, room[cls]), -1, -1):
-            room[cls] -= count
+        way = search.ways[index]
+        taken = (way.cls,) if way.replaces is None else (way.cls, way.replaces)
+        for count in range(min(left, *(room[cls] for cls in taken)), -1, -1):
+            for cls in taken:
+                room[cls] -= count
             for rest in fill(position + 1, left - count):
                 yield {index: count, **rest} if count else rest
-            room[cls] += count
+            for cls in taken:
+                room[cls] += count
 
     yield from fill(0, size)
 
@@ -408,9 +538,10 @@ def _splits(indexes: list[int], size: int) -> Iterator[dict[int, int]]:
 
 
 def fewest_changes(plan: Plan, search: Search, outcomes: Outcomes, target: Target, limit: int) -> Reach:
-    """Sets of changes by increasing size until one reaches the target. Single changes were all
-    decided already, so they go first; then, when only helping changes are left in, the largest
-    sets show whether the target can be reached at all."""
+    """Sets of changes by increasing size until one reaches the target, leaving out those that
+    break an exclusive group. Single changes were all decided already, so they go first; then,
+    when only helping changes are left in, the largest sets show whether the target can be
+    reached at all."""
     level = plan.level_at(target.rank).id
     falling_short: set[tuple[int, ...]] = set()  # how sets already decided moved the quantities
     tried = 0
@@ -427,6 +558,8 @@ def fewest_changes(plan: Plan, search: Search, outcomes: Outcomes, target: Targe
             if sameness in falling_short:
                 continue
             changes = changes_for(search.classes, search.ways, counts)
+            if not groups_hold(plan, outcomes.evidence, changes):
+                continue
             outcome = outcomes.of(changes)
             if target.reached(plan, outcome):
                 return Reach(FOUND, level, size, changes, outcome)

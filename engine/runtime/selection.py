@@ -11,18 +11,32 @@ candidate drew; between the gate and rank stages, how many passed, the highest t
 them and how many share it. After the rank stage, for the record: which passers share the
 top total when the rules conclude a tie, and the ranks (the passers' totals in order). The
 sensitivity scan decides each one-point variant of an agreed rating by the same rules.
+
+A pair-table process (compiler/selection.py) runs the same way with its own stages: each
+cell's category (`pair:<category>`), whether a recorded resolution settles it
+(`resolution:applies`; or `resolution:lapsed:low` or `:high` when the cell is rated another
+pair than the one resolved, `resolution:not-needed` when its category needs no resolving), each candidate's result (`result:pass`, `result:pending` or
+`result:fail`) and the outcome (`rank:pending` besides the three above). Python puts each
+cell's two individual ratings in order (the lower first, and of equal ratings the member
+whose id sorts first), and each resolution's pair, before the stages; between the cell and
+result stages it counts each candidate's cells (a settled cell in the category
+`resolution:applies` concluded) in a failing category, in a category to resolve and in the
+ranking categories (the candidate's total); between the result and rank stages, the summary, with
+how many candidates are pending. Its sensitivity scan moves one individual rating.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from ..compiler.compile import Compiled
-from ..compiler.selection import SelectionPlan
+from ..compiler.selection import PairTablePlan, SelectionPlan
 from ..language.appointment_models import Appointment, Rating, agreed
 from . import durable
+
+RESOLUTIONS = ("tiebreaker", "discuss")  # what a category that needs resolving calls for
 
 
 @dataclass(frozen=True)
@@ -60,10 +74,36 @@ class SelectionEvaluation:
     preferred: Optional[str]
     tied: tuple[str, ...]
     firings: tuple[durable.Firing, ...]
+    pending: tuple[str, ...] = field(default=())  # a pair table's: candidates waiting for a tiebreaker or discussion
 
 
-def _react(rule: str, matched: dict[str, dict[str, Any]]) -> list[durable.Effect]:
-    """Gate actions record their conclusion as a result fact; cell and rank actions only conclude."""
+def _reactor(table: Optional[PairTablePlan]):
+    """The actions of a process's rules: `_react`, with a pair table's categories at hand."""
+    return lambda rule, matched: _react(table, rule, matched)
+
+
+def _react(table: Optional[PairTablePlan], rule: str, matched: dict[str, dict[str, Any]]) -> list[durable.Effect]:
+    """Gate and result actions record their conclusion as a result fact; a pair table's cell
+    actions the cell's category (its pair, and whether the category needs resolving: the
+    category rule that fired is the one for that category), and a resolution that applies
+    the settled category; other cell actions and rank actions only conclude."""
+    if rule.startswith("pair:") and table is not None:
+        cell, row = matched["c"], matched["p"]
+        resolve = table.category(row["category"]).result in RESOLUTIONS
+        return [("assert", {"kind": "graded", "id": f"graded:{cell['cand']}/{cell['exercise']}/{cell['area']}",
+                            "cand": cell["cand"], "exercise": cell["exercise"], "area": cell["area"],
+                            "category": row["category"], "row": row["row"], "low": cell["low"], "high": cell["high"],
+                            "resolve": 1 if resolve else 0})]
+    if rule == "resolution:applies":
+        settled = matched["r"]
+        return [("assert", {"kind": "settled", "id": f"settled:{settled['cand']}/{settled['exercise']}/{settled['area']}",
+                            "cand": settled["cand"], "exercise": settled["exercise"], "area": settled["area"],
+                            "category": settled["category"]})]
+    if rule.startswith("result:"):
+        cand = matched["t"]
+        return [("assert", {"kind": "result", "id": f"result:{cand['cand']}", "cand": cand["cand"],
+                            "passed": 1 if rule == "result:pass" else 0,
+                            "pending": 1 if rule == "result:pending" else 0, "total": cand["total"]})]
     if not rule.startswith("gate:"):
         return []
     cand = matched["t"]
@@ -75,6 +115,8 @@ def evaluate(compiled: Compiled, appt: Appointment) -> SelectionEvaluation:
     """The three stages in one session: every scored cell against every gate, then the gates,
     then the rank. Candidates in id order, cells in the plan's, gates in the process's."""
     plan: SelectionPlan = compiled.plan  # type: ignore[assignment]
+    if plan.pair_table is not None:
+        return _evaluate_pairs(compiled, appt)
     tallies = tally(plan, appt)
     cells = agreed(appt)
     with _session(compiled) as session:
@@ -96,6 +138,14 @@ def evaluate_one_changed(compiled: Compiled, base: SelectionEvaluation, appt: Ap
     cost of one firing per gate instead of one per candidate, cell and gate."""
     plan: SelectionPlan = compiled.plan  # type: ignore[assignment]
     where = (changed.candidate, changed.exercise, changed.area)
+    if plan.pair_table is not None:
+        with _session(compiled) as session:
+            session.assert_facts(pair_facts(plan.pair_table) + [pair_cell_fact(changed)] + resolution_facts([changed]))
+            cell_firings = [_ask(session, pair_cell_event(*where)) if _cell_of(f) == where else f
+                            for f in base.firings if f.rule.startswith("pair:")]
+            cell_firings += [_ask(session, resolve_event(*where)) if _resolved_cell(f) == where else f
+                             for f in base.firings if f.rule.startswith("resolution:")]
+            return _decide_pairs(session, plan.pair_table, [t.candidate for t in base.tallies], cell_firings)
     with _session(compiled) as session:
         session.assert_facts(gate_facts(plan) + [cell_fact(changed)])
         cell_firings = [_ask(session, cell_event(*where, f.matched["g"]["gate"])) if _cell_of(f) == where else f
@@ -105,7 +155,8 @@ def evaluate_one_changed(compiled: Compiled, base: SelectionEvaluation, appt: Ap
 
 def _session(compiled: Compiled):
     name = compiled.durable_name
-    return durable.host().session(name, compiled.ruleset["durable"][name], _react)
+    table = compiled.plan.pair_table  # type: ignore[attr-defined]
+    return durable.host().session(name, compiled.ruleset["durable"][name], _reactor(table))
 
 
 def _cell_of(firing: durable.Firing) -> tuple[str, str, str]:
@@ -153,11 +204,107 @@ def conclude(tallies: list[CandidateTally], passed: dict[str, bool],
     """Read the outcome from the rank rule that fired (the last firing)."""
     decided = firings[-1]
     outcome = decided.rule.split(":", 1)[1]
-    outcome = "no_appointable_candidate" if outcome == "none" else outcome
+    outcome = {"none": "no_appointable_candidate", "pending": "resolution_required"}.get(outcome, outcome)
     preferred = decided.matched["r"]["cand"] if outcome == "preferred" else None
     top = decided.matched.get("s", {}).get("top")
     tied = tuple(t.candidate for t in tallies if passed[t.candidate] and t.total == top) if outcome == "tie" else ()
     return SelectionEvaluation(tuple(tallies), passed, outcome, preferred, tied, firings)
+
+
+# --- pair tables ----------------------------------------------------------------------------
+
+def pair_facts(table: PairTablePlan) -> list[dict[str, Any]]:
+    return [{"kind": "pair", "id": f"pair:{p.row}", "row": p.row, "low": p.low, "high": p.high,
+             "category": p.category} for p in table.pairs]
+
+
+def pair_cell_fact(rating: Rating) -> dict[str, Any]:
+    """A cell's two individual ratings, the lower first (of equal ratings, the member whose id
+    sorts first), so that one table row answers for both orders."""
+    (low_by, low), (high_by, high) = sorted(rating.individual.items(), key=lambda kv: (kv[1], kv[0]))
+    return {"kind": "cell", "id": f"cell:{rating.candidate}/{rating.exercise}/{rating.area}", "cand": rating.candidate,
+            "exercise": rating.exercise, "area": rating.area, "low": low, "low_by": low_by, "high": high,
+            "high_by": high_by}
+
+
+def pair_cell_event(candidate: str, exercise: str, area: str) -> dict[str, Any]:
+    """A question for the category rules: which row of the table holds this cell's pair?"""
+    return {"kind": "stage", "stage": "cell", "cand": candidate, "exercise": exercise, "area": area}
+
+
+def resolution_facts(ratings) -> list[dict[str, Any]]:
+    """Each recorded resolution: the pair it resolved (the lower first), the category settled
+    on, who settled it, and a tiebreaker's third rating when one was given."""
+    facts = []
+    for rating in ratings:
+        if rating.resolution is not None:
+            low, high = sorted(rating.resolution.pair)
+            third = rating.resolution.tiebreak_rating
+            facts.append({"kind": "resolution", "id": f"resolution:{rating.candidate}/{rating.exercise}/{rating.area}",
+                          "cand": rating.candidate, "exercise": rating.exercise, "area": rating.area, "low": low,
+                          "high": high, "category": rating.resolution.category, "by": rating.resolution.by,
+                          **({"tiebreak_rating": third} if third is not None else {})})
+    return facts
+
+
+def resolve_event(candidate: str, exercise: str, area: str) -> dict[str, Any]:
+    """A question for the resolution rules: does this cell's recorded resolution settle it?"""
+    return {"kind": "stage", "stage": "resolve", "cand": candidate, "exercise": exercise, "area": area}
+
+
+def _resolved_cell(firing: durable.Firing) -> tuple[str, str, str]:
+    resolution = firing.matched["r"]
+    return resolution["cand"], resolution["exercise"], resolution["area"]
+
+
+def _evaluate_pairs(compiled: Compiled, appt: Appointment) -> SelectionEvaluation:
+    plan: SelectionPlan = compiled.plan  # type: ignore[assignment]
+    table = plan.pair_table
+    assert table is not None
+    candidates = sorted(c.id for c in appt.candidates)
+    cells = agreed(appt)
+    ordered = [cells[(cand, ex, area)] for cand in candidates for ex, area in plan.cells]
+    with _session(compiled) as session:
+        session.assert_facts(pair_facts(table) + [pair_cell_fact(r) for r in ordered] + resolution_facts(ordered))
+        cell_firings = [_ask(session, pair_cell_event(r.candidate, r.exercise, r.area)) for r in ordered]
+        cell_firings += [_ask(session, resolve_event(r.candidate, r.exercise, r.area))
+                         for r in ordered if r.resolution is not None]
+        return _decide_pairs(session, table, candidates, cell_firings)
+
+
+def category_counts(table: PairTablePlan, candidates: list[str],
+                    cell_firings: list[durable.Firing]) -> dict[str, dict[str, int]]:
+    """Each candidate's cells, counted by what the category rules concluded, or, for a cell a
+    resolution settled, what `resolution:applies` concluded: in a failing category, in one to
+    resolve, and in the ranking categories (its total)."""
+    counts = {cand: {"failing": 0, "unresolved": 0, "total": 0} for cand in candidates}
+    settled = {_resolved_cell(f): f.matched["r"]["category"] for f in cell_firings if f.rule == "resolution:applies"}
+    for firing in cell_firings:
+        if not firing.rule.startswith("pair:"):
+            continue
+        category = table.category(settled.get(_cell_of(firing), firing.matched["p"]["category"]))
+        mine = counts[firing.matched["c"]["cand"]]
+        mine["failing"] += category.result == "fail"
+        mine["unresolved"] += category.result in RESOLUTIONS
+        mine["total"] += category.id in table.rank_by
+    return counts
+
+
+def _decide_pairs(session: durable.Session, table: PairTablePlan, candidates: list[str],
+                  cell_firings: list[durable.Firing]) -> SelectionEvaluation:
+    """The result stage on the category rules' conclusions, then the rank stage on the result rules'."""
+    counts = category_counts(table, candidates, cell_firings)
+    session.assert_facts([{"kind": "candidate", "id": f"cand:{cand}", "cand": cand, **counts[cand]}
+                          for cand in candidates])
+    result_firings = [_ask(session, {"kind": "stage", "stage": "result", "cand": cand}) for cand in candidates]
+    passed = {f.matched["t"]["cand"]: f.rule == "result:pass" for f in result_firings}
+    pending = tuple(f.matched["t"]["cand"] for f in result_firings if f.rule == "result:pending")
+    tallies = [CandidateTally(cand, counts[cand]["total"]) for cand in candidates]
+    session.assert_facts([{**summary_fact(tallies, passed), "pending": len(pending)}])
+    decided = _ask(session, {"kind": "stage", "stage": "rank"})
+    concluded = conclude(tallies, passed, (*cell_firings, *result_firings, decided))
+    return SelectionEvaluation(concluded.tallies, passed, concluded.outcome, concluded.preferred, concluded.tied,
+                               concluded.firings, pending)
 
 
 def ranks(evaluation: SelectionEvaluation) -> dict[str, Optional[int]]:
@@ -179,12 +326,14 @@ class Variant:
     before: int
     after: int
     evaluation: SelectionEvaluation
+    member: Optional[str] = None  # a pair table's: whose individual rating moved
 
 
 def one_point_variants(compiled: Compiled, appt: Appointment, base: SelectionEvaluation) -> tuple[Variant, ...]:
-    """Every agreed rating moved one point up and one down, where the scale allows, each
-    variant decided by the rules (`evaluate_one_changed`): candidates in id order, cells in
-    the plan's, down before up."""
+    """Every agreed rating (under a pair table, every individual rating) moved one point down
+    and one up, where the scale allows, each variant decided by the rules
+    (`evaluate_one_changed`): candidates in id order, cells in the plan's, members in id order,
+    down before up."""
     plan: SelectionPlan = compiled.plan  # type: ignore[assignment]
     values = {v for v, _ in plan.ratings}
     cells = agreed(appt)
@@ -192,38 +341,57 @@ def one_point_variants(compiled: Compiled, appt: Appointment, base: SelectionEva
     for cand in sorted(c.id for c in appt.candidates):
         for exercise, area in plan.cells:
             rating = cells[(cand, exercise, area)]
-            for moved in (rating.agreed - 1, rating.agreed + 1):
-                if moved in values:
-                    variant, changed = _with_rating(appt, rating, moved)
-                    found.append(Variant(cand, exercise, area, rating.agreed, moved,
-                                         evaluate_one_changed(compiled, base, variant, changed)))
+            for member, before in _rated(rating, plan.pair_table is not None):
+                for moved in (before - 1, before + 1):
+                    if moved in values:
+                        variant, changed = _with_rating(appt, rating, member, moved)
+                        found.append(Variant(cand, exercise, area, before, moved,
+                                             evaluate_one_changed(compiled, base, variant, changed), member))
     return tuple(found)
+
+
+def _rated(rating: Rating, by_pair_table: bool) -> list[tuple[Optional[str], int]]:
+    """(member, rating) for each rating a one-point change moves: the agreed one (member None),
+    or under a pair table each member's own."""
+    return sorted(rating.individual.items()) if by_pair_table else [(None, rating.agreed)]
 
 
 def sensitivity(base: SelectionEvaluation, variants: tuple[Variant, ...]) -> list[dict[str, Any]]:
     """The variants that change a pass or fail, or the outcome, with what they change."""
     found = []
     for v in variants:
-        changes = _differences(base, v.evaluation)
+        changes = _differences(base, v.evaluation, "result" if v.member else "gates")
         if changes:
-            found.append({"candidate": v.candidate, "exercise": v.exercise, "area": v.area, "from": v.before,
-                          "to": v.after, "changes": changes})
+            found.append({"candidate": v.candidate, "exercise": v.exercise, "area": v.area,
+                          **({"member": v.member} if v.member else {}), "from": v.before, "to": v.after,
+                          "changes": changes})
     return found
 
 
-def _with_rating(appt: Appointment, rating: Rating, value: int) -> tuple[Appointment, Rating]:
-    """The appointment with one agreed rating changed to `value`, and that changed rating."""
-    changed = rating.model_copy(update={"agreed": value})
+def _with_rating(appt: Appointment, rating: Rating, member: Optional[str], value: int) -> tuple[Appointment, Rating]:
+    """The appointment with one rating changed to `value` (the agreed one, or that member's
+    own), and that changed rating."""
+    update = {"agreed": value} if member is None else {"individual": {**rating.individual, member: value}}
+    changed = rating.model_copy(update=update)
     ratings = tuple(changed if r is rating else r for r in appt.ratings)
     return appt.model_copy(update={"ratings": ratings}), changed
 
 
-def _differences(before: SelectionEvaluation, after: SelectionEvaluation) -> list[str]:
-    changes = [f"{cand} gates: {'pass' if before.passed[cand] else 'fail'} -> {'pass' if after.passed[cand] else 'fail'}"
-               for cand in before.passed if before.passed[cand] != after.passed[cand]]
-    if (before.outcome, before.preferred, before.tied) != (after.outcome, after.preferred, after.tied):
+def _differences(before: SelectionEvaluation, after: SelectionEvaluation, word: str) -> list[str]:
+    """What changed: each candidate's gates (a pair table's result: pass, pending or fail), and the outcome."""
+    changes = [f"{cand} {word}: {result_of(before, cand)} -> {result_of(after, cand)}"
+               for cand in before.passed if result_of(before, cand) != result_of(after, cand)]
+    if (before.outcome, before.preferred, before.tied, before.pending) != \
+            (after.outcome, after.preferred, after.tied, after.pending):
         changes.append(f"outcome: {describe_outcome(before)} -> {describe_outcome(after)}")
     return changes
+
+
+def result_of(evaluation: SelectionEvaluation, candidate: str) -> str:
+    """A candidate's result as the rules concluded it: pass, pending (a pair table's) or fail."""
+    if evaluation.passed[candidate]:
+        return "pass"
+    return "pending" if candidate in evaluation.pending else "fail"
 
 
 def describe_outcome(evaluation: SelectionEvaluation) -> str:
@@ -231,6 +399,8 @@ def describe_outcome(evaluation: SelectionEvaluation) -> str:
         return f"preferred {evaluation.preferred}"
     if evaluation.outcome == "tie":
         return f"tie between {', '.join(evaluation.tied)}"
+    if evaluation.outcome == "resolution_required":
+        return f"a tiebreaker or discussion for {', '.join(evaluation.pending)}"
     return "no appointable candidate"
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Union
 
 from ..compiler.plan import Plan, Quantity
 from ..language.models import Case
@@ -18,11 +18,11 @@ from ..language.models import Case
 
 @dataclass(frozen=True)
 class Evidence:
-    """What the tally stage reads from a case: findings, factors, the ranks of the sub-areas
-    that count (inspected, or carried over when the framework says so), causes of concern,
-    and a recorded override."""
+    """What the tally stage reads from a case: findings (met, not_met or not_assessed, or a
+    scored criterion's score), factors, the ranks of the sub-areas that count (inspected, or
+    carried over when the framework says so), causes of concern, and a recorded override."""
 
-    findings: Mapping[str, str]
+    findings: Mapping[str, Union[str, int]]
     factors: Mapping[str, bool]
     subgrade_ranks: Mapping[str, int]
     concerns: int = 0
@@ -34,7 +34,7 @@ class Evidence:
         entries = {k: case.subgrade(k) for k in case.subgrades}
         counted = {k: ranks[e.grade] for k, e in entries.items() if plan.counts_subgrade(e.provenance)}
         return cls(
-            MappingProxyType({f.criterion: f.finding for f in case.findings}),
+            MappingProxyType({f.criterion: f.value for f in case.findings}),
             MappingProxyType(dict(case.factors)),
             MappingProxyType(counted),
             len(case.causes_of_concern),
@@ -50,6 +50,10 @@ def quantity_value(quantity: Quantity, evidence: Evidence) -> int:
         return sum(1 for m in members if evidence.factors.get(m) is True)
     if kind == "causes_of_concern":
         return evidence.concerns
+    if kind == "score":
+        return score_of(evidence.findings.get(members[0]))
+    if kind == "score_sum":  # a criterion not assessed adds nothing
+        return sum(value for value in (evidence.findings.get(m) for m in members) if isinstance(value, int))
     ranks = [evidence.subgrade_ranks[m] for m in members if m in evidence.subgrade_ranks]
     if kind == "subgrades_at_or_below":
         return sum(1 for r in ranks if r >= quantity.level_rank)
@@ -69,8 +73,14 @@ def tally(plan: Plan, evidence: Evidence) -> dict[str, int]:
     return {q.id: quantity_value(q, evidence) for q in plan.quantities}
 
 
+def score_of(value: Union[str, int, None]) -> int:
+    """A scored criterion's score; NO_SCORE when it was not assessed."""
+    return value if isinstance(value, int) else NO_SCORE
+
+
 TALLY_FACT_ID = "tallies"
 NO_GRADE = -1  # worst or best of no counted sub-area: the rules' guard makes it hold nothing
+NO_SCORE = -1  # the score of a criterion not assessed: the same guard makes it hold nothing
 
 
 def override_fact(evidence: Evidence) -> list[dict]:

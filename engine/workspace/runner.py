@@ -25,6 +25,8 @@ from ..language.criteria import load_criteria, load_scale
 from .crosscheck import cross_check_misshapen
 from ..inspections.cases import LoadedCase, expectation, load_case, read_case, score
 from ..inspections.explain import render_text
+from ..inspections.graph import Decided, RecordedInput, case_path, decide_graph
+from ..inspections.graph import Outcome as GraphOutcome
 from ..language.appointment_check import check_cvf
 from ..language.catalog import MISSING, REGULAR, Catalog, declared_kind, expected_id, file_status, kind_phrase
 from ..language.check import check_framework, check_scale
@@ -57,6 +59,7 @@ class Scored:
     met: bool
     render: Callable[[str, bool], str]  # (explain mode, markdown) -> text
     source: Any  # the loaded case or evidence, for the oracle and the ledger
+    inputs: tuple["Scored", ...] = ()  # the decisions whose outcomes a case takes as sub-area grades, inputs first
 
     @cached_property
     def decisions(self) -> tuple[RecordModel, ...]:
@@ -190,7 +193,10 @@ def validate_file(path: Path, catalog: Catalog) -> None:
 
 def _validate_as(kind: str, path: Path, catalog: Catalog) -> None:
     if kind == "case":
-        load_case(path, catalog)
+        loaded = load_case(path, catalog)
+        # the decisions it takes grades from are checked and decided, to know each is a grade
+        outcome = decide_graph({loaded.case.id: loaded}, catalog, load_case, score, decide_roots=False)
+        _raise_if(outcome.problems_of(loaded.case.id))
     elif kind in EVIDENCE_KINDS:
         load_evidence(path, catalog)
     elif kind in RULE_KINDS:
@@ -323,33 +329,78 @@ def _clipped(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def score_file(path: Path, catalog: Catalog) -> Scored:
-    kind = evidence_kind(path, "only cases and appointment evidence are scored")
-    load = load_case if kind == "case" else load_evidence
-    return _scored(path, _every_problem_at_once(path, kind, catalog, load))
+def score_file(path: Path, catalog: Catalog, recorded: Optional[RecordedInput] = None) -> Scored:
+    """One evidence file scored; a case with the decisions it takes sub-area grades from
+    decided first (recorded looks up the ledger's decisions)."""
+    [(_, result, problems)] = score_each([path], catalog, recorded)
+    _raise_if(problems)
+    return result
 
 
-def score_data(data: Any, catalog: Catalog, name: str = "evidence") -> Scored:
+def score_data(data: Any, catalog: Catalog, name: str = "evidence", recorded: Optional[RecordedInput] = None) -> Scored:
     """Evidence handed over in code: the data a case or appointment evidence file holds."""
     doc = from_data(data, name)
     kind = doc.data.get("arbiter") if isinstance(doc.data, dict) else None
     if kind not in CASE_KINDS:
         raise DiagnosticError(list(doc.problems) + [doc.diag(("arbiter",), "E114", f"{name} is not a case: it declares "
                                                              f"arbiter: {kind!r}", _CASE_HINT)])
-    return _scored(Path(name), (read_case if kind == "case" else read_evidence)(doc, catalog))
+    if kind != "case":
+        return _scored(Path(name), read_evidence(doc, catalog))
+    loaded = read_case(doc, catalog)
+    scored, outcome = _decide_cases({loaded.case.id: (Path(name), loaded)}, catalog, recorded)
+    _raise_if(outcome.problems_of(loaded.case.id))
+    return scored[loaded.case.id]
 
 
-def _scored(path: Path, loaded: LoadedCase | LoadedEvidence) -> Scored:
-    """Decide what was read and compiled, then build the records from the decision."""
-    if isinstance(loaded, LoadedEvidence):
-        records = records_for(loaded, decide(loaded))
-        expected, actual, met = appointment_expectation(loaded, records)
-        return Scored(path, loaded.kind, records, expected, actual, met,
-                      lambda mode, markdown: render(loaded, records, mode, markdown), loaded)
-    record = score(loaded)
-    outcome = expectation(loaded, record)
+def _scored(path: Path, loaded: LoadedEvidence) -> Scored:
+    """Decide appointment evidence, then build the records from the decision."""
+    records = records_for(loaded, decide(loaded))
+    expected, actual, met = appointment_expectation(loaded, records)
+    return Scored(path, loaded.kind, records, expected, actual, met,
+                  lambda mode, markdown: render(loaded, records, mode, markdown), loaded)
+
+
+def _case_scored(path: Path, decided: Decided, inputs: tuple[Scored, ...]) -> Scored:
+    """A case decided (its inputs substituted), as a result with its expectation."""
+    record = decided.record
+    outcome = expectation(decided.loaded, record)
     return Scored(path, "case", [record], outcome.expected or "", outcome.actual, outcome.met,
-                  lambda mode, markdown: render_text(record, mode, markdown), loaded)
+                  lambda mode, markdown: render_text(record, mode, markdown), decided.loaded, inputs)
+
+
+def score_each(paths: list[Path], catalog: Catalog,
+               recorded: Optional[RecordedInput] = None) -> list[tuple[Path, Optional[Scored], list[Diagnostic]]]:
+    """Each evidence file scored, in the order given, or its problems. Cases are decided
+    together as one graph of decisions feeding decisions: each once, inputs first, however
+    many it feeds and in whatever order the files come."""
+    read: list[tuple[Path, Any, list[Diagnostic]]] = []
+    for path in paths:
+        try:
+            kind = evidence_kind(path, "only cases and appointment evidence are scored")
+            if kind == "case":
+                read.append((path, _every_problem_at_once(path, kind, catalog, load_case), []))
+            else:
+                read.append((path, _scored(path, _every_problem_at_once(path, kind, catalog, load_evidence)), []))
+        except DiagnosticError as error:
+            read.append((path, None, error.diagnostics))
+    cases = {item.case.id: (path, item) for path, item, _ in read if isinstance(item, LoadedCase)}
+    scored, outcome = _decide_cases(cases, catalog, recorded)
+    return [(path, scored.get(item.case.id), outcome.problems_of(item.case.id)) if isinstance(item, LoadedCase)
+            else (path, item, problems) for path, item, problems in read]
+
+
+def _decide_cases(cases: dict[str, tuple[Path, LoadedCase]], catalog: Catalog,
+                  recorded: Optional[RecordedInput]) -> tuple[dict[str, Scored], GraphOutcome]:
+    """The cases and every case they take a grade from, decided inputs first; an input not
+    given is read from cases/ by its id."""
+    outcome = decide_graph({case_id: loaded for case_id, (_, loaded) in cases.items()}, catalog, load_case, score,
+                           recorded)
+    scored: dict[str, Scored] = {}
+    for case_id, decided in outcome.decided.items():
+        path = cases[case_id][0] if case_id in cases else case_path(catalog, case_id)
+        inputs = tuple(scored[d.loaded.case.id] for d in outcome.inputs_of(case_id))
+        scored[case_id] = _case_scored(path, decided, inputs)
+    return scored, outcome
 
 
 def _every_problem_at_once(path: Path, kind: str, catalog: Catalog, load: Callable):
@@ -361,14 +412,17 @@ def _every_problem_at_once(path: Path, kind: str, catalog: Catalog, load: Callab
         raise DiagnosticError(error.diagnostics + cross_check_misshapen(path, kind, catalog)) from None
 
 
-def score_paths(paths: list[Path], catalog: Catalog) -> tuple[list[Scored], list[Diagnostic]]:
+def score_paths(paths: list[Path], catalog: Catalog,
+                recorded: Optional[RecordedInput] = None) -> tuple[list[Scored], list[Diagnostic]]:
+    """Every evidence file below paths scored, and the problems of those that could not be.
+    A case's inputs come just before the first case that takes a grade from them, once."""
     results: list[Scored] = []
     problems: list[Diagnostic] = []
-    for path in case_files(paths):
-        try:
-            results.append(score_file(path, catalog))
-        except DiagnosticError as error:
-            problems += error.diagnostics
+    for _, result, found in score_each(case_files(paths), catalog, recorded):
+        problems += found
+        for each in (result.inputs + (result,)) if result else ():
+            if not any(each is earlier for earlier in results):
+                results.append(each)
     return results, sorted_unique(problems)
 
 
@@ -437,13 +491,15 @@ def run_tests(paths: list[Path], catalog: Catalog, update: bool = False) -> list
     _refuse_empty([folder for folder in paths if folder.is_dir()
                    and not any(folder in test.parents for test in tests)],
                   "cases and no invalid/ examples")
+    scored = {path: (result, problems) for path, result, problems
+              in score_each([path for path in tests if "invalid" not in path.parts], catalog)}
     results = []
     for path in tests:
         name = _name(path, catalog)
         if "invalid" in path.parts:
             results.append(_test_invalid(path, name, catalog, update))
         else:
-            results.append(_test_case(path, name, catalog))
+            results.append(_test_case(name, *scored[path], catalog))
     return results
 
 
@@ -472,12 +528,12 @@ def _name(path: Path, catalog: Catalog) -> str:
         return str(path)
 
 
-def _test_case(path: Path, name: str, catalog: Catalog) -> TestResult:
-    try:
-        result = score_file(path, catalog)
-    except DiagnosticError as error:
-        return TestResult(name, "valid", "invalid", False, render_rebased(error.diagnostics, catalog))
-    disagreement = oracle_disagrees(result, catalog)
+def _test_case(name: str, result: Optional[Scored], problems: list[Diagnostic], catalog: Catalog) -> TestResult:
+    """A case scored (with the decisions it takes grades from) against its expectation, and
+    every one of those decisions against the oracle."""
+    if result is None or problems:
+        return TestResult(name, "valid", "invalid", False, render_rebased(problems, catalog))
+    disagreement = next(filter(None, (oracle_disagrees(each, catalog) for each in result.inputs + (result,))), "")
     has_expectation = bool(result.expected)
     passed = has_expectation and result.met and not disagreement
     detail = disagreement or ("" if passed else _explain_miss(result, has_expectation))
@@ -506,8 +562,10 @@ def appointment_disagreement(loaded: LoadedEvidence, records: list[dict[str, Any
         durable_view = ({c["candidate"]: c["gates"] == "pass" for c in final["candidates"]},
                         {c["candidate"]: c["total"] for c in final["candidates"]},
                         {c["candidate"]: c["rank"] for c in final["candidates"]},
-                        final["outcome"], final["preferred"], tuple(final["tied"]))
-        oracle_view = (answer.passed, answer.totals, answer.ranks, answer.outcome, answer.preferred, answer.tied)
+                        final["outcome"], final["preferred"], tuple(final["tied"]),
+                        tuple(c["candidate"] for c in final["candidates"] if c["gates"] == "pending"))
+        oracle_view = (answer.passed, answer.totals, answer.ranks, answer.outcome, answer.preferred, answer.tied,
+                       answer.pending)
     elif loaded.kind == "hearing":
         durable_view = (final["outcome"], final["votes_needed"])
         oracle_view = astuple(appointment_reference.hearing(loaded.rules.model, loaded.evidence))

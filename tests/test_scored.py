@@ -1,0 +1,167 @@
+"""Scored inputs: scores on a scale, conditions on a score and on sums of scores (with below and
+above), exclusive groups, and how each is checked, tallied, explained and given a margin."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from engine.compiler.compile import compile_criteria, compile_set
+from engine.inspections.cases import check_case_against, decide_case
+from engine.language.criteria import Criteria, check_criteria
+from engine.language.diagnostics import DiagnosticError
+from engine.language.load import Document
+from engine.language.models import (Case, Condition, Criterion, CriteriaSet, Described, ExclusiveGroup, Finding,
+                                    Framework, GradeRule, HitPolicy, Level, Limiter, Scale, ScoreScale, Selection,
+                                    Undecided)
+from engine.oracle import reference
+from engine.runtime.decide import evaluate
+from engine.runtime.margin import FOUND, margin
+from engine.runtime.tally import Evidence, tally_fact
+
+SCALE = Scale(arbiter="scale", id="gen-scale", title="Generated scale",
+              levels=tuple(Level(id=f"l{i}", label=f"Level {i}", definition=f"level {i}") for i in range(3)))
+ONE_TO_FOUR = ScoreScale(min=1, max=4)
+
+
+def _set(groups: tuple = ()) -> CriteriaSet:
+    scored = tuple(Criterion(id=f"v{i}", tier="core", text=f"service {i}", scored=ONE_TO_FOUR) for i in range(3))
+    plain = tuple(Criterion(id=f"k{i}", tier="fair", text=f"rating {i}") for i in range(3))
+    return CriteriaSet(arbiter="criteria", id="gen/set", framework="gen", title="Generated area",
+                       criteria=scored + plain, exclusive=groups)
+
+
+def _criteria(grades: tuple, limiters: tuple = (), groups: tuple = ()) -> Criteria:
+    framework = Framework(
+        arbiter="framework", id="gen", title="Generated framework", version="1", scale=SCALE.id,
+        tiers={"core": Described(description="scored"), "fair": Described(description="met or not")},
+        grades=grades, limiters=limiters, hit_policy=HitPolicy(policy="best"),
+        undecided=Undecided(outcome="professional_judgement", reason="no rule decides"))
+    return Criteria.from_models(SCALE, framework, _set(groups))
+
+
+def _case(**values) -> Case:
+    findings = tuple(Finding(criterion=cid, score=v) if isinstance(v, int) else Finding(criterion=cid, finding=v)
+                     for cid, v in values.items())
+    return Case(arbiter="case", id="gen/case", criteria="gen/set", subject="Generated force", constructed=True,
+                findings=findings)
+
+
+SUM = Selection(tier="core")
+EVERY = dict(v0=3, v1=3, v2=3, k0="met", k1="not_met", k2="not_met")
+
+
+def _codes(criteria: Criteria) -> list[str]:
+    with pytest.raises(DiagnosticError) as caught:
+        check_criteria(criteria)
+        compile_criteria(criteria)
+    return [d.code for d in caught.value.diagnostics]
+
+
+def test_a_sum_no_scores_can_reach_is_refused():
+    """Three 1-4 scores add up to at most 12: a sum of at least 30 can never hold (E133)."""
+    assert _codes(_criteria((GradeRule(level="l0", when=(Condition(score_sum=SUM, at_least=30),)),))) == ["E133"]
+
+
+@pytest.mark.parametrize("bound", [{"at_least": 5}, {"below": 1}, {"at_most": 0}, {"exactly": 7}, {"above": 4}])
+def test_a_score_bound_off_the_scale_is_refused(bound):
+    """A single score runs from 1 to 4: at least 5, below 1, above 4 ... can never hold (E133)."""
+    assert _codes(_criteria((GradeRule(level="l0", when=(Condition(score="v0", **bound),)),))) == ["E133"]
+
+
+def test_a_score_condition_names_a_scored_criterion():
+    """E113 for a met/not-met criterion, E122 for one the set lacks."""
+    assert _codes(_criteria((GradeRule(level="l0", when=(Condition(score="k0", at_least=1),)),))) == ["E113"]
+    assert _codes(_criteria((GradeRule(level="l0", when=(Condition(score="v9", at_least=1),)),))) == ["E122"]
+
+
+def test_a_sum_over_no_scored_criterion_is_an_empty_selection():
+    assert _codes(_criteria((GradeRule(level="l0", when=(Condition(score_sum=Selection(tier="fair"),
+                                                                   at_least=1),)),))) == ["E130"]
+
+
+def test_bounds_on_levels_and_scores_are_of_their_kind():
+    """below/above compare whole numbers, never a level; a score is never compared with a quantifier."""
+    with pytest.raises(ValidationError, match="E133"):
+        Condition(worst_subgrade={}, below=1)
+    with pytest.raises(ValidationError, match="E133"):
+        Condition(score="v0", **{"is": "most"})
+
+
+def test_a_finding_is_a_finding_or_a_score():
+    with pytest.raises(ValidationError, match="E113"):
+        Finding(criterion="v0", finding="met", score=3)
+    with pytest.raises(ValidationError, match="E111"):
+        Finding(criterion="v0")
+
+
+def test_findings_are_checked_against_their_scales_and_groups():
+    """E126 for a score off the scale, E127 for the wrong kind of finding, E128 for an exclusive
+    group with two met, or none met where exactly one is needed (unless none was assessed)."""
+    group = ExclusiveGroup(id="g", criteria=("k0", "k1", "k2"), exactly_one=True)
+    criteria = _criteria((GradeRule(level="l0", when=(Condition(score_sum=SUM, at_least=1),)),), groups=(group,))
+
+    def codes(**changes) -> list[str]:
+        return [d.code for d in check_case_against(criteria, _case(**{**EVERY, **changes}), Document("<c>", {}))]
+
+    assert codes() == []
+    assert codes(v0=5) == ["E126"]
+    assert codes(v0="met", k0=2, k1="met") == ["E127", "E127"]
+    assert codes(k1="met") == ["E128"]
+    assert codes(k0="not_met") == ["E128"]
+    assert codes(k0="not_assessed", k1="not_assessed", k2="not_assessed") == []
+
+
+def test_a_score_not_assessed_holds_no_score_condition_and_adds_nothing_to_a_sum():
+    """The tally gives -1 for the score of a criterion not assessed (so even 'below 2' fails) and
+    leaves it out of a sum; durable-rules and the oracle agree."""
+    criteria = _criteria((GradeRule(level="l0", when=(Condition(score_sum=SUM, at_least=6),)),
+                          GradeRule(level="l1", when=(Condition(score="v0", below=2),))))
+    compiled = compile_criteria(criteria)
+    case = _case(**{**EVERY, "v0": "not_assessed"})
+    fact = tally_fact(compiled.plan, evaluate(compiled, Evidence.from_case(case, compiled.plan)).quantities)
+    assert sorted(v for k, v in fact.items() if k.startswith("c")) == [-1, 6]
+    assert evaluate(compiled, Evidence.from_case(case, compiled.plan)).computed == "l0"
+    assert reference.evaluate(criteria, case).computed == "l0"
+    case = _case(**{**EVERY, "v0": "not_assessed", "v1": 2})  # sum 5
+    assert evaluate(compiled, Evidence.from_case(case, compiled.plan)).computed == "professional_judgement"
+    assert reference.evaluate(criteria, case).computed == "professional_judgement"
+
+
+def test_only_not_assessing_a_score_lifts_a_cap_on_it():
+    """A cap that holds for every score of v0 (at most 4) is lifted only by v0 not assessed: a
+    change towards a lower score, which moves the condition towards holding by its count, is
+    still the one change up. The margin finds it."""
+    criteria = _criteria((GradeRule(level="l0", when=(Condition(score_sum=SUM, at_least=0),)),),
+                         limiters=(Limiter(id="cap", cap="l2", description="v0 assessed",
+                                           when=(Condition(score="v0", at_most=4),)),))
+    compiled = compile_criteria(criteria)
+    evidence = Evidence.from_case(_case(**EVERY), compiled.plan)
+    assert evaluate(compiled, evidence).computed == "l2"
+    up = margin(compiled, evidence, "l2").up
+    assert (up.status, up.fewest, [(c.id, c.after) for c in up.example]) == (FOUND, 1, [("v0", "not_assessed")])
+
+
+def test_the_example_explains_scores_as_conditions(catalog):
+    """"sv-response score 1 on a 1-4 scale: reached (needs below 2)", and the margin's changes
+    name scores."""
+    compiled = compile_set(catalog, "examples-scored/four-services")
+    record = decide_case(compiled, catalog.load(catalog.root / "cases/examples-scored/one-service-below-two.yaml",
+                                                "case").model)
+    texts = [t["text"] for t in record["tallies"]]
+    assert "sv-response score 1 on a 1-4 scale: reached (needs below 2)" in texts
+    assert "sv-finance score 4 on a 1-4 scale: not reached (needs below 2)" in texts
+    assert record["margin"]["up"]["example"] == [{"kind": "finding", "id": "sv-response", "from": 1, "to": 2}]
+
+
+def test_a_limiter_summing_scores_a_set_lacks_never_applies_there():
+    """As for counts: a limiter that needs a sum of at least 1 over no scored criterion of the set
+    is no error, and never holds."""
+    criteria = _criteria((GradeRule(level="l0", when=(Condition(score_sum=SUM, at_least=0),)),),
+                         limiters=(Limiter(id="cap", cap="l2", description="none here",
+                                           when=(Condition(score_sum=Selection(tier="fair"), at_least=1),)),))
+    check_criteria(criteria)
+    compiled = compile_criteria(criteria)
+    case = _case(**EVERY)
+    assert evaluate(compiled, Evidence.from_case(case, compiled.plan)).computed == "l0"
+    assert reference.evaluate(criteria, case).computed == "l0"
