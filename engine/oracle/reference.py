@@ -154,12 +154,12 @@ def observe(condition: Condition, where: Where, rule: str, framework: Framework,
         score = found if isinstance(found, int) else None  # not assessed: no score, and the condition fails
         return Observation(where, rule, quantity, score, 1, score is not None and compare(score, bound, value))
     if quantity == "score_sum":
-        chosen = [c.id for c in criteria_set.criteria if c.scored and c.id in select_criteria(criteria_set, spec)]
+        chosen = _selected(criteria_set, spec, scored=True)
         total = sum(found for found in (evidence.findings.get(c) for c in chosen) if isinstance(found, int))
         return Observation(where, rule, quantity, total, len(chosen), compare(total, bound, value))
     if quantity in FINDING_QUANTITIES:
         # A scored criterion is never met or not met: counts range over the met/not-met criteria.
-        chosen = [c.id for c in criteria_set.criteria if not c.scored and c.id in select_criteria(criteria_set, spec)]
+        chosen = _selected(criteria_set, spec, scored=False)
         count = sum(1 for criterion in chosen if evidence.findings.get(criterion) == quantity)
         return Observation(where, rule, quantity, count, len(chosen),
                            count_holds(count, len(chosen), bound, value, framework.quantifiers))
@@ -184,6 +184,12 @@ def observe(condition: Condition, where: Where, rule: str, framework: Framework,
                            count_holds(count, len(chosen), bound, value, framework.quantifiers))
     extreme = max(graded, default=None) if quantity == "worst_subgrade" else min(graded, default=None)
     return Observation(where, rule, quantity, extreme, len(chosen), grade_holds(extreme, bound, places[value]))
+
+
+def _selected(criteria_set: CriteriaSet, spec, scored: bool) -> list[str]:
+    """The criteria a selection keeps, scored ones only or met/not-met ones only."""
+    kept = set(select_criteria(criteria_set, spec))
+    return [c.id for c in criteria_set.criteria if c.id in kept and (c.scored is not None) == scored]
 
 
 # criteria/README.md: a whole-number bound compared with a count, a score or a sum of scores.
