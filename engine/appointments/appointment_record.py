@@ -21,7 +21,8 @@ from ..compiler.selection import SelectionPlan
 from ..language.appointment_models import agreed
 from ..language.canonical import (ENGINE_VERSION, appointment_decision_id, canonical_appointment_evidence,
                                   durable_rules_version, sha256_bytes)
-from ..language.decision_model import APPOINTMENT_LABELS, PAIR_STANDING_LABELS, SELECTION_LABELS, STANDING_LABELS
+from ..language.decision_model import (APPOINTMENT_LABELS, PAIR_STANDING_LABELS, SELECTION_LABELS, STANDING_LABELS,
+                                      candidate_result)
 from ..runtime.appointment_margin import INDIVIDUAL_UNIT, RATING_UNIT, AppointmentMargin, Change, Reach
 from ..runtime.compliance import ComplianceEvaluation
 from ..runtime.hearing import HearingEvaluation
@@ -89,11 +90,9 @@ def gate_lines(plan: SelectionPlan, evaluation: SelectionEvaluation, candidate: 
 
 
 def result_of(evaluation: SelectionEvaluation, candidate: str) -> str:
-    """The candidate's result as the rules concluded it, read from the evaluation: pass, pending
-    (a pair table's) or fail."""
-    if evaluation.passed[candidate]:
-        return "pass"
-    return "pending" if candidate in evaluation.pending else "fail"
+    """The candidate's result as the rules concluded it, read from the evaluation (the record
+    never calls back into the runtime)."""
+    return candidate_result(evaluation.passed[candidate], candidate in evaluation.pending)
 
 
 def pair_cell_lines(plan: SelectionPlan, evaluation: SelectionEvaluation, candidate: str,

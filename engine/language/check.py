@@ -22,7 +22,7 @@ from typing import Callable, Iterable, Iterator
 from .diagnostics import Diagnostic, suggest
 from .load import Document
 from .models import (LEVEL_QUANTITIES, NOT_GRADED, UNDECIDED, Case, Condition, CriteriaSet, Framework, Scale,
-                     Selection, counted_criteria, may_select_none, rule_name, select_subgrades)
+                     Selection, counted_criteria, group_breach, may_select_none, rule_name, select_subgrades)
 from .validate import EACH, INTACT, Damage
 
 
@@ -409,14 +409,14 @@ def _exclusive_groups_hold(case: Case, doc: Document, cs: CriteriaSet) -> Iterat
     where = {f.criterion: i for i, f in enumerate(case.findings)}
     values = {f.criterion: f.value for f in case.findings}
     for group in cs.exclusive:
+        breach = group_breach(group.exactly_one, [values.get(cid) for cid in group.criteria])
         met = [cid for cid in group.criteria if values.get(cid) == "met"]
-        assessed = [cid for cid in group.criteria if cid in values and values[cid] != "not_assessed"]
         allowed = "exactly one" if group.exactly_one else "at most one"
-        if len(met) > 1:
+        if breach == "several met":
             yield doc.diag(("findings", where[met[1]], "finding"), "E128",
                            f"{len(met)} criteria of exclusive group '{group.id}' are met ({', '.join(met)}); "
                            f"it allows {allowed}", f"keep one of {', '.join(met)} met and mark the others not_met")
-        elif group.exactly_one and not met and assessed:
+        elif breach == "none met":
             yield doc.diag(("findings",), "E128",
                            f"no criterion of exclusive group '{group.id}' is met ({', '.join(group.criteria)}); "
                            "it needs exactly one", "mark the one that applies met, or every one of them "

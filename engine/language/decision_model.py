@@ -269,6 +269,14 @@ class GateLine(RecordModel):
 
 
 # A candidate's levels in its margin, highest first (runtime/appointment_margin.py).
+def candidate_result(passed: bool, pending: bool) -> str:
+    """A candidate's result as a selection's rules concluded it: pass, pending (a pair table's
+    candidate waiting for a tiebreaker or discussion) or fail."""
+    if passed:
+        return "pass"
+    return "pending" if pending else "fail"
+
+
 STANDING_LABELS = {
     "preferred": "Preferred candidate",
     "tied": "Tied at the top",

@@ -392,6 +392,17 @@ class ExclusiveGroup(Model):
     source: Optional[Citation] = None
 
 
+def group_breach(exactly_one: bool, values: list) -> Optional[str]:
+    """How a group's findings (in its order; None for a member with no finding) break it:
+    "several met", "none met" (exactly_one, and some member assessed), or None when they keep
+    it. The case check (E128) and the margin's choice of changes both ask this."""
+    if values.count("met") > 1:
+        return "several met"
+    if exactly_one and "met" not in values and any(v not in (None, "not_assessed") for v in values):
+        return "none met"
+    return None
+
+
 class Subgrade(Model):
     id: Id
     title: Text

@@ -62,7 +62,7 @@ from typing import Iterator, Optional, Union
 
 from ..compiler.compile import Compiled
 from ..compiler.plan import Plan
-from ..language.models import FINDINGS, NOT_GRADED, SCORE_QUANTITIES, UNDECIDED
+from ..language.models import FINDINGS, NOT_GRADED, SCORE_QUANTITIES, UNDECIDED, group_breach
 from .decide import evaluate
 from .tally import Evidence, score_of, tally
 
@@ -340,13 +340,8 @@ def groups_hold(plan: Plan, evidence: Evidence, changes: tuple[Change, ...]) -> 
     findings = dict(evidence.findings)
     for change in (one for change in changes for one in change.findings_changed() if one.item == "finding"):
         findings[change.id] = change.after
-    for group in plan.exclusive:
-        values = [findings.get(member) for member in group.members]
-        met = values.count("met")
-        assessed = any(value not in (None, "not_assessed") for value in values)
-        if met > 1 or (group.exactly_one and met == 0 and assessed):
-            return False
-    return True
+    return not any(group_breach(group.exactly_one, [findings.get(member) for member in group.members])
+                   for group in plan.exclusive)
 
 
 # --- single changes --------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from typing import Any, Optional
 from ..compiler.compile import Compiled
 from ..compiler.selection import PairTablePlan, SelectionPlan
 from ..language.appointment_models import Appointment, Rating, agreed
+from ..language.decision_model import candidate_result
 from . import durable
 
 RESOLUTIONS = ("tiebreaker", "discuss")  # what a category that needs resolving calls for
@@ -389,9 +390,7 @@ def _differences(before: SelectionEvaluation, after: SelectionEvaluation, word: 
 
 def result_of(evaluation: SelectionEvaluation, candidate: str) -> str:
     """A candidate's result as the rules concluded it: pass, pending (a pair table's) or fail."""
-    if evaluation.passed[candidate]:
-        return "pass"
-    return "pending" if candidate in evaluation.pending else "fail"
+    return candidate_result(evaluation.passed[candidate], candidate in evaluation.pending)
 
 
 def describe_outcome(evaluation: SelectionEvaluation) -> str:
