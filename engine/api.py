@@ -23,16 +23,27 @@ import datetime
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence
 
+from .inspections import blank
 from .language.canonical import ENGINE_VERSION
 from .language.catalog import Catalog
 from .language.diagnostics import Diagnostic, DiagnosticError, render_all, sorted_unique
 from .ledger import audit
+from .ledger import impact as recorded_impact
 from .ledger.audit import LogRow, PurgePlan, Replay
 from .ledger.ledger import DEFAULT_LEDGER, LEDGER_ENV, Entry, Ledger, Verification, ledger_path
+from .lint import LintReport
+from .lint import lint as lint_stage
+from .lint import render as lint_render
+from .lint import written as lint_witness
+from .lint.findings import LintFinding
 from .runtime.durable import EngineError
 from .workspace import compare as comparing
+from .workspace import add_criterion as adding
+from .workspace import impact as impacts
 from .workspace import runner
 from .workspace.compare import Comparison, Decision, Distribution
+from .workspace.add_criterion import Addition
+from .workspace.impact import DecisionChange, Impact
 from .workspace.runner import Reproduction, Scored, TestResult
 
 __version__ = ENGINE_VERSION
@@ -45,9 +56,12 @@ __all__ = [
     "Diagnostic", "DiagnosticError", "EngineError", "render_all", "sorted_unique",
     # the other commands, one function each
     "validate", "compile_all", "run_tests", "TestResult", "reproduction", "Reproduction", "scoresheet", "write_scoresheet",
+    "new_case", "write_new_case",
     "read_decisions", "summarise", "Distribution", "compare", "Comparison", "Decision",
     "verify", "Verification", "head", "log", "LogRow", "show", "replay", "Replay", "override",
     "purge_plan", "PurgePlan", "purge", "ledger_path", "DEFAULT_LEDGER", "LEDGER_ENV",
+    "lint", "LintReport", "LintFinding", "write_witnesses", "render_lint", "render_github",
+    "impact", "Impact", "DecisionChange", "plan_addition", "Addition", "write_addition",
 ]
 
 
@@ -144,6 +158,18 @@ def write_scoresheet(output: Path, text: str) -> None:
     runner.write_scoresheet(output, text)
 
 
+def new_case(catalog: Catalog, criteria_set: str, subject: str, case_id: Optional[str] = None,
+             output: Optional[Path] = None) -> str:
+    """A blank inspection evidence record for a criteria set: every criterion, factor and
+    sub-area to fill in; refused at each blank line until it is filled."""
+    return blank.new_case(catalog, criteria_set, subject, case_id, output)
+
+
+def write_new_case(output: Path, text: str) -> None:
+    """Write a blank record where no file is (never over one, nor through a link)."""
+    blank.write_new_case(output, text)
+
+
 def read_decisions(catalog: Catalog, paths: Sequence[Path]) -> list[Decision]:
     """Decision records from JSON Lines files, or from case files scored first."""
     return comparing.read_decisions(list(paths), catalog, runner.score_paths)
@@ -193,3 +219,59 @@ def purge_plan(ledger: Ledger, before: datetime.date) -> PurgePlan:
 
 def purge(ledger: Ledger, plan: PurgePlan) -> Optional[Entry]:
     return audit.purge(ledger, plan)
+
+
+def impact(catalog: Catalog, paths: Sequence[Path] = (), base: Optional[str] = None, base_dir: Optional[Path] = None,
+           jobs: int = 1, ledger: Optional[str | Path] = None,
+           progress: Optional[Callable[[int, int], None]] = None) -> Impact:
+    """Every case below paths (default: cases/) graded under the criteria at a git revision
+    (base, default HEAD; read with git, never checked out) or in another folder (base_dir), and
+    under the working criteria: the decisions whose outcome, limiter or margin changed. With a
+    ledger, its recorded decisions too, their stored evidence graded both ways."""
+    impacts.check_jobs(jobs)
+    if base is not None and base_dir is not None:
+        raise DiagnosticError([Diagnostic("--base", 0, 0, "E174", "--base and --base-dir name two bases",
+                                          "give one of them")])
+    with impacts.base_folder(catalog.root, base, base_dir) as found:
+        result = impacts.impact(catalog, found, list(paths), jobs, progress)
+        if ledger is not None:
+            with open_ledger(ledger, "read") as opened:
+                result = impacts.with_recorded(result, recorded_impact.recorded_changes(
+                    opened, Catalog(found.root), catalog))
+    return result
+
+
+# --- lint ----------------------------------------------------------------------------------
+
+def lint(catalog: Catalog, paths: Sequence[Path] = ()) -> LintReport:
+    """Lint criteria sets and frameworks (files or folders; default: the whole criteria/):
+    every finding, with its code, place, severity and witness, reviewed exceptions applied.
+    Invalid files raise DiagnosticError."""
+    return lint_stage(catalog, list(paths))
+
+
+def write_witnesses(report: LintReport, folder: Path) -> tuple[Optional[Path], ...]:
+    """Each finding's witness as a case file under folder/<criteria set>/ (None for a finding
+    without one); never over a file, nor through a link (E117, before anything is written)."""
+    return lint_witness.write_witnesses(report.findings, folder)
+
+
+def render_lint(report: LintReport, fmt: str = "text", witnesses: Sequence[Optional[Path]] = ()) -> str:
+    """A lint report as text, json or github (workflow annotations)."""
+    return lint_render.render(report, fmt, witnesses)
+
+
+def render_github(diagnostics: Sequence[Diagnostic]) -> str:
+    """Diagnostics as GitHub workflow annotations (`validate --format github`)."""
+    return lint_render.github_diagnostics(diagnostics)
+
+
+def plan_addition(catalog: Catalog, criterion: str) -> Addition:
+    """The text edits that give every case of a criterion's set a not_assessed finding for it,
+    each checked to parse and validate (every problem at once when any would not); nothing written."""
+    return adding.plan_addition(catalog, criterion)
+
+
+def write_addition(addition: Addition) -> list[Path]:
+    """Write the planned edits, each file atomically; the files written."""
+    return adding.write_addition(addition)

@@ -72,12 +72,13 @@ def _catalog(root: Path | None, paths: list[Path]) -> Catalog:
     return api.find_catalog(paths[0] if paths else None, root)
 
 
-def _guard(action: Callable[[], int]) -> None:
-    """Run a command; user mistakes become diagnostics, engine failures a one-line message."""
+def _guard(action: Callable[[], int], fmt: str = "text") -> None:
+    """Run a command; user mistakes become diagnostics (as GitHub annotations with fmt
+    "github"), engine failures a one-line message."""
     try:
         code = action()
     except DiagnosticError as error:
-        _print_diagnostics(error.diagnostics)
+        _print_diagnostics(error.diagnostics, fmt)
         code = EXIT_INVALID
     except EngineError as error:
         click.echo(f"arbiter: the rules engine failed: {error}", err=True)
@@ -85,7 +86,9 @@ def _guard(action: Callable[[], int]) -> None:
     sys.exit(code)
 
 
-def _print_diagnostics(diagnostics: list[Diagnostic]) -> None:
+def _print_diagnostics(diagnostics: list[Diagnostic], fmt: str = "text") -> None:
+    if diagnostics and fmt == "github":  # GitHub reads workflow commands from standard output
+        click.echo(api.render_github(diagnostics))
     if diagnostics:
         click.echo(render_all(diagnostics), err=True)
         count = len(sorted_unique(diagnostics))
@@ -105,8 +108,10 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "github"]), default="text", show_default=True,
+              help="github also prints each problem as a GitHub workflow annotation, on standard output.")
 @root_option
-def validate(paths: tuple[Path, ...], root: Path | None) -> None:
+def validate(paths: tuple[Path, ...], fmt: str, root: Path | None) -> None:
     """Check criteria and case files; print every problem with file:line:col.
 
     Folders are searched for *.yaml. Exit 0 when every file is valid, 2 otherwise.
@@ -114,14 +119,46 @@ def validate(paths: tuple[Path, ...], root: Path | None) -> None:
     \b
     Example:
       arbiter validate criteria/ cases/kent-2007/
+      arbiter validate criteria/ --format github
     """
     def action() -> int:
         checked, problems = api.validate(_catalog(root, list(paths)), list(paths))
-        _print_diagnostics(problems)
+        _print_diagnostics(problems, fmt)
         if not problems:
             click.echo(f"{checked} file{'s' if checked != 1 else ''} valid")
         return EXIT_INVALID if problems else EXIT_OK
-    _guard(action)
+    _guard(action, fmt)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
+              help="json prints one document; github prints GitHub workflow annotations.")
+@click.option("--witness", "witness_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write each finding's witness, a case file that shows it, to DIR/<criteria set>/ "
+                   "(never over a file, nor through a symbolic link).")
+@root_option
+def lint(paths: tuple[Path, ...], fmt: str, witness_dir: Path | None, root: Path | None) -> None:
+    """Find overlapping and missing grade rules, and other mistakes, in criteria sets.
+
+    PATHS are criteria set files, framework files (every criteria set of the framework) or
+    folders of them; default: the whole criteria/ folder. Every combination of counts a
+    set's grade depends on is considered, so an overlap or a gap is shown, not sampled.
+    Exit 0 when no error remains (warnings, and findings a reviewed `lint:` exception
+    accepts, do not fail), 1 when an error remains, 2 when a file is invalid.
+
+    \b
+    Example:
+      arbiter lint criteria/examples-hit-policy/ --witness lint-witnesses
+      arbiter lint --format github
+    """
+    def action() -> int:
+        catalog = _catalog(root, list(paths))
+        report = api.lint(catalog, list(paths))
+        witnesses = api.write_witnesses(report, witness_dir) if witness_dir is not None else ()
+        click.echo(api.render_lint(report, fmt, witnesses))
+        return EXIT_EXPECTATION if report.failed else EXIT_OK
+    _guard(action, "github" if fmt == "github" else "text")
 
 
 @main.command(name="compile")
@@ -240,12 +277,32 @@ def scoresheet(process: str, candidates: str, panel: str, sheet_id: str | None, 
     def action() -> int:
         catalog = _catalog(root, [output] if output else [])
         text = api.scoresheet(catalog, process, _split(candidates), _split(panel), sheet_id, output)
-        if output is None:
-            click.echo(text, nl=False)
-            return EXIT_OK
-        api.write_scoresheet(output, text)
-        click.echo(f"wrote {output}")
-        return EXIT_OK
+        return _print_or_write(text, output, api.write_scoresheet)
+    _guard(action)
+
+
+@main.command("new-case")
+@click.argument("criteria_set")
+@click.option("--subject", required=True, help="Who or what is inspected: --subject 'Kent Police'.")
+@click.option("--id", "case_id", default=None, help="The case id to write (default: from --output's place under cases/).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write here (never over an existing file, nor through a symbolic link); default: standard output.")
+@root_option
+def new_case(criteria_set: str, subject: str, case_id: str | None, output: Path | None, root: Path | None) -> None:
+    """Write a blank inspection evidence record (a case file) for a criteria set.
+
+    Every criterion is a finding to fill in, commented with its text, tier, flags and
+    citations; every factor and sub-area is there too, and the header says how the rules
+    will count. Left blank, a value is refused at its line; filled in, the record scores.
+
+    \b
+    Example:
+      arbiter new-case hmic-2007/missing-persons --subject 'Kent Police' -o cases/mine/missing-persons.yaml
+    """
+    def action() -> int:
+        catalog = _catalog(root, [output] if output else [])
+        text = api.new_case(catalog, criteria_set, subject, case_id, output)
+        return _print_or_write(text, output, api.write_new_case)
     _guard(action)
 
 
@@ -459,19 +516,28 @@ def purge(before, dry_run: bool, yes: bool, ledger: Path | None) -> None:
         if dry_run:
             click.echo("dry run: nothing was erased")
             return EXIT_OK
-        answer = True if yes else _confirmed("Erase them? This cannot be undone")
-        if answer is None:
-            click.echo("arbiter: nothing was erased: there is no one to confirm (standard input is not a terminal); "
-                       "pass --yes to erase without asking", err=True)
-            return EXIT_INVALID
-        if not answer:
-            click.echo("nothing was erased")
-            return EXIT_EXPECTATION
+        stopped = _unless_confirmed(yes, "Erase them? This cannot be undone", "erased", "erase")
+        if stopped is not None:
+            return stopped
         entry = api.purge(store, plan)
         click.echo("nothing was erased: another purge erased it meanwhile" if entry is None else
                    f"erased {len(entry.refs)} personal-data blob(s); purge recorded as entry {entry.seq}")
         return EXIT_OK
     _guard(action)
+
+
+def _unless_confirmed(yes: bool, question: str, done: str, verb: str) -> int | None:
+    """None when the user said yes (or passed --yes); else the exit code, having said that
+    nothing was done: 1 when the answer was no, 2 when there was no one to ask."""
+    answer = True if yes else _confirmed(question)
+    if answer is None:
+        click.echo(f"arbiter: nothing was {done}: there is no one to confirm (standard input is not a terminal); "
+                   f"pass --yes to {verb} without asking", err=True)
+        return EXIT_INVALID
+    if not answer:
+        click.echo(f"nothing was {done}")
+        return EXIT_EXPECTATION
+    return None
 
 
 def _confirmed(question: str) -> bool | None:
@@ -483,6 +549,16 @@ def _confirmed(question: str) -> bool | None:
         return click.confirm(question, default=False)
     except click.Abort:
         return None
+
+
+def _print_or_write(text: str, output: Path | None, write: Callable[[Path, str], None]) -> int:
+    """A written record (a scoresheet, a blank case) to standard output, or to a new file."""
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write(output, text)
+        click.echo(f"wrote {output}")
+    return EXIT_OK
 
 
 def _split(text: str) -> list[str]:
@@ -523,3 +599,171 @@ def test(paths: tuple[Path, ...], update: bool, root: Path | None) -> None:
         return EXIT_EXPECTATION if failed else EXIT_OK
     _guard(action)
 
+
+
+IMPACT_PROGRESS_MIN = 20  # case files; fewer are graded before a bar would be worth drawing
+
+
+@main.command()
+@click.argument("cases", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--base", default=None, help="Git revision whose criteria/ to compare with (default: HEAD); read with git, never checked out.")
+@click.option("--base-dir", type=click.Path(path_type=Path), default=None,
+              help="Instead of --base: a folder holding the criteria/ (and cases/) to compare with.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True,
+              help="markdown is a pull request description; json one document.")
+@click.option("--jobs", type=int, default=1, show_default=True, help="Grade in this many processes.")
+@click.option("--ledger", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also compare the decisions recorded in this ledger, their stored evidence graded both ways.")
+@root_option
+def impact(cases: tuple[Path, ...], base: str | None, base_dir: Path | None, fmt: str, jobs: int,
+           ledger: Path | None, root: Path | None) -> None:
+    """Show which decisions an edit to the criteria changes, before it is approved.
+
+    Every case (default: cases/) is graded through durable-rules under the criteria at the
+    base and under the working tree. Each decision whose outcome, limiter or margin changed is
+    listed with the first rule firing that differs and the thresholds that moved; unchanged
+    decisions are counted. The base grades each case as it was at the base, or the working
+    copy when the base has no such file (marked *). Exit 0, or 1 when a case that reproduces
+    a published grade changes its outcome (marked PUBLISHED).
+
+    \b
+    Example:
+      arbiter impact --base main --format markdown
+      arbiter impact cases/kent-2007/ --base-dir ../arbiter-before
+    """
+    def action() -> int:
+        catalog = _catalog(root, list(cases))
+        with _ImpactProgress() as progress:
+            result = api.impact(catalog, list(cases), base, base_dir, jobs, ledger, progress)
+        click.echo(render_impact(result, fmt))
+        return EXIT_EXPECTATION if result.published_changed else EXIT_OK
+    _guard(action)
+
+
+class _ImpactProgress:
+    """A progress bar on standard error, drawn only when it is a terminal and the run is long."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.shown = 0
+
+    def __enter__(self) -> "_ImpactProgress":
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None and total > IMPACT_PROGRESS_MIN and sys.stderr.isatty():
+            self.bar = click.progressbar(length=total, label="grading", file=sys.stderr)
+            self.bar.__enter__()
+        if self.bar is not None:
+            self.bar.update(done - self.shown)
+            self.shown = done
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+def render_impact(result: api.Impact, fmt: str, summary: bool = True) -> str:
+    if fmt == "json":
+        return json.dumps(result.to_json(), ensure_ascii=False, indent=2)
+    markdown = fmt == "markdown"
+    joined = "<br>" if markdown else "\n"
+    rows = [[change.case + ("*" if change.base_graded_working_copy else ""), change.decision,
+             _impact_cell(change, "outcome", lambda s: s.label), _impact_cell(change, "limiter", lambda s: s.limiter or "none"),
+             _impact_cell(change, "margin", lambda s: s.margin or "none"), _firing_cell(change),
+             joined.join(change.thresholds), "PUBLISHED" if change.published_changed else ""]
+            for change in result.changes]
+    headers = ["case", "decision", "outcome", "limiter", "margin", "first rule firing that differs",
+               "thresholds moved", "published"]
+    parts = ["## Impact of the criteria changes", ""] if markdown else []
+    parts += [result.summary(), ""] if summary else []
+    if rows:
+        parts += [tabulate(rows, headers=headers, tablefmt="github" if markdown else "simple")]
+    notes = [f"{change.case}: {change.problem}" for change in result.changes if change.problem]
+    if any(change.base_graded_working_copy for change in result.changes):
+        notes.append("* not at the base: the base criteria graded the working copy")
+    if notes:
+        parts += [""] + [f"- {note}" if markdown else note for note in notes]
+    return "\n".join(parts).rstrip("\n")
+
+
+def _firing_cell(change: api.DecisionChange) -> str:
+    if change.firing:
+        return change.firing
+    return "the same firings" if change.before and change.after else ""
+
+
+def _impact_cell(change: api.DecisionChange, what: str, value: Callable[[Any], str]) -> str:
+    """'before -> after' for what changed, the value alone when it did not."""
+    before = value(change.before) if change.before else "not graded"
+    after = value(change.after) if change.after else "not graded"
+    return f"{before} -> {after}" if what in change.changed or before != after else after
+
+
+@main.group()
+def cases() -> None:
+    """Edit the case files of a criteria set together.
+
+    \b
+    Example:
+      arbiter cases add-criterion mp-new-criterion
+    """
+
+
+@cases.command(name="add-criterion")
+@click.argument("criterion", metavar="ID")
+@click.option("--yes", is_flag=True, help="Write without asking (for scripts).")
+@root_option
+def add_criterion(criterion: str, yes: bool, root: Path | None) -> None:
+    """Add a not_assessed finding for a new criterion to every case of its set that lacks one.
+
+    Each file keeps its comments and layout; every edited file must still validate, or none
+    is written. It first says which files it will change and asks; --yes does not ask, and
+    with no one to ask (standard input is not a terminal) nothing is written (exit 2). Then,
+    in a git checkout, it shows through `arbiter impact` against HEAD every case of the set
+    whose outcome the new criterion changes; exit 1 when one reproduces a published grade.
+
+    \b
+    Example:
+      arbiter cases add-criterion mp-new-criterion --yes
+    """
+    def action() -> int:
+        catalog = _catalog(root, [])
+        addition = api.plan_addition(catalog, criterion)
+        if not addition.edits:
+            click.echo(f"nothing to add: every one of the {len(addition.cases)} cases of criteria set "
+                       f"'{addition.criteria_set}' has a finding for '{criterion}'")
+            return EXIT_OK
+        click.echo(f"will {addition.describe()}:")
+        click.echo("\n".join(f"  {_relative(edit.path, catalog.root)}" for edit in addition.edits))
+        stopped = _unless_confirmed(yes, "Write these files?", "written", "write")
+        if stopped is not None:
+            return stopped
+        written = api.write_addition(addition)
+        click.echo(f"wrote {len(written)} file{'s' if len(written) != 1 else ''}")
+        return _added_impact(catalog, list(addition.cases))
+    _guard(action)
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _added_impact(catalog: Catalog, cases: list[Path]) -> int:
+    """The outcomes the new criterion changes, against git HEAD; none when not in a git checkout."""
+    try:
+        result = api.impact(catalog, cases, "HEAD")
+    except DiagnosticError as error:
+        click.echo(f"no impact report: {error.diagnostics[0].message}")
+        return EXIT_OK
+    outcomes = [c for c in result.changes if "outcome" in c.changed]
+    click.echo(f"against {result.base}: {len(outcomes)} of {len(result.changes) + result.unchanged} decisions change "
+               f"their outcome ({len(result.changes) - len(outcomes)} more only their margin or limiter: "
+               "arbiter impact lists them)")
+    if outcomes:
+        click.echo(render_impact(api.Impact(result.base, result.cases, tuple(outcomes), result.unchanged), "table",
+                                 summary=False))
+    return EXIT_EXPECTATION if any(c.published_changed for c in outcomes) else EXIT_OK

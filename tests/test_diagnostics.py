@@ -101,6 +101,7 @@ RAISING = [
     (models.SubgradeEntry, {"decision": "examples/q1", "provenance": "carried_over"}),
     (models.SubgradeEntry, {"decision": "examples/q1", "decision_id": "d4af1cb27a65b2f1"}),
     (models.Subgrade, {"id": "q" * 101, "title": "an id over the length limit"}),
+    (models.LintException, {"code": "L299", "reason": "no lint code has this number"}),
     (appointment_models.Fraction, {"numerator": 3, "denominator": 2}),
     (appointment_models.Requirement, {"id": "r", "description": "no test"}),
     (appointment_models.Requirement, {"id": "r", "description": "a value with no bound", "value": "term"}),

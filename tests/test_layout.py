@@ -25,6 +25,7 @@ MAY_IMPORT = {
     "appointments": {"language", "compiler", "runtime"},
     "workspace": {"language", "compiler", "runtime", "oracle", "inspections", "appointments"},
     "ledger": {"language", "compiler", "runtime", "inspections", "appointments", "workspace"},
+    "lint": {"language", "compiler", "runtime", "inspections", "workspace"},
 }
 TOP = "top"
 DURABLE_RULES = ("durable_rules", "durable_rules_engine", "durable")  # the library's top-level names

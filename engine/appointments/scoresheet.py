@@ -8,16 +8,10 @@ empty, so an unfinished sheet fails validation cell by cell, never silently.
 
 from __future__ import annotations
 
-import os
 import textwrap
-from pathlib import Path
 
 from ..language.appointment_models import CompetencyFramework, SelectionProcess, pair_table
 from ..language.options import option_error
-
-# Create, never truncate; and never through a symbolic link, even one pointing nowhere
-# (O_EXCL refuses any existing name, links included; O_NOFOLLOW says so twice).
-_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 
 
 def parse_panel(entries: list[str], process: SelectionProcess) -> list[tuple[str, str]]:
@@ -96,20 +90,3 @@ def _behaviours(cvf: CompetencyFramework, area: str, level: int) -> tuple[str, s
     at_level = next(lv for lv in competency.levels if lv.level == level)
     note = "levels are cumulative, so levels below apply too" if cvf.levels_cumulative and level > 1 else ""
     return competency.name, f"level {level} behaviours" + (f" ({note})" if note else ""), at_level.behaviours
-
-
-def write_new_file(path: Path, text: str, option: str) -> None:
-    """Write text to a file that does not exist yet; anything in the way is E117 at the option."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, _NEW_FILE, 0o666)
-    except FileExistsError:
-        refusal = ("is a symbolic link; a file is never written through one" if path.is_symlink()
-                   else "exists; a file is never overwritten")
-        raise option_error(option, f"{path} {refusal}", "give a new file name", "E117") from None
-    except (OSError, ValueError) as error:
-        reason = getattr(error, "strerror", None) or str(error)
-        raise option_error(option, f"cannot write {path}: {reason}", "give a file name in a folder you can write to",
-                           "E117") from None
-    with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-        stream.write(text)

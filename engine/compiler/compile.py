@@ -217,6 +217,16 @@ def build_plan(criteria: Criteria) -> Plan:
         exclusive=tuple(PlanGroup(g.id, g.criteria, g.exactly_one) for g in low.cs.exclusive))
 
 
+def condition_places(criteria: Criteria) -> dict[str, tuple]:
+    """Where the framework first writes each condition of the plan: condition id -> its place in
+    the framework file, e.g. ("grades", 2, "when", 0). Lowered exactly as build_plan lowers the
+    criteria, so the ids are the plan's (lint locates what it says about a condition here)."""
+    low = _Lowering(criteria)
+    if low.cs.graded:
+        _all_rules(low)
+    return dict(low.first_use)
+
+
 def _too_many_conditions(low: _Lowering) -> list[Diagnostic]:
     """E135 at the first condition past the limit, where the framework writes it."""
     if len(low.conditions) <= MAX_CONDITIONS:

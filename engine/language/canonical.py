@@ -26,8 +26,14 @@ def durable_rules_version() -> str:
         return "unknown"
 
 
+# Fields that say nothing about how a case is graded: reviewed lint exceptions. They are left
+# out of every canonical form, so adding one changes no hash, compiled ruleset or decision.
+UNGRADED_FIELDS = ("lint",)
+
+
 def canonical_model(model) -> dict[str, Any]:
-    return model.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    data = model.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    return {key: value for key, value in data.items() if key not in UNGRADED_FIELDS}
 
 
 def canonical_json(data: Any) -> bytes:

@@ -21,6 +21,7 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from .diagnostics import Diagnostic, DiagnosticError
 from .load import MAX_BYTES, Document, display_path, load_file, read_regular_file, real_path
@@ -172,6 +173,22 @@ class Catalog:
 # without a comment after it. Top level means column 0, where no block text can start a line.
 _KIND_LINE = re.compile(rb"""^arbiter:[ \t]*(["']?)([a-z_]+)\1[ \t]*(?:#[^\n]*)?\r?$""", re.M)
 _KIND_BYTES = MAX_BYTES  # the whole file, as the loader would read it: a long header comment hides nothing
+
+
+def file_of_kind(path: Path, given: str, option: str, kind: str, what: str,
+                 unknown: Callable[[], DiagnosticError], hint: str) -> Path:
+    """The file a command-line id or path names, which must be a readable file of kind: nothing
+    there is `unknown()` (an E120 with a did-you-mean), an unreadable one E100, a file of
+    another kind E114, each at the option."""
+    found = file_status(path)
+    if found == MISSING:
+        raise unknown()
+    if found != REGULAR:
+        raise option_error(option, f"cannot read {what} '{given}': {found}", "check the id", "E100")
+    declared = declared_kind(path)
+    if declared is not None and declared != kind:
+        raise option_error(option, f"'{given}' is {kind_phrase(declared)} file, not a {what}", hint, "E114")
+    return path
 
 
 def declared_kind(path: Path) -> str | None:

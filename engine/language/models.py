@@ -326,6 +326,49 @@ class Comparability(Model):
     comparable_with: dict[PathId, dict[Id, Id]] = {}  # framework -> mapping of their levels onto ours
 
 
+# --- reviewed lint exceptions -------------------------------------------------------------
+
+# Stable codes of `arbiter lint`'s findings (engine/lint/findings.py re-exports this table); a
+# code never changes meaning once published. criteria/README.md ("Lint") documents each.
+LINT_CODES: dict[str, str] = {
+    "L201": "grade-rules-overlap",
+    "L202": "no-grade-rule-holds",
+    "L203": "grade-unreachable",
+    "L204": "limiter-never-applies",
+    "L205": "floor-never-applies",
+    "L206": "condition-always-holds",
+    "L207": "condition-never-holds",
+    "L208": "too-large-to-enumerate",
+    "L210": "choice-disagrees-with-quantifier",
+    "L211": "changed-without-new-version",
+    "L212": "criterion-read-by-no-grade",
+    "L213": "unused-exception",
+}
+
+
+def _lint_code(value: str) -> str:
+    if value not in LINT_CODES:
+        raise coded_error("E113", "unknown lint code {value}", f"write one of {', '.join(LINT_CODES)}",
+                          value=shown(value))
+    return value
+
+
+class LintException(Model):
+    """A lint finding reviewed and accepted on purpose: `arbiter lint` reports it as accepted,
+    with the reason, and does not fail on it. An exception no finding matches is itself a
+    finding (L213), so a stale one is seen."""
+
+    code: Annotated[str, Strict(), AfterValidator(_lint_code)]
+    about: Optional[Text] = None  # the id the finding is about; none: every finding of the code
+    reason: Text
+
+
+# Reviewed exceptions say nothing about how a case is graded, so the canonical form leaves them
+# out (canonical.UNGRADED_FIELDS), and with it the criteria's hash: adding one does not change a
+# compiled ruleset or a decision record.
+LintExceptions = tuple[LintException, ...]
+
+
 class Framework(Model):
     arbiter: Literal["framework"]
     id: PathId
@@ -345,6 +388,7 @@ class Framework(Model):
     floors: tuple[Floor, ...] = ()
     undecided: Undecided
     comparability: Optional[Comparability] = None
+    lint: LintExceptions = ()  # reviewed lint exceptions, for every criteria set of the framework
 
 
 # --- criteria sets ----------------------------------------------------------------------
@@ -421,6 +465,7 @@ class CriteriaSet(Model):
     criteria: tuple[Criterion, ...] = ()
     subgrades: tuple[Subgrade, ...] = ()
     exclusive: tuple[ExclusiveGroup, ...] = ()
+    lint: LintExceptions = ()  # reviewed lint exceptions for this criteria set
 
     def scale_of(self, criterion_id: str) -> Optional[ScoreScale]:
         """The score scale of a scored criterion; None for a yes/no criterion or an unknown id."""

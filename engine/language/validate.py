@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import types
 import typing
 from dataclasses import dataclass
@@ -73,7 +74,7 @@ def to_model(doc: Document, expected: str | None = None) -> Model:
     try:
         model = model_cls.model_validate(doc.data)
     except ValidationError as error:
-        found = [d for e in error.errors() if (d := _diagnostic(doc, model_cls, e))]
+        found = [d for e in _one_member_per_union(doc, error.errors()) if (d := _diagnostic(doc, model_cls, e))]
         # A value the loader already flagged (e.g. an unquoted `no`) is reported once.
         problems += [d for d in found if (d.line, d.col) not in flagged]
     if problems:
@@ -82,6 +83,49 @@ def to_model(doc: Document, expected: str | None = None) -> Model:
 
 
 _CITATION_FIELDS = ("source", "sources", "cites")
+
+# A value of a union (a sub-area: a level id or a mapping) is tried as each member, and pydantic
+# names the member in the error's loc ('function-after[...]', 'SubgradeEntry', 'int'). Errors
+# saying only that the value is not of a member's kind are not the author's concern when another
+# member fits its kind.
+_WRONG_KIND = frozenset(_TYPE_WORDS)
+_FIELD_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def _one_member_per_union(doc: Document, errors: list[dict]) -> list[dict]:
+    """Each union's errors told once, without pydantic's member names: those of the members
+    that fit the value's kind; when none does, one error naming every kind it could be."""
+    plain, unions = [], {}
+    for err in errors:
+        place = _union_member_step(doc, tuple(err["loc"]))
+        if place is None:
+            plain.append(err)
+        else:
+            unions.setdefault(tuple(err["loc"][:place]), []).append((place, err))
+    for prefix, members in unions.items():
+        fitting = [{**err, "loc": prefix + tuple(err["loc"][place + 1:])} for place, err in members
+                   if err["type"] not in _WRONG_KIND or len(err["loc"]) > place + 1]
+        plain += fitting or [_fits_no_member(prefix, [err for _, err in members])]
+    return plain
+
+
+def _fits_no_member(loc: tuple, errors: list[dict]) -> dict:
+    kinds = dict.fromkeys(_TYPE_WORDS[err["type"]] for err in errors)
+    if "a number" in kinds:  # a whole number or a decimal: a number
+        kinds.pop("a whole number", None)
+    return {"loc": loc, "type": "union_type", "input": errors[0].get("input"), "ctx": {"expected": " or ".join(kinds)}}
+
+
+def _union_member_step(doc: Document, loc: tuple) -> int | None:
+    """Where in loc pydantic named a union's member: a name step into a value that is no
+    mapping, or into a mapping that neither holds it nor could have it as a field."""
+    data: Any = doc.data
+    for place, step in enumerate(loc):
+        if isinstance(step, str) and (not isinstance(data, dict) or (step not in data and not _FIELD_NAME.fullmatch(step))):
+            return place
+        data = data.get(step) if isinstance(data, dict) else (
+            data[step] if isinstance(data, list) and isinstance(step, int) and step < len(data) else None)
+    return None
 
 
 def _diagnostic(doc: Document, model_cls: type[BaseModel], err: dict) -> Diagnostic | None:
@@ -100,6 +144,8 @@ def _diagnostic(doc: Document, model_cls: type[BaseModel], err: dict) -> Diagnos
         return doc.diag(loc, kind, err["msg"], err.get("ctx", {}).get("hint"), at_key=True)
     if kind in _TYPE_WORDS:
         return _wrong_type(doc, loc, kind, err)
+    if kind == "union_type":  # a value of none of a union's kinds (_one_member_per_union)
+        return doc.diag(loc, "E112", f"{where} must be {err['ctx']['expected']}, not {_shown(doc, loc, err)}")
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
         options = [o.strip().strip("'") for o in expected.replace(" or ", ",").split(",") if o.strip()]

@@ -33,6 +33,7 @@ from ..language.diagnostics import Diagnostic, DiagnosticError, suggest
 from ..language.load import Document
 from ..language.models import NOT_GRADED, NOT_GRADED_LABEL, UNDECIDED, UNDECIDED_LABEL, Case, CriteriaSet, Framework, Scale
 from ..language.options import option_error
+from ..workspace.compare import first_differing_firing
 from ..workspace.runner import Scored
 from .ledger import DECISION_BLOBS, Entry, Ledger, blob_roles, recorded_date
 
@@ -291,14 +292,6 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 def _short(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False, sort_keys=True)
     return text if len(text) <= 120 else text[:117] + "..."
-
-
-def first_differing_firing(old: dict[str, Any], new: dict[str, Any]) -> Optional[str]:
-    for i, (a, b) in enumerate(zip(old.get("trace", []), new.get("trace", []))):
-        if a != b:
-            return f"firing {i + 1}: {a['rule']} then, {b['rule']} now"
-    extra = len(new.get("trace", [])) - len(old.get("trace", []))
-    return f"{abs(extra)} firing(s) {'more' if extra > 0 else 'fewer'} now" if extra else None
 
 
 # --- show, log, override, purge ----------------------------------------------------------

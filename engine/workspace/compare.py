@@ -22,7 +22,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from itertools import accumulate, count
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO, Iterator, Optional
 
 from ..compiler.compile import compile_set
 from ..language.catalog import Catalog, declared_kind
@@ -426,3 +426,16 @@ def _read_on_scale(first: Decision, second: Decision, catalog: Catalog) -> tuple
 
 def _comparability(framework_id: str, catalog: Catalog):
     return catalog.load(catalog.framework_path(framework_id), "framework").model.comparability
+
+
+def first_differing_firing(old: dict[str, Any], new: dict[str, Any]) -> Optional[str]:
+    """The first rule firing that differs between two records of one decision (`replay
+    --with-current-criteria` and `impact` both name it): another rule, the same rule matching
+    other facts (other counts), or firings more or fewer; None when the traces agree."""
+    for i, (a, b) in enumerate(zip(old.get("trace", []), new.get("trace", []))):
+        if a["rule"] != b["rule"]:
+            return f"firing {i + 1}: {a['rule']} then, {b['rule']} now"
+        if a != b:
+            return f"firing {i + 1}: {a['rule']} both times, matching other facts"
+    extra = len(new.get("trace", [])) - len(old.get("trace", []))
+    return f"{abs(extra)} firing(s) {'more' if extra > 0 else 'fewer'} now" if extra else None

@@ -19,7 +19,7 @@ from ..appointments.appointment_record import expectation as appointment_expecta
 from ..appointments.appointment_record import records_for, render
 from ..appointments.appointments import (EVIDENCE_KINDS, RULE_KINDS, LoadedEvidence, compile_rules, decide, load_evidence,
                                          load_reference, read_evidence)
-from ..appointments.scoresheet import parse_panel, scoresheet, write_new_file
+from ..appointments.scoresheet import parse_panel, scoresheet
 from ..compiler.compile import compile_criteria, compile_set, write_all
 from ..language.criteria import load_criteria, load_scale
 from .crosscheck import cross_check_misshapen
@@ -28,13 +28,14 @@ from ..inspections.explain import render_text
 from ..inspections.graph import Decided, RecordedInput, case_path, decide_graph
 from ..inspections.graph import Outcome as GraphOutcome
 from ..language.appointment_check import check_cvf
-from ..language.catalog import MISSING, REGULAR, Catalog, declared_kind, expected_id, file_status, kind_phrase
+from ..language.catalog import MISSING, REGULAR, Catalog, declared_kind, expected_id, file_of_kind, file_status, kind_phrase
 from ..language.check import check_framework, check_scale
 from ..language.decision_model import RecordModel, model_for
 from ..language.diagnostics import Diagnostic, DiagnosticError, sorted_unique, suggest
 from ..language.load import Document, display_path, from_data, is_regular_file, load_file, read_regular_file, read_source, real_path
 from ..language.models import ID_MAX_LENGTH, NOT_GRADED, id_length_problem
 from ..language.options import option_error
+from ..language.output import write_new_file
 from ..language.validate import file_kind
 from ..oracle import appointment_reference, reference
 
@@ -281,17 +282,8 @@ def _process_path(catalog: Catalog, process: str) -> Path:
         raise option_error("PROCESS", f"cannot read {process}: {given}", "check the path", "E100")
     if id_length_problem(process):
         raise option_error("PROCESS", id_length_problem(process), "give the id of a selection process", "E113")
-    path = catalog.path_of(process)
-    found = file_status(path)
-    if found == MISSING:
-        raise _unknown_process(catalog, process)
-    if found != REGULAR:
-        raise option_error("PROCESS", f"cannot read selection process '{process}': {found}", "check the id", "E100")
-    declared = declared_kind(path)
-    if declared is not None and declared != "selection_process":
-        raise option_error("PROCESS", f"'{process}' is {kind_phrase(declared)} file, not a selection process",
-                           "give the id of a selection process", "E114")
-    return path
+    return file_of_kind(catalog.path_of(process), process, "PROCESS", "selection_process", "selection process",
+                        lambda: _unknown_process(catalog, process), "give the id of a selection process")
 
 
 def _unknown_process(catalog: Catalog, process: str) -> DiagnosticError:
@@ -471,14 +463,28 @@ def published_grade(result: Scored) -> Optional[PublishedGrade]:
     """A case reproduces a published grade when its evidence is read from a report
     (constructed: false) and its expectation cites where the grade is published; not graded
     is no grade."""
-    case = result.source.case if result.kind == "case" else None
-    if case is None or case.constructed or case.expect is None or case.expect.source is None \
-            or case.expect.outcome == NOT_GRADED:
+    source = published_source(result)
+    if source is None:
         return None
+    case = result.source.case
     record = result.records[0]
     grade, computed = case.expect.outcome, record["computed_outcome"]
     by = "rules" if computed == grade else ("judgement" if record["outcome"] == grade else "missed")
     return PublishedGrade(record["criteria_set"], case.expect.source, grade, computed, by)
+
+
+def published_source(result: Scored) -> Optional[str]:
+    """Where the grade a case reproduces is published, when it reproduces one (as above)."""
+    return cited_publication(result.source.case) if result.kind == "case" else None
+
+
+def cited_publication(case: Any) -> Optional[str]:
+    """Where the grade an inspection case's expectation cites is published: only for evidence
+    read from a report (constructed: false), and not graded is no grade."""
+    if case.constructed or case.expect is None or case.expect.source is None \
+            or case.expect.outcome == NOT_GRADED:
+        return None
+    return case.expect.source
 
 
 def run_tests(paths: list[Path], catalog: Catalog, update: bool = False) -> list[TestResult]:
