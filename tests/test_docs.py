@@ -45,3 +45,20 @@ def test_readme_quick_start_has_exactly_two_commands_and_ci_runs_the_second():
     commands = [line for line in block.strip().splitlines() if line.strip()]
     assert len(commands) == 2
     assert commands[1] in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_the_readme_score_example_is_what_score_prints():
+    """The Commands section's `arbiter score` example: every line it shows whole (not `...`) is
+    a line the command prints."""
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```\n$ arbiter score ", 1)[1].split("```", 1)[0]
+    case, *shown = block.splitlines()
+    printed = CliRunner().invoke(main, ["score", str(ROOT / case)]).stdout.splitlines()
+    whole = [line for line in shown if line.strip() != "..."]
+    assert len(whole) >= 8
+    for line in whole:
+        assert line in printed, line
