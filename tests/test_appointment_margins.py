@@ -75,6 +75,7 @@ def test_each_margin_example_has_the_fewest_changes_and_reaches_its_target(world
                 continue
             assert sum(abs(c.after - c.before) for c in reach.example) == reach.fewest
             assert all(c.id.startswith(f"{candidate}/") for c in reach.example)
+            assert all(c.after in SCALE_VALUES and c.after != c.before for c in reach.example)  # ratings a panel can give
             place, target = (appointment_margin.STANDINGS.index(x) for x in (reach.example_outcome, reach.target))
             assert place <= target if direction == "up" else place >= target
 
