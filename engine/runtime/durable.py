@@ -36,7 +36,6 @@ import threading
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib import metadata
 from typing import Any, Callable, Iterator
 
 import durable_rules_engine as _core
@@ -75,13 +74,6 @@ class Firing:
 
 Effect = tuple[str, dict[str, Any]]  # ("post", event) or ("assert", fact)
 React = Callable[[str, dict[str, dict[str, Any]]], list[Effect]]
-
-
-def durable_version() -> str:
-    try:
-        return metadata.version("durable-rules")
-    except metadata.PackageNotFoundError:  # pragma: no cover - installed without metadata
-        return "unknown"
 
 
 class _QuietHost(_engine.Host):
@@ -146,7 +138,9 @@ class DurableHost:
             pass  # 309: the session was never created because the first assert failed
 
     def live_session(self, name: str, sid_number: int) -> bool:
-        """Whether a session is still held by the C core (used by tests to prove cleanup)."""
+        """Whether a session is still held by the C core (used by tests to prove cleanup). Ask it
+        only of a session already closed: asked of an open one, durable-rules 2.0.28's get_state
+        leaves that session so that deleting it aborts the process (free(): invalid pointer)."""
         try:
             _core.get_state(self._handles[name], f"{SESSION_PREFIX}{sid_number}")
             return True
