@@ -16,6 +16,7 @@ from engine.language.appointment_models import (Appointment, Candidate, Complian
                                                 SelectionProcess)
 from engine.oracle import appointment_reference as oracle
 from engine.runtime import appointment_margin, compliance, hearing, selection
+from engine.runtime.margin import Change
 
 from .strategies import RATING_SCALE
 from .test_appointment_laws import CVF, fields, hearings, processes
@@ -168,6 +169,16 @@ def test_hearing_margins_agree_with_the_oracle(world):
     assert (margin.outcome, _distance(margin.up), _distance(margin.down)) == (answer.outcome, answer.up, answer.down)
     one_vote = {r.fewest for r in (margin.up, margin.down)} & {1}
     assert bool(margin.single) == bool(one_vote)
+    votes = record.votes_for_veto
+    for reach, target, sign in ((margin.up, "veto", 1), (margin.down, "no_veto", -1)):
+        assert reach.target == (None if reach.status == "no_level" else target)
+        if reach.status == "found":  # the example is the vote count that reaches the target, decided as it says
+            assert reach.example == (Change("votes", "votes_for_veto", votes, votes + sign * reach.fewest),)
+            assert reach.example_outcome == target
+    for single in margin.single:
+        assert single.change.item == "votes" and single.change.id == "votes_for_veto"
+        assert single.change.before == votes and abs(single.change.after - votes) == 1
+        assert single.outcome != outcome
 
 
 @st.composite
@@ -195,6 +206,11 @@ def test_compliance_margins_agree_with_the_oracle(world):
     failed = [r for r, ok in met.items() if not ok]
     expected = set(met) if not failed else set(failed) if len(failed) == 1 else set()
     assert {s.change.id for s in margin.single} == expected
+    for reach, target in ((margin.up, "compliant"), (margin.down, "not_compliant")):
+        assert reach.target == (None if reach.status == "no_level" else target)
+        if reach.status == "found":
+            assert reach.example_outcome == target and len(reach.example) == reach.fewest
+            assert all(c.item == "requirement" and c.before != c.after for c in reach.example)
 
 
 def test_the_kent_selection_margin():
