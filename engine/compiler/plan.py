@@ -170,6 +170,22 @@ class Plan:
         """The scale of a scored criterion a quantity reads; None for a met/not-met criterion."""
         return self._index["scored"].get(criterion)
 
+    def threshold_words(self, cond: PlanCondition) -> str:
+        """A condition's bound as the compiled condition requires it: 'at least 4 of 7', 'below 2'
+        (as written; compiled as at most 1), 'good or better'."""
+        if cond.level_bound is not None:
+            return f"{cond.level_bound} or {'better' if cond.op == '<=' else 'worse'}"
+        if cond.strict is not None:
+            bound = f"{cond.strict} {cond.threshold + 1 if cond.strict == 'below' else cond.threshold - 1}"
+        else:
+            bound = f"{ {'>=': 'at least', '<=': 'at most', '==': 'exactly'}[cond.op]} {cond.threshold}"
+        counted = self.quantity(cond.quantity).kind not in ("score", "score_sum", "causes_of_concern")
+        return f"{bound} of {cond.total}" if counted else bound
+
+    def condition_words(self, cond: PlanCondition) -> str:
+        """E.g. 'good criteria met at least 4 of 7'."""
+        return f"{self.quantity(cond.quantity).describe} {self.threshold_words(cond)}"
+
     def stage_rules(self, stage: str) -> list[PlanRule]:
         return [r for r in self.rules if r.stage == stage]
 

@@ -152,14 +152,14 @@ def _counting_lines(plan: Plan) -> list[str]:
             by_quantifier.setdefault(cond.quantifier.name, []).append(cond)
     for name, conds in by_quantifier.items():
         q = conds[0].quantifier
-        uses = "; ".join(dict.fromkeys(_threshold(plan, c) for c in conds))
+        uses = "; ".join(dict.fromkeys(plan.condition_words(c) for c in conds))
         choice = f" [choice: {q.choice}]" if q.choice else ""
         lines += _bullet(f"'{name.replace('_', ' ')}' ({q.phrase}) means {q.bound.replace('_', ' ')} {q.fraction}"
                          f"{_cited(q.source)}, here {uses}{choice}")
     others = {}
     for cond in plan.conditions:
         if cond.quantifier is None and _can_hold(plan, cond):
-            others.setdefault(_threshold(plan, cond) + (f" [choice: {cond.choice}]" if cond.choice else ""), None)
+            others.setdefault(plan.condition_words(cond) + (f" [choice: {cond.choice}]" if cond.choice else ""), None)
     for text in others:
         lines += _bullet(text)
     if plan.hit_policy_choice:
@@ -172,19 +172,6 @@ def _can_hold(plan: Plan, cond: PlanCondition) -> bool:
     criterion, in a set with none, never applies there, and is not worth the assessor's time."""
     counted = plan.quantity(cond.quantity).kind in ("met", "not_met", "not_assessed", "factors_present")
     return not (counted and cond.op == ">=" and cond.threshold > cond.total)
-
-
-def _threshold(plan: Plan, cond: PlanCondition) -> str:
-    """E.g. 'good criteria met at least 4 of 7', as the compiled condition requires it."""
-    quantity = plan.quantity(cond.quantity)
-    if cond.level_bound is not None:
-        return f"{quantity.describe} {cond.level_bound} or {'better' if cond.op == '<=' else 'worse'}"
-    if cond.strict is not None:  # as written: below 2 is compiled as at most 1
-        bound = f"{cond.strict} {cond.threshold + 1 if cond.strict == 'below' else cond.threshold - 1}"
-    else:
-        bound = f"{ {'>=': 'at least', '<=': 'at most', '==': 'exactly'}[cond.op]} {cond.threshold}"
-    of = f" of {cond.total}" if quantity.kind not in ("score", "score_sum", "causes_of_concern") else ""
-    return f"{quantity.describe} {bound}{of}"
 
 
 def _subgrade_lines(criteria: Criteria) -> list[str]:

@@ -257,22 +257,11 @@ def decision_key(record: dict[str, Any]) -> tuple[str, str]:
 
 # --- thresholds ---------------------------------------------------------------------------------
 
-_OPS = {">=": "at least", "<=": "at most", "==": "exactly"}
-
-
 def condition_name(plan: Plan, condition: PlanCondition) -> str:
     """What a condition counts and the word that sets its threshold: 'good criteria met, vast majority'."""
     what = plan.quantity(condition.quantity).describe
     word = condition.quantifier.name.replace("_", " ") if condition.quantifier else None
     return f"{what}, {word}" if word else what
-
-
-def threshold_text(condition: PlanCondition) -> str:
-    """'at least 6 of 7', from the plan's whole-number threshold."""
-    text = f"{_OPS.get(condition.op, condition.op)} {condition.threshold}"
-    if condition.level_bound is not None:
-        return f"{text} ({condition.level_bound})"
-    return f"{text} of {condition.total}" if condition.total else text
 
 
 def moved_thresholds(base: Optional[Plan], working: Optional[Plan]) -> tuple[str, ...]:
@@ -284,8 +273,9 @@ def moved_thresholds(base: Optional[Plan], working: Optional[Plan]) -> tuple[str
     moved = []
     for name, conditions in _by_name(working).items():
         for old, new in zip(before.get(name, []), conditions):
-            if threshold_text(old) != threshold_text(new):
-                moved.append(f"{name}: {threshold_text(old)} -> {threshold_text(new)}")
+            was, now = base.threshold_words(old), working.threshold_words(new)
+            if was != now:
+                moved.append(f"{name}: {was} -> {now}")
     return tuple(moved)
 
 
