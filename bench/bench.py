@@ -415,7 +415,7 @@ def ledger_lines(catalog: Catalog, quick: bool) -> list[str]:
         elapsed = time.perf_counter() - start
         appended = rounds * len(results)
         lines.append(f"ledger append: {appended:,} decisions in {elapsed:.1f} s = {appended / elapsed:,.0f} decisions/s, "
-                     f"each its own transaction with synchronous=FULL (durable on disk)")
+                     f"{len(results)} a transaction (one recording) with synchronous=FULL (durable on disk)")
         template = list(Ledger.open_for_reading(path).entries())[: len(results)]
         for count in ((20_000,) if quick else (100_000, 1_000_000)):
             big = Path(folder) / f"verify-{count}.sqlite"

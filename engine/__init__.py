@@ -15,7 +15,8 @@ or diagnostics; scoring a case enters each stage once, in this order (tests/test
     ledger    the record kept tamper-evidently (ledger/)
 
 Each part is a package, lowest first: language, compiler, runtime, oracle, inspections and
-appointments, workspace, then ledger and lint (what `arbiter lint` finds in criteria). A
+appointments, workspace, then ledger, lint (what `arbiter lint` finds in criteria) and report
+(the HTML reports of `arbiter report`). A
 part imports only the parts below it; each package's
 __init__.py says which, and tests/test_layout.py enforces it. At the top, api.py is the
 Python API (this package exports exactly it) and cli.py parses arguments and renders,

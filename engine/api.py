@@ -36,6 +36,10 @@ from .lint import lint as lint_stage
 from .lint import render as lint_render
 from .lint import written as lint_witness
 from .lint.findings import LintFinding
+from .report import pdf as report_pdf
+from .report import render as report_render
+from .report import sources as report_inputs
+from .report.sources import Source
 from .runtime.durable import EngineError
 from .workspace import compare as comparing
 from .workspace import add_criterion as adding
@@ -56,12 +60,15 @@ __all__ = [
     "Diagnostic", "DiagnosticError", "EngineError", "render_all", "sorted_unique",
     # the other commands, one function each
     "validate", "compile_all", "run_tests", "TestResult", "reproduction", "Reproduction", "scoresheet", "write_scoresheet",
+    "scoresheet_workbook", "import_scoresheet",
     "new_case", "write_new_case",
     "read_decisions", "summarise", "Distribution", "compare", "Comparison", "Decision",
     "verify", "Verification", "head", "log", "LogRow", "show", "replay", "Replay", "override",
     "purge_plan", "PurgePlan", "purge", "ledger_path", "DEFAULT_LEDGER", "LEDGER_ENV",
     "lint", "LintReport", "LintFinding", "write_witnesses", "render_lint", "render_github",
     "impact", "Impact", "DecisionChange", "plan_addition", "Addition", "write_addition",
+    "report_sources", "Source", "render_report", "render_letters", "render_summary_html", "write_report",
+    "write_letters", "print_pdf",
 ]
 
 
@@ -118,9 +125,13 @@ def open_ledger(path: Optional[str | Path] = None, mode: str = "write") -> Ledge
     return opener(ledger_path(Path(path) if path is not None else None))
 
 
-def record(ledger: Ledger, scored: Sequence[Scored]) -> list[Entry]:
-    """Append every decision of every scored record, with what is needed to replay it."""
-    return audit.record_results(ledger, list(scored))
+def record(ledger: Ledger, scored: Sequence[Scored], by: Optional[str] = None,
+           reason: Optional[str] = None) -> list[Entry]:
+    """Append every decision of every scored record, with what is needed to replay it, in one
+    transaction. A decision that revises a recorded one (the same case, record kind and
+    subject, other evidence) names what it supersedes, and needs `by` (who records it) and
+    may give a `reason`; without `by` nothing is recorded (E174)."""
+    return audit.record_results(ledger, list(scored), by, reason)
 
 
 # --- the other commands ------------------------------------------------------------------
@@ -153,9 +164,25 @@ def scoresheet(catalog: Catalog, process: str, candidates: list[str], panel: lis
     return runner.make_scoresheet(catalog, process, candidates, panel, sheet_id, output)
 
 
-def write_scoresheet(output: Path, text: str) -> None:
-    """Write a scoresheet where no file is (never over one, nor through a link)."""
+def write_scoresheet(output: Path, text: str | bytes) -> None:
+    """Write a scoresheet (YAML text, or a workbook's bytes) where no file is (never over one,
+    nor through a link)."""
     runner.write_scoresheet(output, text)
+
+
+def scoresheet_workbook(catalog: Catalog, process: str, candidates: Optional[list[str]] = None,
+                        panel: Optional[list[str]] = None, sheet_id: Optional[str] = None,
+                        output: Optional[Path] = None, source: Optional[Path] = None) -> bytes:
+    """The scoresheet as an .xlsx workbook: one sheet per candidate, rating drop-downs from the
+    rating scale, only the input cells unlocked; blank, or filled from an evidence file (source)."""
+    return runner.make_workbook(catalog, process, candidates, panel, sheet_id, output, source)
+
+
+def import_scoresheet(catalog: Catalog, path: Path, output: Optional[Path] = None, sheet_id: Optional[str] = None,
+                      process: Optional[str] = None, panel: Optional[list[str]] = None) -> str:
+    """The evidence file (YAML) a filled workbook or CSV file of ratings holds, checked as
+    `score` checks it; every problem at its sheet and cell (or CSV line and field)."""
+    return runner.import_scoresheet(catalog, path, output, sheet_id, process, panel)
 
 
 def new_case(catalog: Catalog, criteria_set: str, subject: str, case_id: Optional[str] = None,
@@ -275,3 +302,44 @@ def plan_addition(catalog: Catalog, criterion: str) -> Addition:
 def write_addition(addition: Addition) -> list[Path]:
     """Write the planned edits, each file atomically; the files written."""
     return adding.write_addition(addition)
+
+
+# --- reports -------------------------------------------------------------------------------
+
+def report_sources(catalog: Catalog, decisions: Sequence[str], ledger: Optional[str | Path] = None) -> list[Source]:
+    """The decisions to report, each with what is held beside its record: case or evidence
+    files (scored now, with their evidence and criteria), JSON Lines records, or ledger ids
+    (with their stored evidence and criteria); every problem at once."""
+    return report_inputs.gather(catalog, [str(d) for d in decisions], runner.score_paths,
+                                 lambda: open_ledger(ledger, "read"))
+
+
+def render_report(sources: Sequence[Source], reveal: bool = False) -> str:
+    """One self-contained HTML report of the decisions (styles inline, charts inline SVG,
+    nothing fetched); names only with reveal."""
+    return report_render.render_report(list(sources), reveal)
+
+
+def render_letters(sources: Sequence[Source], reveal: bool = False) -> list[tuple[str, str]]:
+    """(file name, HTML) of a feedback letter per candidate of each selection given."""
+    return report_render.render_letters(list(sources), reveal)
+
+
+def render_summary_html(distributions: Sequence[Distribution]) -> str:
+    """`summary --format html`: a bar chart per framework, with its table and provenance."""
+    return report_render.render_summary(list(distributions))
+
+
+def write_report(output: Path, html: str, option: str = "--output") -> None:
+    """Write a report where no file is (never over one, nor through a link)."""
+    report_render.write_report(output, html, option)
+
+
+def write_letters(folder: Path, letters: Sequence[tuple[str, str]]) -> list[Path]:
+    """Each letter as a new file in folder; none when any would overwrite a file."""
+    return report_render.write_letters(folder, list(letters))
+
+
+def print_pdf(html: str, output: Path) -> None:
+    """A report printed to a new PDF file by headless Chromium (needs the `pdf` extra)."""
+    report_pdf.print_pdf(html, output)

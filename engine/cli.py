@@ -196,10 +196,14 @@ def compile_command(check_only: bool, root: Path | None) -> None:
 @click.option("--explain", type=click.Choice(["off", "fails", "full"]), default=None,
               help="How much explanation to print (default: fails for table and markdown; json always carries it all).")
 @click.option("--record", is_flag=True, help="Append each decision to the ledger (with what is needed to replay it).")
+@click.option("--by", "by", default=None,
+              help="With --record: who records a revision (required when the ledger holds a decision about the same "
+                   "case and subject from other evidence).")
+@click.option("--reason", default=None, help="With --record: why a revision was made.")
 @ledger_option
 @root_option
-def score(cases: tuple[Path, ...], fmt: str, explain: str | None, record: bool, ledger: Path | None,
-          root: Path | None) -> None:
+def score(cases: tuple[Path, ...], fmt: str, explain: str | None, record: bool, by: str | None, reason: str | None,
+          ledger: Path | None, root: Path | None) -> None:
     """Grade one or more evidence records (case files) and explain the outcome.
 
     Exit 0 when all are scored (and meet any expectation they carry), 1 when a case's
@@ -209,19 +213,30 @@ def score(cases: tuple[Path, ...], fmt: str, explain: str | None, record: bool, 
     Example:
       arbiter score cases/kent-2007/*.yaml --format json
       arbiter score cases/kent-2007/child-abuse.yaml --explain full
+      arbiter score cases/appointments/kent-cc-2022/pack.yaml --record --by "HR adviser" --reason "rating corrected"
     """
     def action() -> int:
+        _require_record_for(record, by=by, reason=reason)
         results, problems = api.score_files(_catalog(root, list(cases)), list(cases), ledger)
         _render_scores(results, fmt, explain or ("off" if fmt == "json" else "fails"))
         _print_diagnostics(problems)
         if record and results:
             store = api.open_ledger(ledger, "write")
-            entries = api.record(store, results)
+            entries = api.record(store, results, by, reason)
             click.echo(f"recorded {len(entries)} decision(s) in {store.path}; head {store.head()}", err=True)
         if problems:
             return EXIT_INVALID
         return EXIT_OK if all(r.met for r in results) else EXIT_EXPECTATION
     _guard(action)
+
+
+def _require_record_for(record: bool, **given: str | None) -> None:
+    """--by and --reason say who records a revision and why: they mean nothing without --record."""
+    named = [f"--{option}" for option, value in given.items() if value is not None]
+    if named and not record:
+        raise DiagnosticError([Diagnostic(named[0], 0, 0, "E174", f"{' and '.join(named)} only "
+                                          f"go{'' if len(named) > 1 else 'es'} with --record",
+                                          f"add --record, or leave {'them' if len(named) > 1 else 'it'} out")])
 
 
 def _render_scores(results: list[Scored], fmt: str, explain: str) -> None:
@@ -255,30 +270,92 @@ def _score_row(result: Scored) -> list[Any]:
 
 @main.command()
 @click.argument("process")
-@click.option("--candidates", required=True, help="Candidate pseudonyms, comma-separated: cand-a,cand-b.")
-@click.option("--panel", required=True,
-              help="Panel members, comma-separated, each NAME or NAME:ROLE (a bare name scores): pcc:chair,cummins:independent,hr:hr_adviser.")
+@click.option("--candidates", default=None, help="Candidate pseudonyms, comma-separated: cand-a,cand-b (not with --from).")
+@click.option("--panel", default=None,
+              help="Panel members, comma-separated, each NAME or NAME:ROLE (a bare name scores): pcc:chair,cummins:independent,hr:hr_adviser (not with --from).")
 @click.option("--id", "sheet_id", default=None, help="The evidence id to write (default: from --output's place under cases/).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write here (never over an existing file, nor through a symbolic link); default: standard output.")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "xlsx"]), default="yaml", show_default=True,
+              help="xlsx writes a spreadsheet form (needs -o FILE.xlsx); read it back with `arbiter import`.")
+@click.option("--from", "source", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="With --format xlsx: fill the form from this evidence file, to re-issue it.")
 @root_option
-def scoresheet(process: str, candidates: str, panel: str, sheet_id: str | None, output: Path | None,
-               root: Path | None) -> None:
+def scoresheet(process: str, candidates: str | None, panel: str | None, sheet_id: str | None, output: Path | None,
+               fmt: str, source: Path | None, root: Path | None) -> None:
     """Write a blank scoresheet (an appointment evidence file) for a selection process.
 
     Every required cell is there, commented with the behaviours at the level assessed;
-    fill in ratings and rationales, then score it.
+    fill in ratings and rationales, then score it. With --format xlsx the scoresheet is a
+    workbook: a sheet per candidate, rating drop-downs, the behaviours and the rating scale on
+    the sheet, only the input cells unlocked; `arbiter import` turns it into the evidence file.
 
     \b
     Example:
       arbiter scoresheet appointments/kent-chief-constable-2022 --candidates cand-a,cand-b \\
         --panel pcc:chair,boughton:member,cummins:independent,hr:hr_adviser -o cases/mine/selection.yaml
+      arbiter scoresheet appointments/kent-chief-constable-2022 --candidates cand-a,cand-b \\
+        --panel pcc:chair,boughton:member,cummins:independent,hr:hr_adviser --format xlsx -o ratings.xlsx
+      arbiter scoresheet appointments/kent-chief-constable-2022 --format xlsx \\
+        --from cases/appointments/kent-cc-2022/selection.yaml -o reissued.xlsx
     """
     def action() -> int:
         catalog = _catalog(root, [output] if output else [])
+        if fmt == "xlsx":
+            _refuse_unless(output is not None and output.suffix.lower() == ".xlsx", "--output",
+                           "a workbook is written to a file, never to the terminal", "give -o FILE.xlsx")
+            blob = api.scoresheet_workbook(catalog, process, _split_or_none(candidates), _split_or_none(panel),
+                                           sheet_id, output, source)
+            return _print_or_write(blob, output, api.write_scoresheet)
+        _refuse_unless(source is None, "--from", "only a workbook is filled from evidence", "add --format xlsx")
+        for option, value in (("--candidates", candidates), ("--panel", panel)):
+            _refuse_unless(value is not None, option, "missing", "e.g. --candidates cand-a,cand-b "
+                           "--panel pcc:chair,cummins:independent,hr:hr_adviser")
         text = api.scoresheet(catalog, process, _split(candidates), _split(panel), sheet_id, output)
         return _print_or_write(text, output, api.write_scoresheet)
     _guard(action)
+
+
+@main.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the evidence file here (never over an existing file, nor through a symbolic link); "
+                   "default: standard output.")
+@click.option("--id", "sheet_id", default=None, help="The evidence id to write (default: the workbook's; a CSV "
+                                                      "file's from --output's place under cases/).")
+@click.option("--process", default=None, help="A CSV file's selection process (a workbook names its own).")
+@click.option("--panel", default=None, help="A CSV file's panel, as for scoresheet: pcc:chair,cummins:independent,"
+                                            "hr:hr_adviser (a workbook names its own).")
+@root_option
+def import_(path: Path, output: Path | None, sheet_id: str | None, process: str | None, panel: str | None,
+            root: Path | None) -> None:
+    """Turn a filled scoresheet workbook (.xlsx) or a CSV file of ratings into an evidence file.
+
+    The evidence is checked as `arbiter score` checks it; every problem is told at its sheet
+    and cell (ratings.xlsx:cand-a!H9) or CSV line and field, all at once. Rows left blank are
+    left out: cells still to fill.
+
+    \b
+    Example:
+      arbiter import ratings.xlsx -o cases/mine/selection.yaml
+      arbiter import ratings.csv --process appointments/kent-chief-constable-2022 \\
+        --panel pcc:chair,boughton:member,cummins:independent,hr:hr_adviser -o cases/mine/selection.yaml
+    """
+    def action() -> int:
+        catalog = _catalog(root, [path])
+        text = api.import_scoresheet(catalog, path, output, sheet_id, process, _split_or_none(panel))
+        return _print_or_write(text, output, api.write_scoresheet)
+    _guard(action)
+
+
+def _refuse_unless(holds: bool, option: str, message: str, hint: str) -> None:
+    """An option missing, or given where it means nothing: E174 at the option."""
+    if not holds:
+        raise DiagnosticError([Diagnostic(option, 0, 0, "E174", message, hint)])
+
+
+def _split_or_none(text: str | None) -> list[str] | None:
+    return None if text is None else _split(text)
 
 
 @main.command("new-case")
@@ -308,9 +385,12 @@ def new_case(criteria_set: str, subject: str, case_id: str | None, output: Path 
 
 @main.command()
 @click.argument("decisions", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["table", "markdown", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "markdown", "json", "html"]), default="table", show_default=True,
+              help="html is one self-contained page with a bar chart per framework.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="With --format html: write here (never over an existing file); default: standard output.")
 @root_option
-def summary(decisions: tuple[Path, ...], fmt: str, root: Path | None) -> None:
+def summary(decisions: tuple[Path, ...], fmt: str, output: Path | None, root: Path | None) -> None:
     """Grade distribution per area, one table per framework (never merged across frameworks).
 
     DECISIONS are JSON Lines files written by `arbiter score --format json`, or case files
@@ -319,10 +399,16 @@ def summary(decisions: tuple[Path, ...], fmt: str, root: Path | None) -> None:
     \b
     Example:
       arbiter summary cases/national-2007/
+      arbiter summary cases/national-2007/ --format html -o national-2007.html
     """
     def action() -> int:
         catalog = _catalog(root, list(decisions))
         records = [d.record for d in api.read_decisions(catalog, list(decisions))]
+        if output is not None and fmt != "html":
+            raise DiagnosticError([Diagnostic("--output", 0, 0, "E174", f"--output writes the html format, not {fmt}",
+                                              "add --format html, or leave out --output to print the table")])
+        if fmt == "html":
+            return _print_or_write(api.render_summary_html(api.summarise(catalog, records)), output, api.write_report)
         for dist in api.summarise(catalog, records):
             if fmt == "json":
                 click.echo(json.dumps({"framework": dist.framework, "columns": dist.columns,
@@ -334,6 +420,50 @@ def summary(decisions: tuple[Path, ...], fmt: str, root: Path | None) -> None:
                                 headers=["area", *dist.columns, "total"], tablefmt="github" if fmt == "markdown" else "simple"))
             click.echo(f"Evidence: {dist.provenance()}.")
             click.echo("")
+        return EXIT_OK
+    _guard(action)
+
+
+@main.command()
+@click.argument("decisions", nargs=-1, required=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the HTML here (never over an existing file, nor through a symbolic link); default: standard output.")
+@click.option("--reveal", is_flag=True, help="Show the names held as personal data (candidates, panel members).")
+@click.option("--letters", "letters_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write a feedback letter per candidate of each selection, as DIR/feedback-<candidate>.html.")
+@click.option("--pdf", "pdf", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also print the report to this PDF file, through headless Chromium (needs the pdf extra).")
+@ledger_option
+@root_option
+def report(decisions: tuple[str, ...], output: Path | None, reveal: bool, letters_dir: Path | None, pdf: Path | None,
+           ledger: Path | None, root: Path | None) -> None:
+    """Write a self-contained HTML report of decisions, to read, print and sign.
+
+    DECISIONS are case or evidence files (scored first), JSON Lines files written by
+    `arbiter score --format json`, or ids of decisions in the ledger. An inspection shows its
+    grade, the rule that decided, why not each higher grade, limiters, margin, readings and
+    findings; a selection its panel, a heat map of agreed ratings, flags, individual ratings
+    and rationales, the outcome and a sign-off block; compliance its checklist; a hearing
+    its arithmetic; an appointment pack its checks, then the records it names. Styles are
+    inline and charts inline SVG: the file fetches nothing.
+
+    \b
+    Example:
+      arbiter report cases/appointments/kent-cc-2022/*.yaml -o kent-2022.html --letters letters/
+      arbiter report cases/kent-2007/missing-persons.yaml --pdf missing-persons.pdf -o missing-persons.html
+    """
+    def action() -> int:
+        paths = [Path(d) for d in decisions if Path(d).exists()]
+        sources = api.report_sources(_catalog(root, paths), list(decisions), ledger)
+        html = api.render_report(sources, reveal)
+        letters = api.render_letters(sources, reveal) if letters_dir is not None else []
+        _print_or_write(html, output, api.write_report)
+        if letters_dir is not None:
+            written = api.write_letters(letters_dir, letters)
+            click.echo(f"wrote {len(written)} letter{'s' if len(written) != 1 else ''} in {letters_dir}", err=output is None)
+        if pdf is not None:
+            api.print_pdf(html, pdf)
+            click.echo(f"wrote {pdf}", err=output is None)
         return EXIT_OK
     _guard(action)
 
@@ -402,7 +532,8 @@ def head(ledger: Path | None) -> None:
 @click.option("--until", type=ISO_DATE, default=None, help="YYYY-MM-DD: recorded on or before this date (UTC).")
 @ledger_option
 def log_command(framework, subject, outcome, since, until, ledger: Path | None) -> None:
-    """List recorded decisions, with computed outcomes and every override.
+    """List recorded decisions, with computed outcomes and every override; a revision names
+    the decisions it supersedes, and each superseded decision the revision.
 
     \b
     Example:
@@ -410,12 +541,19 @@ def log_command(framework, subject, outcome, since, until, ledger: Path | None) 
     """
     def action() -> int:
         rows = api.log(api.open_ledger(ledger, "read"), framework, subject, outcome, since, until)
+        revisions = any(r.revises or r.superseded_by for r in rows)  # the column only when there is one
         click.echo(tabulate([[r.seq, r.recorded_at, r.decision_id, r.case, r.subject, r.framework, r.computed,
-                              r.override or ""] for r in rows],
+                              r.override or ""] + ([_revision_cell(r)] if revisions else []) for r in rows],
                             headers=["entry", "recorded", "decision", "case", "subject", "framework", "computed",
-                                     "override"], tablefmt="simple"))
+                                     "override"] + (["revision"] if revisions else []), tablefmt="simple"))
         return EXIT_OK
     _guard(action)
+
+
+def _revision_cell(row: api.LogRow) -> str:
+    marks = ([f"revises {', '.join(row.revises)}"] if row.revises else []) + (
+        [f"superseded by {row.superseded_by}"] if row.superseded_by else [])
+    return "; ".join(marks)
 
 
 @main.command()
@@ -423,7 +561,8 @@ def log_command(framework, subject, outcome, since, until, ledger: Path | None) 
 @click.option("--reveal", is_flag=True, help="Show names held as personal data (when not erased).")
 @ledger_option
 def show(decision: str, reveal: bool, ledger: Path | None) -> None:
-    """Print a recorded decision with its explanation, overrides and personal-data status.
+    """Print a recorded decision with its explanation, overrides and personal-data status;
+    for a revision, who recorded it, why, and what changed, cell by cell or finding by finding.
 
     \b
     Example:
@@ -551,7 +690,7 @@ def _confirmed(question: str) -> bool | None:
         return None
 
 
-def _print_or_write(text: str, output: Path | None, write: Callable[[Path, str], None]) -> int:
+def _print_or_write(text: str | bytes, output: Path | None, write: Callable[[Path, Any], None]) -> int:
     """A written record (a scoresheet, a blank case) to standard output, or to a new file."""
     if output is None:
         click.echo(text, nl=False)

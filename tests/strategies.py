@@ -504,3 +504,55 @@ def decision_chains(draw) -> tuple[dict[str, dict], dict]:
     overall = {"arbiter": "case", "id": "generated/overall", "criteria": "examples-decision-graph/overall",
                "subject": "Generated force", "constructed": True, "subgrades": subgrades}
     return questions, overall
+
+
+# --- appointment packs: what the three decisions concluded -----------------------------------
+
+PACK_CANDIDATES = ("cand-a", "cand-b", "1")  # "1": an id the engine must not read as a number
+
+
+@st.composite
+def pack_inputs(draw) -> dict:
+    """What a pack's selection, compliance and hearing decisions can conclude, as their records
+    state it: a preferred candidate only with the outcome `preferred`."""
+    outcome = draw(st.sampled_from(["preferred", "tie", "no_appointable_candidate", "resolution_required",
+                                    "incomplete"]))
+    preferred = draw(st.sampled_from(PACK_CANDIDATES)) if outcome == "preferred" else None
+    return {"selection_outcome": outcome, "preferred": preferred, "heard": draw(st.sampled_from(PACK_CANDIDATES)),
+            "compliance_outcome": draw(st.sampled_from(["compliant", "not_compliant"])),
+            "hearing_outcome": draw(st.sampled_from(["veto", "no_veto"]))}
+
+
+# --- staged scoring: a selection scored after some of its stages (appointments) ---------------
+
+@st.composite
+def staged_processes(draw, process):
+    """The process with its scored exercises in stages: each its own stage (the default, no
+    `stage:` written), or, now and then, sharing a named stage with the scored exercise before it."""
+    exercises, previous = list(process.exercises), None  # previous: the index of the last scored exercise
+    for i, exercise in enumerate(exercises):
+        if not exercise.scored:
+            continue
+        if previous is not None and draw(st.booleans()):
+            stage = exercises[previous].stage or exercises[previous].id
+            exercises[i] = exercise.model_copy(update={"stage": stage})
+        previous = i
+    return process.model_copy(update={"exercises": tuple(exercises)})
+
+
+@st.composite
+def staged_fields(draw, process, appt):
+    """The field with the cells of some of the process's stages (none, some or all of them) not
+    yet filled: each such cell written blank, as a scoresheet leaves it, or not written at all."""
+    from engine.language.appointment_models import stages
+
+    chosen = draw(st.lists(st.sampled_from([s for s, _ in stages(process)]), unique=True))
+    waiting = {ex for stage, exercises in stages(process) if stage in chosen for ex in exercises}
+    ratings = []
+    for rating in appt.ratings:
+        if rating.exercise not in waiting:
+            ratings.append(rating)
+        elif draw(st.booleans()):
+            ratings.append(rating.model_copy(update={"agreed": None, "rationale": "", "resolution": None,
+                                                     "individual": {m: None for m in rating.individual}}))
+    return appt.model_copy(update={"ratings": tuple(ratings)})

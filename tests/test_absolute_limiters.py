@@ -83,3 +83,36 @@ def test_a_judgement_above_an_absolute_cap_is_refused_by_the_ledger(tmp_path):
     accepted = run("override", decision, "--outcome", "inadequate", "--rationale", "r", "--by", "HMI",
                    "--ledger", path)
     assert accepted.exit_code == 0, accepted.output
+
+
+def two_caps_world(k1_met: bool, k2_met: bool) -> tuple[Criteria, Case]:
+    """Grade l0 when k0 is met; absolute limiters capping at l1 (k1 not met) and, written after
+    it, at l2 (k2 not met); a judgement of l0."""
+    scale = Scale(arbiter="scale", id="gen-scale", title="Built scale",
+                  levels=tuple(Level(id=lv, label=f"Level {lv}", definition=lv) for lv in LEVELS))
+    limiters = tuple(Limiter(id=f"{k}-not-met", cap=cap, description=f"{k} is not met", absolute=True,
+                             when=(Condition(not_met=Selection(ids=(k,)), at_least=1),))
+                     for k, cap in (("k1", "l1"), ("k2", "l2")))
+    framework = Framework(
+        arbiter="framework", id="gen", title="Built framework", version="1", scale=scale.id,
+        tiers={"fair": Described(description="every criterion")},
+        grades=(GradeRule(level="l0", when=(Condition(met=Selection(ids=("k0",)), at_least=1),)),),
+        limiters=limiters, undecided=Undecided(outcome="professional_judgement", reason="no rule decides"))
+    cs = CriteriaSet(arbiter="criteria", id="gen/set", framework="gen", title="Built area",
+                     criteria=tuple(Criterion(id=k, tier="fair", text=k) for k in ("k0", "k1", "k2")))
+    findings = (Finding(criterion="k0", finding="met"), Finding(criterion="k1", finding="met" if k1_met else "not_met"),
+                Finding(criterion="k2", finding="met" if k2_met else "not_met"))
+    case = Case(arbiter="case", id="gen/case", criteria=cs.id, subject="Built force", constructed=True,
+                findings=findings, override=Override(outcome="l0", rationale="judgement", by="HMI"))
+    return Criteria.from_models(scale, framework, cs), case
+
+
+@pytest.mark.parametrize("k1_met", [True, False])
+@pytest.mark.parametrize("k2_met", [True, False])
+def test_of_two_absolute_limiters_that_hold_the_lower_cap_overrules_whatever_order_they_are_written_in(k1_met, k2_met):
+    criteria, case = two_caps_world(k1_met, k2_met)
+    record = validated(decide_case(compile_criteria(criteria), case))
+    assert engines_disagree(record, reference.evaluate(criteria, case)) == ""
+    overruling = "k2-not-met" if not k2_met else "k1-not-met" if not k1_met else None
+    assert (record["overruled_by"] or {}).get("id") == overruling
+    assert record["outcome"] == {"k2-not-met": "l2", "k1-not-met": "l1", None: "l0"}[overruling]

@@ -68,12 +68,16 @@ def selections(draw):
 def test_reordering_candidates_members_or_cells_changes_nothing(world, rnd):
     """The order in which candidates, panel members and cells are written does not matter."""
     _, compiled, appt = world
+    assert selection.evaluate(compiled, reordered(appt, rnd)) == selection.evaluate(compiled, appt)
+
+
+def reordered(appt, rnd):
+    """The same field with its candidates, panel members and cells each written in another order."""
     shuffled = [list(appt.candidates), list(appt.panel), list(appt.ratings)]
     for items in shuffled:
         rnd.shuffle(items)
-    reordered = appt.model_copy(update={"candidates": tuple(shuffled[0]), "panel": tuple(shuffled[1]),
-                                        "ratings": tuple(shuffled[2])})
-    assert selection.evaluate(compiled, reordered) == selection.evaluate(compiled, appt)
+    return appt.model_copy(update={"candidates": tuple(shuffled[0]), "panel": tuple(shuffled[1]),
+                                   "ratings": tuple(shuffled[2])})
 
 
 @given(selections(), st.data())

@@ -290,4 +290,4 @@ def test_every_decision_of_every_shipped_case_carries_a_margin(catalog):
             validated(record)
             assert record["margin"] is not None, f"{path}: {record['subject']}"
             kinds.add(record.get("kind", "inspection"))
-    assert kinds == {"inspection", "candidate", "appointment", "hearing", "compliance_record"}
+    assert kinds == {"inspection", "candidate", "appointment", "hearing", "compliance_record", "pack"}

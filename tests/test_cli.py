@@ -145,7 +145,9 @@ def test_a_filled_in_scoresheet_scores_without_structural_edits(tmp_path):
                "--panel", "pcc:chair,boughton:member,cummins:independent,hr:hr_adviser", "-o", sheet, "--root", ROOT)
     assert made.exit_code == 0, made.output
     blank = sheet.read_text(encoding="utf-8")
-    assert run("validate", sheet, "--root", ROOT).exit_code == 2  # an unfinished sheet is refused, cell by cell
+    blank_sheet = run("score", sheet, "--root", ROOT, "--format", "json")  # nothing filled: every stage still to come
+    assert blank_sheet.exit_code == 0, blank_sheet.output
+    assert json.loads(blank_sheet.output.splitlines()[-1])["stages"]["still_to_fill"] == 24
     assert blank.count("- candidate:") == 24 and "I act as a role model" in blank
     filled = re.sub(r"^(      [a-z0-9_-]+:)$", r"\1 4", blank, flags=re.M)
     filled = filled.replace("    agreed:\n", "    agreed: 3\n").replace('rationale: ""', 'rationale: "evidence seen"')

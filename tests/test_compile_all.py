@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 from engine.language.canonical import sha256_bytes
 from engine.language.catalog import Catalog
@@ -76,3 +77,34 @@ def test_compile_writes_exactly_the_stale_and_missing_files_and_keeps_orphans(tm
     assert {p: p.read_bytes() for p in current} == current  # byte for byte as committed
     assert not list(rules.rglob("*.tmp"))
     assert compile_all(catalog, check_only=True)[:2] == ([], [problems[0]])
+
+
+def test_every_set_that_does_not_compile_is_reported_and_the_others_are_still_written(tmp_path):
+    """Problems are told all at once: a set that does not compile is reported and skipped, and
+    the sets after it are compiled and written as ever."""
+    project(tmp_path)
+    broken = ("peel-2015/q1-preventing-crime", "peel-2015/q2-investigating-crime")
+    for set_id in broken:
+        path = tmp_path / "criteria" / f"{set_id}.yaml"
+        path.write_text(path.read_text(encoding="utf-8").replace("framework: peel-2015", "framework: no-such", 1),
+                        encoding="utf-8")
+    shutil.rmtree(tmp_path / "rules")  # and a project with no rules/ at all: its folders are made
+
+    changed, problems, count = compile_all(Catalog(tmp_path), check_only=False)
+
+    assert sorted({Path(d.path).relative_to(tmp_path).as_posix() for d in problems}) == \
+        [f"criteria/{set_id}.yaml" for set_id in broken]
+    assert len(changed) == count - len(broken) and not set(changed) & set(broken)
+    assert sorted(p.relative_to(tmp_path / "rules").with_suffix("").as_posix()
+                  for p in (tmp_path / "rules").rglob("*.json")) == sorted(changed)
+
+
+def test_what_check_suggests_for_a_stale_and_an_orphaned_file(tmp_path):
+    catalog = project(tmp_path)
+    rules = tmp_path / "rules"
+    sorted(rules.rglob("*.json"))[0].write_text("{}\n", encoding="utf-8")
+    (rules / "gone").mkdir()
+    (rules / "gone" / "set.json").write_text("{}\n", encoding="utf-8")
+    _, problems, _ = compile_all(catalog, check_only=True)
+    assert {(d.code, d.suggestion) for d in problems} == {
+        ("E140", "run: arbiter compile"), ("E142", "delete it if the criteria set was removed on purpose")}

@@ -241,9 +241,9 @@ def test_replay_names_the_link_that_changed(tmp_path, catalog):
         engine.record(ledger, [scored])  # q2 is found already recorded, so the altered record stays linked
         result = engine.replay(ledger, scored.records[0]["decision_id"])
     assert not result.identical
-    assert any(line.startswith(f"input q2 (case {Q2}, decision {q2.records[0]['decision_id']}): its record's sha256 is")
-               for line in result.differences)
-    assert any("durable_rules_version" in line and line.startswith("input q2") for line in result.differences)
+    named = f"input sub-area 'q2' (case {Q2}, decision {q2.records[0]['decision_id']})"
+    assert any(line.startswith(f"{named}: its record's sha256 is") for line in result.differences)
+    assert any(line.startswith(f"{named}: durable_rules_version") for line in result.differences)
 
 
 def test_a_decision_is_not_recorded_without_its_inputs(tmp_path, catalog):

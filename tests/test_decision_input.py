@@ -313,7 +313,7 @@ def test_every_decision_the_project_writes_reads_back_to_the_same_summary(tmp_pa
     decisions = tmp_path / "all.jsonl"
     decisions.write_text(written.stdout, encoding="utf-8")
     kinds = {json.loads(line).get("kind", "inspection") for line in written.stdout.splitlines()}
-    assert kinds == {"inspection", "candidate", "appointment", "hearing", "compliance_record"}
+    assert kinds == {"inspection", "candidate", "appointment", "hearing", "compliance_record", "pack"}
     for line in written.stdout.splitlines():
         validated(json.loads(line))  # the writers are held to the model the reader uses
     from_records, from_cases = run("summary", decisions), run("summary", ROOT / "cases")

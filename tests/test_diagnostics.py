@@ -262,7 +262,10 @@ ORACLE_FILES = [
     "criteria/compliance/chief-constable-appointment.yaml",
     "cases/appointments/kent-cc-2022/hearing.yaml",
     "cases/appointments/kent-cc-2022/compliance.yaml",
+    "criteria/packs/appointment.yaml",
+    "cases/appointments/kent-cc-2022/pack.yaml",
     # files with reference problems of their own, which must stay as they are
+    "cases/invalid/pack-unknown-case.yaml",
     "cases/invalid/unknown-criterion.yaml",
     "cases/invalid/framework-unknown-level.yaml",
     "cases/invalid/criteria-unknown-tier.yaml",

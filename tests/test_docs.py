@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from engine.language import appointment_models, models
+from engine.language import appointment_models, models, pack_models
 from engine.language.diagnostics import CODES
 
 from .conftest import ROOT
@@ -24,7 +24,7 @@ def test_every_golden_diagnostic_is_quoted_exactly():
 
 
 def test_every_field_of_every_file_kind_is_documented():
-    for module in (models, appointment_models):
+    for module in (models, appointment_models, pack_models):
         for value in vars(module).values():
             if isinstance(value, type) and issubclass(value, BaseModel) and value is not models.Model:
                 for name, field in value.model_fields.items():

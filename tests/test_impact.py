@@ -322,8 +322,9 @@ def test_a_file_that_is_no_case_is_refused(lowered, monkeypatch):
 
 
 def test_appointment_decisions_are_compared_too(tmp_path, monkeypatch):
-    """A veto needing three quarters of the panel rather than two thirds: the hearing where 8 of
-    12 members voted for it no longer vetoes (8 x 4 < 3 x 12), and the one of 8 of 13 still does not."""
+    """A veto needing three quarters of the panel rather than two thirds: the hearings where 8 of
+    12 and 9 of 13 members voted for it no longer veto (8 x 4 < 3 x 12, 9 x 4 < 3 x 13), the one
+    of 8 of 13 still does not, and the pack that rests on the 9 of 13 now holds."""
     project = copy_project(tmp_path / "project")
     copy_project(tmp_path / "before")
     rules = project / "criteria" / "panels" / "confirmation-hearing.yaml"
@@ -336,7 +337,11 @@ def test_appointment_decisions_are_compared_too(tmp_path, monkeypatch):
                             "--format", "json").stdout)
     outcomes = {c["case"]: (c["decision"], c["before"]["outcome"], c["after"]["outcome"])
                 for c in report["changed"] if "outcome" in c["changed"]}
-    assert outcomes == {"cases/appointments/constructed/veto-8-of-12.yaml": ("hearing cand-x", "veto", "no_veto")}
+    assert outcomes == {
+        "cases/appointments/constructed/veto-8-of-12.yaml": ("hearing cand-x", "veto", "no_veto"),
+        "cases/appointments/constructed/veto-cand-a.yaml": ("hearing cand-a", "veto", "no_veto"),
+        "cases/appointments/constructed/pack-vetoed.yaml": ("pack Constructed appointment pack: pack-vetoed",
+                                                            "vetoed", "holds")}
     change = next(c for c in report["changed"] if c["case"].endswith("veto-8-of-12.yaml"))
     assert change["first_differing_firing"].startswith("firing 1: ")
 

@@ -26,6 +26,7 @@ MAY_IMPORT = {
     "workspace": {"language", "compiler", "runtime", "oracle", "inspections", "appointments"},
     "ledger": {"language", "compiler", "runtime", "inspections", "appointments", "workspace"},
     "lint": {"language", "compiler", "runtime", "inspections", "workspace"},
+    "report": {"language", "compiler", "inspections", "appointments", "workspace", "ledger"},
 }
 TOP = "top"
 DURABLE_RULES = ("durable_rules", "durable_rules_engine", "durable")  # the library's top-level names

@@ -7,14 +7,20 @@ import copy
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.appointments.scoresheet import scoresheet
+from engine.compiler.selection import compile_selection
+from engine.language.appointment_models import SelectionProcess
 from engine.language.catalog import Catalog
 from engine.language.diagnostics import DiagnosticError
 from engine.language.load import dump_yaml, load_file
 from engine.workspace.runner import validate_file
 
 from .conftest import ROOT
+from .strategies import RATING_SCALE, pair_table_processes
+from .test_pair_table_laws import CVF
 
 PROCESS = ROOT / "criteria" / "examples-pair-table" / "assessment.yaml"
 EVIDENCE = ROOT / "cases" / "examples-pair-table" / "passes.yaml"
@@ -172,3 +178,15 @@ def test_a_resolution_never_replaces_a_category_the_table_settles(tmp_path, cata
     kent.pop("expect", None)
     kent["ratings"][0]["resolution"] = {"pair": [3, 4], "category": "x", "by": "pcc", "rationale": "r"}
     assert [code for code, _ in problems(tmp_path, catalog, kent)] == ["E159"]
+
+
+
+@settings(max_examples=10)
+@given(pair_table_processes(), st.sampled_from([None, "002:1151-1156"]))
+def test_the_compiled_table_keeps_its_choice_and_source(drawn, source):
+    """What the process file says of its table (its choice and, where given, its source) is in
+    the plan, and so in rules/ and in the ledger's copy of the ruleset."""
+    scoring = {**drawn.scoring.model_dump(), "source": source}
+    made = SelectionProcess.model_validate({**drawn.model_dump(), "scoring": scoring})
+    table = compile_selection(made, CVF, RATING_SCALE).plan.pair_table
+    assert (table.choice, table.source) == (made.scoring.choice, source)

@@ -165,3 +165,25 @@ def test_a_limiter_summing_scores_a_set_lacks_never_applies_there():
     case = _case(**EVERY)
     assert evaluate(compiled, Evidence.from_case(case, compiled.plan)).computed == "l0"
     assert reference.evaluate(criteria, case).computed == "l0"
+
+
+def _problems(criteria: Criteria) -> list:
+    with pytest.raises(DiagnosticError) as caught:
+        check_criteria(criteria)
+        compile_criteria(criteria)
+    return caught.value.diagnostics
+
+
+@pytest.mark.parametrize("place", ["grade", "limiter"])
+def test_a_bound_no_score_can_meet_is_refused_saying_the_range(place):
+    """Refused in a grade rule and in a limiter alike: a limiter over scores the set has is no
+    limiter that may find none (as one summing a tier the set lacks is), so it is checked."""
+    condition = Condition(score_sum=SUM, at_least=30)
+    grades = (GradeRule(level="l0", when=(condition if place == "grade" else Condition(score_sum=SUM, at_least=0),)),)
+    limiters = (Limiter(id="cap", cap="l2", description="never", when=(condition,)),) if place == "limiter" else ()
+    [problem] = [d for d in _problems(_criteria(grades, limiters=limiters)) if d.code == "E133"]
+    assert (problem.code, problem.suggestion) == ("E133", "write a bound from 0 to 12")
+    assert problem.message.startswith("condition can never hold in set 'gen/set': ")
+    assert problem.message.endswith(" runs from 0 to 12, never at least 30")
+    [single] = _problems(_criteria((GradeRule(level="l0", when=(Condition(score="v0", at_most=0),)),)))
+    assert single.message.endswith(" runs from 1 to 4, never at most 0") and single.suggestion == "write a bound from 1 to 4"

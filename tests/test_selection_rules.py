@@ -39,9 +39,12 @@ SELECTION_CASES = sorted(p for p in (ROOT / "cases" / "appointments").rglob("*.y
 # --- what the evidence says, read here ----------------------------------------------------
 
 def scored_ratings(process: SelectionProcess, appt: Appointment) -> dict[tuple[str, str, str], int]:
-    """(candidate, exercise, area) -> agreed rating, for the scored exercises only."""
+    """(candidate, exercise, area) -> agreed rating, for the scored exercises only, and the cells
+    filled (a staged file's blank cells belong to stages not yet held, which a file may only
+    leave wholly blank)."""
     scored = {e.id for e in process.exercises if e.scored}
-    return {(r.candidate, r.exercise, r.area): r.agreed for r in appt.ratings if r.exercise in scored}
+    return {(r.candidate, r.exercise, r.area): r.agreed for r in appt.ratings
+            if r.exercise in scored and r.agreed is not None}
 
 
 def passes_every_gate(process: SelectionProcess, appt: Appointment) -> dict[str, bool]:
@@ -256,7 +259,8 @@ def test_the_spread_that_flags_moderation_is_read_from_the_process():
     at_two = _process_with(Moderation(spread_at_least=2, choice="c"))
     at_three = _process_with(Moderation(spread_at_least=3, choice="c"))
     assert _spread_flags(at_two, two_apart) == [
-        "cand-a e0/v1: individual ratings [2, 3, 4] differ by 2 (the process flags 2 or more): a case for moderation"]
+        "cand-a e0/v1: individual ratings chair 2, member 3, independent 4 differ by 2 (chair gave 2, independent "
+        "gave 4; the process flags 2 or more): a case for moderation"]
     assert _spread_flags(at_three, two_apart) == []
     assert _spread_flags(at_three, {"chair": 1, "member": 3, "independent": 4}) != []
     assert _spread_flags(_process_with(None), two_apart) == []  # no number declared, none assumed

@@ -18,12 +18,12 @@ from tabulate import tabulate
 from ..compiler.compliance import CompliancePlan, RequirementSpec
 from ..compiler.hearing import HearingPlan
 from ..compiler.selection import SelectionPlan
-from ..language.appointment_models import agreed
+from ..language.appointment_models import agreed, given_ratings, is_blank, panel_order
 from ..language.canonical import (ENGINE_VERSION, appointment_decision_id, canonical_appointment_evidence,
                                   durable_rules_version, sha256_bytes)
 from ..language.decision_model import (APPOINTMENT_LABELS, PAIR_STANDING_LABELS, SELECTION_LABELS, STANDING_LABELS,
                                       candidate_result)
-from ..runtime.appointment_margin import INDIVIDUAL_UNIT, RATING_UNIT, AppointmentMargin, Change, Reach
+from ..runtime.appointment_margin import AppointmentMargin, Change, Reach
 from ..runtime.compliance import ComplianceEvaluation
 from ..runtime.hearing import HearingEvaluation
 from ..runtime.selection import SelectionEvaluation
@@ -67,12 +67,21 @@ def selection_records(loaded: LoadedEvidence, decided: Decided) -> list[dict[str
     plan: SelectionPlan = loaded.compiled.plan  # type: ignore[assignment]
     evaluation, ranking = decided.decision.evaluation, decided.decision.ranks
     hashes = _hashes(loaded)
-    labels = STANDING_LABELS if plan.pair_table is None else PAIR_STANDING_LABELS
+    labels = standing_labels(plan, evaluation)
     records = [_candidate_record(loaded, hashes, plan, evaluation, t, ranking[t.candidate],
                                  margin_json(decided.margins[t.candidate], labels))
                for t in evaluation.tallies]
     records.append(_process_record(loaded, hashes, plan, decided))
     return records
+
+
+def standing_labels(plan: SelectionPlan, evaluation: SelectionEvaluation) -> dict[str, str]:
+    """The labels of a candidate's levels; while a stage is still to fill, a pass or fail is on the stages held."""
+    labels = STANDING_LABELS if plan.pair_table is None else PAIR_STANDING_LABELS
+    if evaluation.outcome != "incomplete":
+        return labels
+    return {**labels, "passed": labels["passed"].split(",")[0] + " on the stages held",
+            "failed": labels["failed"] + " on the stages held"}
 
 
 def gate_lines(plan: SelectionPlan, evaluation: SelectionEvaluation, candidate: str) -> list[dict[str, Any]]:
@@ -191,6 +200,8 @@ def _candidate_record(loaded, hashes, plan, evaluation, tally, rank, margin) -> 
     passed = evaluation.passed[tally.candidate]
     outcome = "gates_passed" if passed else "gate_failed"
     label = "Passed every gate" if passed else "Failed a gate: not appointable"
+    if evaluation.outcome == "incomplete":  # judged on the cells held; the stages to come may fail a gate yet
+        label = "Passed every gate on the stages held" if passed else "Failed a gate on the stages held: not appointable"
     record = _common(loaded, hashes, "candidate", tally.candidate, outcome, label)
     gates = gate_lines(plan, evaluation, tally.candidate)
     record.update({
@@ -209,6 +220,8 @@ def _candidate_record(loaded, hashes, plan, evaluation, tally, rank, margin) -> 
 
 def selection_label(evaluation: SelectionEvaluation) -> str:
     label = SELECTION_LABELS[evaluation.outcome]
+    if evaluation.outcome == "incomplete":
+        label += f": {still_to_fill_line(evaluation.progress)}"
     if evaluation.outcome == "preferred":
         label += f": {evaluation.preferred}"
     elif evaluation.outcome == "tie":
@@ -218,34 +231,114 @@ def selection_label(evaluation: SelectionEvaluation) -> str:
     return label
 
 
+def still_to_fill_line(progress) -> str:
+    """E.g. "18 cells still to fill (stage presentation, interview)"."""
+    return f"{progress.still_to_fill} cells still to fill (stage {', '.join(progress.unheld)})"
+
+
+def cell_lines(loaded: LoadedEvidence, plan: SelectionPlan, evaluation: SelectionEvaluation) -> list[dict[str, Any]]:
+    """Every cell of the grid, candidates in id order, then exercises and areas in the process's:
+    what was rated and by whom, its rationale and recorder, and what the rules concluded of it
+    (the gates its `cell:below` firings failed; a pair table's category, as its rule fired or
+    a resolution settled it). A cell of a stage not yet held holds nothing yet."""
+    cells, held = agreed(loaded.evidence), set(evaluation.progress.cells)
+    order = {m.id: k for k, m in enumerate(panel_order(loaded.evidence, loaded.rules.model))}
+    reconstructed = {(e, a) for e, a, _ in plan.reconstructed}
+    below: dict[tuple[str, str, str], list[str]] = {}
+    for f in evaluation.firings:
+        if f.rule == "cell:below":
+            c = f.matched["c"]
+            below.setdefault((c["cand"], c["exercise"], c["area"]), []).append(f.matched["g"]["gate"])
+    categories = _pair_categories(plan, evaluation)
+    flagged: dict[tuple, list[str]] = {}
+    for flag in loaded.flags:
+        if flag.area is not None:
+            flagged.setdefault((flag.candidate, flag.exercise, flag.area), []).append(flag.code)
+    lines = []
+    for t in evaluation.tallies:
+        for ex, area in plan.cells:
+            key = (t.candidate, ex, area)
+            rating = cells.get(key)
+            filled = key[1:] in held and rating is not None and not is_blank(rating)
+            individual = dict(sorted(given_ratings(rating).items(), key=lambda kv: (order.get(kv[0], 0), kv[0]))) \
+                if filled else {}
+            lines.append({"candidate": t.candidate, "exercise": ex, "area": area, "stage": plan.stage_of(ex),
+                          "held": key[1:] in held, "agreed": rating.agreed if filled else None,
+                          "individual": individual, "rationale": rating.rationale if filled else None,
+                          "recorded_by": rating.recorded_by if filled else None,
+                          "reconstructed": (ex, area) in reconstructed, "flags": flagged.get(key, []),
+                          "gates_failed": below.get(key, []), "category": categories.get(key)})
+    return lines
+
+
+def _pair_categories(plan: SelectionPlan, evaluation: SelectionEvaluation) -> dict[tuple[str, str, str], str]:
+    """A pair table's cells' categories, as the category rules fired, or a resolution settled them."""
+    if plan.pair_table is None:
+        return {}
+    found = {}
+    for f in evaluation.firings:
+        if f.rule.startswith("pair:"):
+            c = f.matched["c"]
+            found[(c["cand"], c["exercise"], c["area"])] = f.matched["p"]["category"]
+    for f in evaluation.firings:
+        if f.rule == "resolution:applies":
+            r = f.matched["r"]
+            found[(r["cand"], r["exercise"], r["area"])] = r["category"]
+    return found
+
+
+def subtotals_of(plan: SelectionPlan, cells: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Each candidate's total per exercise held: its agreed ratings summed, or a pair table's
+    cells in the ranking categories counted, as its total is."""
+    found: dict[str, dict[str, int]] = {}
+    for cell in cells:
+        mine = found.setdefault(cell["candidate"], {})
+        if not cell["held"]:
+            continue
+        if plan.pair_table is None:
+            mine[cell["exercise"]] = mine.get(cell["exercise"], 0) + cell["agreed"]
+        else:
+            mine[cell["exercise"]] = mine.get(cell["exercise"], 0) + (cell["category"] in plan.pair_table.rank_by)
+    return found
+
+
 def _process_record(loaded, hashes, plan, decided: Decided) -> dict[str, Any]:
     evaluation, ranking = decided.decision.evaluation, decided.decision.ranks
     record = _common(loaded, hashes, loaded.kind, plan.title, evaluation.outcome, selection_label(evaluation))
     totals = {t.candidate: t.total for t in evaluation.tallies}
+    cells = cell_lines(loaded, plan, evaluation)
+    subtotals = subtotals_of(plan, cells)
     record.update({
         "preferred": evaluation.preferred,
         "tied": list(evaluation.tied),
         "candidates": [{"candidate": t.candidate, "gates": result_of(evaluation, t.candidate),
-                        "total": t.total, "rank": ranking[t.candidate]} for t in evaluation.tallies],
+                        "total": t.total, "rank": ranking[t.candidate], "subtotals": subtotals[t.candidate]}
+                       for t in evaluation.tallies],
         "why_not": _why_not_preferred(evaluation, totals),
+        "panel": [{"id": m.id, "role": m.role, "scoring": m.role in loaded.rules.model.panel.scoring_roles}
+                  for m in panel_order(loaded.evidence, loaded.rules.model)],
+        "cells": cells,
+        "stages": {"order": [stage for stage, _ in plan.stages], "held": list(evaluation.progress.held),
+                   "still_to_fill": evaluation.progress.still_to_fill},
         "flags": [f.to_json() for f in loaded.flags],
         "shortlisting": _shortlisting(loaded),
         "reconstructed_cells": [{"exercise": e, "area": a, "note": n} for e, a, n in plan.reconstructed],
         "sensitivity": list(decided.decision.sensitivity),
-        "margin": _selection_margin(decided),
+        "margin": _selection_margin(decided, standing_labels(plan, evaluation)),
         "trace": [f.to_json() for f in evaluation.firings],
         **hashes,
     })
     if plan.pair_table is not None:
         record.update({"pending": list(evaluation.pending), "scoring_choice": plan.pair_table.choice})
-        record["margin"] = _selection_margin(decided, INDIVIDUAL_UNIT, PAIR_STANDING_LABELS)
+        record["margin"] = _selection_margin(decided, standing_labels(plan, evaluation))
     return record
 
 
-def _selection_margin(decided: Decided, unit: str = RATING_UNIT,
-                      labels: dict[str, str] = STANDING_LABELS) -> dict[str, Any]:
-    """The one-point changes that change the outcome, and each candidate's margin."""
+def _selection_margin(decided: Decided, labels: dict[str, str] = STANDING_LABELS) -> dict[str, Any]:
+    """The one-point changes that change the outcome, and each candidate's margin (whose unit,
+    as the margin search chose it, is the process's: every candidate's is the same)."""
     evaluation = decided.decision.evaluation
+    unit = next(iter(decided.margins.values())).unit  # a selection has one candidate or more
     return {"unit": unit, "outcome": evaluation.outcome, "outcome_label": selection_label(evaluation),
             "single_changes": [{**_change(change), "outcome": after.outcome, "outcome_label": selection_label(after)}
                                for change, after in decided.outcome_changes],
@@ -294,7 +387,12 @@ def _why_not_preferred(evaluation, totals: dict[str, int]) -> list[str]:
     for cand, passed in evaluation.passed.items():
         if cand == evaluation.preferred:
             continue
-        if cand in evaluation.pending:
+        if evaluation.outcome == "incomplete":
+            state = "passed" if passed else "failed"
+            reasons.append(f"{cand}: {state} on the stages held ({', '.join(evaluation.progress.held) or 'none yet'}); "
+                           f"nothing is decided until every stage is in (still to fill: "
+                           f"{', '.join(evaluation.progress.unheld)})")
+        elif cand in evaluation.pending:
             reasons.append(f"{cand}: a cell needs a tiebreaker or discussion, so nothing is decided until it is resolved")
         elif not passed and _is_pair(evaluation):
             reasons.append(f"{cand}: a cell in a category that does not pass, so is not appointable")
@@ -481,21 +579,24 @@ def render_pairs(loaded: LoadedEvidence, records: list[dict[str, Any]], mode: st
     shown = {(c["subject"], line["exercise"], line["area"]): f"{line['row_ratings'][0]}/{line['row_ratings'][1]} "
              f"{line['category']}" + (f" -> {line['resolution']['category']}" if line["resolution"] else "")
              for c in candidates for line in c["cells"]}
-    rows = [[f"{ex} / {plan.area_name(area)}"] + [shown[(c, ex, area)] for c in names] for ex, area in plan.cells]
+    marks, notes = _flag_marks(process)
+    shown = {key: text + (f" {marks[key]}" if key in marks else "") for key, text in shown.items()}
+    rows = [[f"{ex} / {plan.area_name(area)}"] + [shown.get((c, ex, area), "-") for c in names] for ex, area in plan.cells]
     rows.append(["Ranking cells"] + [c["total"] for c in candidates])
     rows.append(["Rank"] + [c["rank"] if c["rank"] is not None else "-" for c in candidates])
     rows.append(["Result"] + [{"cells_passed": "pass", "cells_pending": "PENDING"}.get(c["outcome"], "FAIL")
                               for c in candidates])
     table = tabulate(rows, headers=["exercise / area"] + names, tablefmt="github" if markdown else "simple")
     head = "### " if markdown else ""
-    lines = [f"{head}{process['subject']} ({process['case']})", table, f"Outcome: {process['outcome_label']}"]
+    lines = [f"{head}{process['subject']} ({process['case']})", table, *notes, *_still_to_fill(process),
+             f"Outcome: {process['outcome_label']}"]
     for cand in candidates:
         lines.append(f"  - {cand['subject']}: {cand['outcome_label']}")
         lines += [f"      {line}" for line in cand["why_not"]]
         lines += [f"      {line}" for line in cand["resolved"] if line not in cand["why_not"]]
     lines += [f"Why not {line}" for line in process["why_not"]]
     lines.append(f"Categories read [choice: {process['scoring_choice']}]")
-    lines += [f"Flag {f['code']}: {f['message']}" for f in process["flags"]]
+    lines += [f"Flag {f['code']}: {f['message']}" for f in process["flags"] if f.get("area") is None]
     lines += _closing_lines(process, mode, "individual rating", "a result",
                             lambda s: f"{s['candidate']} {s['exercise']}/{s['area']} {s['member']}'s rating "
                                       f"{s['from']} -> {s['to']}")
@@ -507,25 +608,32 @@ def render_selection(loaded: LoadedEvidence, records: list[dict[str, Any]], mode
     if plan.pair_table is not None:
         return render_pairs(loaded, records, mode, markdown)
     process, candidates = records[-1], records[:-1]
-    cells = agreed(loaded.evidence)
     reconstructed = {(e, a) for e, a, _ in plan.reconstructed}
     names = [c["subject"] for c in candidates]
-    rows = [[f"{ex} / {plan.area_name(area)}" + (" *" if (ex, area) in reconstructed else "")]
-            + [cells[(c, ex, area)].agreed for c in names] for ex, area in plan.cells]
+    marks, notes = _flag_marks(process)
+    cells = {(c["candidate"], c["exercise"], c["area"]): c for c in process["cells"]}
+    rows = []
+    for exercise, areas in _exercise_rows(plan):
+        rows += [[f"{exercise} / {plan.area_name(area)}" + (" *" if (exercise, area) in reconstructed else "")]
+                 + [_cell_text(cells[(c, exercise, area)], marks.get((c, exercise, area))) for c in names]
+                 for area in areas]
+        rows.append([f"{exercise} subtotal"] + [_subtotal(process, c, exercise) for c in names])
     rows.append(["Total"] + [c["total"] for c in candidates])
     rows.append(["Rank"] + [c["rank"] if c["rank"] is not None else "-" for c in candidates])
     rows.append(["Gates"] + ["pass" if c["outcome"] == "gates_passed" else "FAIL" for c in candidates])
-    table = tabulate(rows, headers=["exercise / area"] + names, tablefmt="github" if markdown else "simple")
+    table = tabulate(rows, headers=["exercise / area"] + names, tablefmt="github" if markdown else "simple",
+                     disable_numparse=True)
     head = "### " if markdown else ""
-    lines = [f"{head}{process['subject']} ({process['case']})", table]
+    lines = [f"{head}{process['subject']} ({process['case']})", table, *notes, *_still_to_fill(process)]
     if reconstructed and mode == "full":
         lines += ["* reconstructed cells of the exercise grid:"] + [f"  - {e}/{a}: {n}" for e, a, n in plan.reconstructed]
     elif reconstructed:
         lines.append("* a reconstructed cell of the exercise grid (its note is in the process file and the record)")
     lines.append(f"Outcome: {process['outcome_label']}")
+    staged = process["outcome"] == "incomplete"
     for cand in candidates:
         for gate in cand["gates"]:
-            state = "passed" if gate["passed"] else "FAILED"
+            state = ("passed" if gate["passed"] else "FAILED") + (" on the stages held" if staged else "")
             lines.append(f"  - {cand['subject']}: gate '{gate['gate']}' ({gate['description']}) {state}")
             lines += [f"      {line}" for line in gate["failing"]]
     lines += [f"Why not {line}" for line in process["why_not"]]
@@ -534,13 +642,52 @@ def render_selection(loaded: LoadedEvidence, records: list[dict[str, Any]], mode
         lines.append(f"Shortlisting (scored apart from the total): {short['rule']}")
         lines += [f"  - {cand}: " + ", ".join(f"{e} {s}" for e, s in scores.items())
                   for cand, scores in short["scores"].items()]
-    lines += [f"Flag {f['code']}: {f['message']}" for f in process["flags"]]
+    lines += [f"Flag {f['code']}: {f['message']}" for f in process["flags"] if f.get("area") is None]
     moderation = loaded.rules.model.moderation
     if moderation and any(f["code"] == "F202" for f in process["flags"]):
         lines.append(f"  F202 flags a spread of {moderation.spread_at_least} or more [choice: {moderation.choice}]")
     lines += _closing_lines(process, mode, "agreed rating", "a gate",
                             lambda s: f"{s['candidate']} {s['exercise']}/{s['area']} {s['from']} -> {s['to']}")
     return "\n".join(lines)
+
+
+def _exercise_rows(plan: SelectionPlan) -> list[tuple[str, list[str]]]:
+    """The scored cells grouped by exercise, in the plan's order."""
+    grouped: dict[str, list[str]] = {}
+    for exercise, area in plan.cells:
+        grouped.setdefault(exercise, []).append(area)
+    return list(grouped.items())
+
+
+def _flag_marks(process: dict[str, Any]) -> tuple[dict[tuple[str, str, str], str], list[str]]:
+    """A numbered mark for each flag about a cell, and the footnote line that explains it."""
+    marks: dict[tuple[str, str, str], str] = {}
+    notes = []
+    for flag in process["flags"]:
+        if flag.get("area") is None:
+            continue
+        number = len(notes) + 1
+        key = (flag["candidate"], flag["exercise"], flag["area"])
+        marks[key] = marks.get(key, "") + f"[{number}]"
+        notes.append(f"[{number}] Flag {flag['code']}: {flag['message']}")
+    return marks, notes
+
+
+def _cell_text(cell: dict[str, Any], mark: str | None) -> str:
+    """The agreed rating with the marks of its flags; '-' for a cell of a stage not yet held."""
+    return "-" if not cell["held"] else f"{cell['agreed']}" + (f" {mark}" if mark else "")
+
+
+def _subtotal(process: dict[str, Any], candidate: str, exercise: str) -> str:
+    line = next(c for c in process["candidates"] if c["candidate"] == candidate)
+    return str(line["subtotals"][exercise]) if exercise in line["subtotals"] else "-"
+
+
+def _still_to_fill(process: dict[str, Any]) -> list[str]:
+    """One line for the cells of the stages not yet held, never one per cell."""
+    stages = process["stages"]
+    unheld = [s for s in stages["order"] if s not in stages["held"]]
+    return [f"{stages['still_to_fill']} cells still to fill (stage {', '.join(unheld)})"] if unheld else []
 
 
 def _closing_lines(process: dict[str, Any], mode: str, rating: str, result: str,

@@ -152,7 +152,7 @@ def read_evidence(doc: Document, catalog: Catalog) -> LoadedEvidence:
 
 
 def evidence_flags(model, rules: Loaded) -> tuple[Flag, ...]:
-    """Warnings that do not stop a decision (F201-F203): a selection's only."""
+    """Warnings that do not stop a decision (F201-F205): a selection's only."""
     return tuple(flags(model, rules.model)) if model.arbiter == "appointment" else ()
 
 

@@ -2,16 +2,51 @@
 
 It has every required cell (candidate x scored exercise x assessed area), each commented
 with the behaviours at the level the process assesses, so an assessor fills in ratings
-and rationales and scores the file without changing its structure. Blank values read as
-empty, so an unfinished sheet fails validation cell by cell, never silently.
+and rationales and scores the file without changing its structure. A cell left blank is
+not yet filled: the selection is scored on the stages held and the rest are still to fill,
+never read as ratings. The cell list (`form_cells`) is shared with the workbook form
+(`spreadsheet`).
 """
 
 from __future__ import annotations
 
 import textwrap
+from dataclasses import dataclass
 
 from ..language.appointment_models import CompetencyFramework, SelectionProcess, pair_table
 from ..language.options import option_error
+
+
+@dataclass(frozen=True)
+class FormCell:
+    """One cell of a scoresheet, in either form (YAML or workbook): what it is and what it assesses."""
+
+    candidate: str
+    exercise: str
+    area: str
+    area_name: str
+    heading: str  # which behaviours follow: the level assessed, or a value's
+    behaviours: tuple[str, ...]
+
+
+def form_cells(process: SelectionProcess, cvf: CompetencyFramework, candidates: list[str]) -> list[FormCell]:
+    """Every required cell (candidate x scored exercise x assessed area), in the order the
+    evidence file keeps them: candidate, then the process's exercises and areas."""
+    cells = []
+    for cand in candidates:
+        for exercise in (e for e in process.exercises if e.scored):
+            for area in exercise.assesses:
+                cells.append(FormCell(cand, exercise.id, area, *_behaviours(cvf, area, process.level)))
+    return cells
+
+
+def scorers_and_recorder(process: SelectionProcess, panel: list[tuple[str, str]]) -> tuple[list[str], str]:
+    """The members who rate, and who records the agreed ratings: the first member in a role the
+    process names to record, else the first who does not score (an adviser), else the first."""
+    scorers = [m for m, role in panel if role in process.panel.scoring_roles]
+    named = [m for m, role in panel if role in process.panel.recorder_roles]
+    recorder = next(iter(named), next((m for m, role in panel if role not in process.panel.scoring_roles), panel[0][0]))
+    return scorers, recorder
 
 
 def parse_panel(entries: list[str], process: SelectionProcess) -> list[tuple[str, str]]:
@@ -40,8 +75,7 @@ PAIR_INSTRUCTIONS = (  # a pair table maps two assessors' ratings; it takes no a
 
 def scoresheet(process: SelectionProcess, cvf: CompetencyFramework, sheet_id: str,
                candidates: list[str], panel: list[tuple[str, str]]) -> str:
-    scorers = [m for m, role in panel if role in process.panel.scoring_roles]
-    recorder = next((m for m, role in panel if role not in process.panel.scoring_roles), panel[0][0])
+    scorers, recorder = scorers_and_recorder(process, panel)
     paired = pair_table(process) is not None
     lines = [
         f"# Scoresheet: {process.title}.",
@@ -56,18 +90,15 @@ def scoresheet(process: SelectionProcess, cvf: CompetencyFramework, sheet_id: st
         *[f"  - {{id: {cand}}}" for cand in candidates],
         "ratings:",
     ]
-    for cand in candidates:
-        for exercise in (e for e in process.exercises if e.scored):
-            for area in exercise.assesses:
-                lines += _cell(cvf, process.level, cand, exercise.id, area, scorers, recorder, paired)
+    for cell in form_cells(process, cvf, candidates):
+        lines += _cell(cell, scorers, recorder, paired)
     return "\n".join(lines) + "\n"
 
 
-def _cell(cvf: CompetencyFramework, level: int, cand: str, exercise: str, area: str,
-          scorers: list[str], recorder: str, paired: bool = False) -> list[str]:
-    name, heading, behaviours = _behaviours(cvf, area, level)
-    comment = [f"  # {cand} / {exercise} / {name}: {heading}"]
-    for behaviour in behaviours:
+def _cell(cell: FormCell, scorers: list[str], recorder: str, paired: bool = False) -> list[str]:
+    cand, exercise, area = cell.candidate, cell.exercise, cell.area
+    comment = [f"  # {cand} / {exercise} / {cell.area_name}: {cell.heading}"]
+    for behaviour in cell.behaviours:
         wrapped = textwrap.wrap(behaviour, 96)
         comment += [f"  #   - {wrapped[0]}"] + [f"  #     {more}" for more in wrapped[1:]]
     return comment + [

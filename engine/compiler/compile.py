@@ -202,7 +202,8 @@ def build_plan(criteria: Criteria) -> Plan:
     rules, stages = _all_rules(low) if low.cs.graded else _not_graded_rules()
     low.problems += _too_many_conditions(low) + _too_many_rules(low, rules)
     if low.problems:
-        raise DiagnosticError(low.problems)
+        # A limiter is lowered for two stages (its cap, and which limiters hold): each mistake once.
+        raise DiagnosticError(list(dict.fromkeys(low.problems)))
     return Plan(
         format=PLAN_FORMAT, criteria_set=low.cs.id, title=low.cs.title, framework=fw.id,
         framework_version=fw.version, scale=scale.id,

@@ -9,8 +9,14 @@ durable-rules ruleset that decides a candidate field in three stages of rules.
   conclusions, `gate:pass` (none) or `gate:fail` (one or more) fires. Each action asserts a
   result fact recording the conclusion.
 - rank (one event): from a summary of those conclusions (how many passed, the highest
-  total among them, how many share it), `rank:none`, `rank:preferred` (joined with the
-  one passing result at the top) or `rank:tie` fires.
+  total among them, how many share it) and of the stages (how many are not yet held),
+  `rank:incomplete` (a stage still to fill), else `rank:none`, `rank:preferred` (joined with
+  the one passing result at the top) or `rank:tie` fires.
+
+A selection may be scored after any stage (the plan's `stages`: each a group of scored
+exercises). Only the cells of the stages held (every cell filled) are facts; the cells of a
+stage not yet held are not asked about, so gates are judged, and totals summed, on the
+cells held, and the outcome is `incomplete` until every stage is held.
 
 A process scored by a pair table (`scoring: {method: pair_table, ...}`) has no gates and no
 agreed ratings; its stages are:
@@ -33,9 +39,10 @@ agreed ratings; its stages are:
   tiebreaker or discussion, and in the ranking categories, `result:fail` (a failing cell),
   `result:pending` (none failing, one or more to resolve) or `result:pass` fires, and asserts
   the result fact.
-- rank (one event): `rank:pending` when any candidate is pending (the outcome waits for the
-  tiebreaker or discussion), otherwise `rank:none`, `rank:preferred` or `rank:tie`, as above, on
-  the passers' counts of cells in the ranking categories.
+- rank (one event): `rank:incomplete` when a stage is not yet held, else `rank:pending` when
+  any candidate is pending (the outcome waits for the tiebreaker or discussion), otherwise
+  `rank:none`, `rank:preferred` or `rank:tie`, as above, on the passers' counts of cells in
+  the ranking categories.
 
 The rules do not grow with the process: a gate is a fact, not a rule, so a process of many
 gates has as many rules as one of a single gate (and the cell rule joins one gate fact by its
@@ -53,7 +60,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Optional
 
-from ..language.appointment_models import CompetencyFramework, SelectionProcess, cvf_areas, pair_table, scored_cells
+from ..language.appointment_models import (CompetencyFramework, SelectionProcess, cvf_areas, pair_table, scored_cells,
+                                           stages)
 from ..language.canonical import canonical_json, canonical_model, sha256_bytes
 from ..language.models import Scale
 from .compile import Compiled, observers, render_ruleset, ruleset_name
@@ -111,6 +119,7 @@ class SelectionPlan:
     tie_policy: str
     criteria_sha256: str
     pair_table: Optional[PairTablePlan] = None  # None: the sum of agreed ratings, with gates
+    stages: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (stage, its scored exercises), in scoring order
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -120,6 +129,9 @@ class SelectionPlan:
 
     def area_name(self, area: str) -> str:
         return dict(self.area_names).get(area, area)
+
+    def stage_of(self, exercise: str) -> str:
+        return next(stage for stage, exercises in self.stages if exercise in exercises)
 
 
 def compile_selection(process: SelectionProcess, cvf: CompetencyFramework, scale: Scale) -> Compiled:
@@ -135,7 +147,8 @@ def compile_selection(process: SelectionProcess, cvf: CompetencyFramework, scale
         exercise_titles=tuple((e.id, e.title) for e in process.exercises),
         reconstructed=tuple((e.id, c.area, c.note) for e in process.exercises for c in e.reconstructed),
         ratings=tuple((lv.value, lv.label) for lv in scale.levels if lv.value is not None),
-        tie_policy=process.tie_policy, criteria_sha256=criteria_sha, pair_table=_pair_table_plan(process))
+        tie_policy=process.tie_policy, criteria_sha256=criteria_sha, pair_table=_pair_table_plan(process),
+        stages=tuple(stages(process)))
     durable = build_ruleset(plan) if plan.pair_table is None else build_pair_ruleset(plan)
     ruleset = {"format": RULESET_FORMAT, "kind": "selection_process", "id": process.id, "plan": plan.to_json(),
                "durable": durable}
@@ -160,19 +173,27 @@ def _gate_rule(test: dict) -> dict[str, Any]:
             "pri": 0}
 
 
+def _incomplete_rule() -> dict[str, Any]:
+    """A stage not yet held: nothing is decided until every stage is in."""
+    return {"all": [{"s": {"$and": [{"kind": "summary"}, {"$gte": {"unheld": 1}}]}}, {"ev": _stage("rank")}],
+            "pri": 0, "run": "rank:incomplete"}
+
+
 def build_ruleset(plan: SelectionPlan) -> dict[str, Any]:
+    held = {"unheld": 0}
     rules = {
         "cell:below": {**_cell_rule("$lt"), "run": "cell:below"},
         "cell:meets": {**_cell_rule("$gte"), "run": "cell:meets"},
         "gate:pass": {**_gate_rule({"shortfalls": 0}), "run": "gate:pass"},
         "gate:fail": {**_gate_rule({"$gte": {"shortfalls": 1}}), "run": "gate:fail"},
-        "rank:none": {"all": [{"s": {"$and": [{"kind": "summary"}, {"passers": 0}]}}, {"ev": _stage("rank")}],
-                      "pri": 0, "run": "rank:none"},
-        "rank:preferred": {"all": [{"s": {"$and": [{"kind": "summary"}, {"at_top": 1}]}},
+        "rank:incomplete": _incomplete_rule(),
+        "rank:none": {"all": [{"s": {"$and": [{"kind": "summary"}, held, {"passers": 0}]}}, {"ev": _stage("rank")}],
+                      "pri": 1, "run": "rank:none"},
+        "rank:preferred": {"all": [{"s": {"$and": [{"kind": "summary"}, held, {"at_top": 1}]}},
                                    {"r": {"$and": [{"kind": "result"}, {"passed": 1}, {"total": {"s": "top"}}]}},
-                                   {"ev": _stage("rank")}], "pri": 1, "run": "rank:preferred"},
-        "rank:tie": {"all": [{"s": {"$and": [{"kind": "summary"}, {"$gte": {"at_top": 2}}]}}, {"ev": _stage("rank")}],
-                     "pri": 2, "run": "rank:tie"},
+                                   {"ev": _stage("rank")}], "pri": 2, "run": "rank:preferred"},
+        "rank:tie": {"all": [{"s": {"$and": [{"kind": "summary"}, held, {"$gte": {"at_top": 2}}]}},
+                             {"ev": _stage("rank")}], "pri": 3, "run": "rank:tie"},
     }
     # A gate or cell fact passes its patterns' only constant test (its kind); the other kinds need an observer.
     rules.update(observers("candidate", "result", "summary"))
@@ -233,19 +254,21 @@ def build_pair_ruleset(plan: SelectionPlan) -> dict[str, Any]:
     rules = {f"pair:{c.id}": _pair_rule(c.id) for c in plan.pair_table.categories}
     rules.update(resolution_rules())
     waiting = {"pending": 0}
+    held = {"unheld": 0}
     rules.update({
         "result:fail": {**_result_rule({"$gte": {"failing": 1}}), "run": "result:fail"},
         "result:pending": {**_result_rule({"failing": 0}, {"$gte": {"unresolved": 1}}), "run": "result:pending"},
         "result:pass": {**_result_rule({"failing": 0}, {"unresolved": 0}), "run": "result:pass"},
-        "rank:pending": {"all": [{"s": {"$and": [{"kind": "summary"}, {"$gte": {"pending": 1}}]}}, {"ev": _stage("rank")}],
-                         "pri": 0, "run": "rank:pending"},
-        "rank:none": {"all": [{"s": {"$and": [{"kind": "summary"}, waiting, {"passers": 0}]}}, {"ev": _stage("rank")}],
-                      "pri": 1, "run": "rank:none"},
-        "rank:preferred": {"all": [{"s": {"$and": [{"kind": "summary"}, waiting, {"at_top": 1}]}},
+        "rank:incomplete": _incomplete_rule(),
+        "rank:pending": {"all": [{"s": {"$and": [{"kind": "summary"}, held, {"$gte": {"pending": 1}}]}},
+                                 {"ev": _stage("rank")}], "pri": 1, "run": "rank:pending"},
+        "rank:none": {"all": [{"s": {"$and": [{"kind": "summary"}, held, waiting, {"passers": 0}]}},
+                              {"ev": _stage("rank")}], "pri": 2, "run": "rank:none"},
+        "rank:preferred": {"all": [{"s": {"$and": [{"kind": "summary"}, held, waiting, {"at_top": 1}]}},
                                    {"r": {"$and": [{"kind": "result"}, {"passed": 1}, {"total": {"s": "top"}}]}},
-                                   {"ev": _stage("rank")}], "pri": 2, "run": "rank:preferred"},
-        "rank:tie": {"all": [{"s": {"$and": [{"kind": "summary"}, waiting, {"$gte": {"at_top": 2}}]}},
-                             {"ev": _stage("rank")}], "pri": 3, "run": "rank:tie"},
+                                   {"ev": _stage("rank")}], "pri": 3, "run": "rank:preferred"},
+        "rank:tie": {"all": [{"s": {"$and": [{"kind": "summary"}, held, waiting, {"$gte": {"at_top": 2}}]}},
+                             {"ev": _stage("rank")}], "pri": 4, "run": "rank:tie"},
     })
     # A pair fact passes its category rule's tests; a cell fact its only constant test (its kind).
     # A resolution fact's tests all compare it with other facts; a settled fact no rule reads.

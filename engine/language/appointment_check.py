@@ -4,9 +4,11 @@ Passes, all run so that an author sees every problem at once:
 
     competency framework : unique ids, clusters and competencies agree, levels 1..n
     selection process    : areas exist, level exists, gate thresholds are ratings, the moderation
-                           spread is one the scale allows, roles; a pair table's categories, and
+                           spread is one the scale allows, roles (and those that record), a stage
+                           only on a scored exercise; a pair table's categories, and
                            its rows mapping every pair of ratings exactly once
-    appointment          : ids unique, every cell rated once with a rationale by the panel,
+    appointment          : ids unique, every cell of a stage begun rated once with a rationale
+                           by the panel (a stage wholly blank is still to fill, not an error),
                            ratings on the scale, areas assessed by their exercise; an agreed
                            rating in each cell, or under a pair table two individual ones only,
                            and a recorded resolution only where the pair needs one
@@ -23,10 +25,11 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, Optional
 
 from .appointment_models import (Appointment, CompetencyFramework, ComplianceFramework, ComplianceRecord,
-                                 Hearing, Scoring, SelectionProcess, cvf_areas, pair_table, scored_cells)
+                                 Hearing, Rating, Scoring, SelectionProcess, cvf_areas, given_ratings, is_blank,
+                                 pair_table, panel_order, stages)
 from .check import Repeat, _duplicates, unique_id
 from .diagnostics import Diagnostic, suggest
 from .load import Document, field_path
@@ -129,6 +132,7 @@ def check_process(process: SelectionProcess, doc: Document, cvf: CompetencyFrame
         found.append(doc.diag(("moderation", "spread_at_least"), "E113",
                               f"no two ratings on scale '{scale.id}' differ by {process.moderation.spread_at_least}, "
                               f"so no cell would ever be flagged", f"at most {widest} on this scale"))
+    found += _stages_and_recorders(process, doc, damage)
     if process.panel.independent_role not in process.panel.scoring_roles and damage.spares("panel", "scoring_roles"):
         found.append(doc.diag(("panel", "independent_role"), "E120",
                               f"independent role '{process.panel.independent_role}' is not a scoring role",
@@ -139,6 +143,22 @@ def check_process(process: SelectionProcess, doc: Document, cvf: CompetencyFrame
             if element not in areas:
                 found.append(doc.diag(("shortlisting", "elements", k), "E120", f"unknown CVF area '{element}'",
                                       suggest(element, areas)))
+    return found
+
+
+def _stages_and_recorders(process: SelectionProcess, doc: Document, damage: Damage) -> list[Diagnostic]:
+    """A stage belongs to a scored exercise; the roles that may record are roles of the panel."""
+    found = []
+    for i, exercise in enumerate(process.exercises):
+        if exercise.stage is not None and not exercise.scored:
+            found.append(doc.diag(("exercises", i, "stage"), "E113", f"exercise '{exercise.id}' is not scored, so it "
+                                  "is scored at no stage", "remove stage:, or mark the exercise scored: true"))
+    roles = process.panel.scoring_roles + process.panel.advisory_roles
+    if damage.spares("panel", "scoring_roles") and damage.spares("panel", "advisory_roles"):
+        for k, role in enumerate(process.panel.recorder_roles):
+            if role not in roles:
+                found.append(doc.diag(("panel", "recorder_roles", k), "E120", f"unknown panel role '{role}'",
+                                      suggest(role, roles)))
     return found
 
 
@@ -225,7 +245,7 @@ def check_appointment(appt: Appointment, doc: Document, process: SelectionProces
     found += _panel_roles(appt, doc, process)
     found += _ratings(appt, doc, process, scale, damage)
     if damage.spares("ratings", EACH, "candidate"):  # a rating salvage left out may fill the cell
-        found += _missing_cells(appt, doc, process)
+        found += _unfilled_cells(appt, doc, process)
     found += _shortlisting(appt, doc, process, scale)
     if damage.spares("candidates", EACH, "id"):
         found += _appointment_expect(appt, doc)
@@ -265,6 +285,8 @@ def _ratings(appt: Appointment, doc: Document, process: SelectionProcess, scale:
             yield doc.diag(at + ("area",), "E121", f"second rating for {'/'.join(key)} (first at line {first})",
                            "keep one agreed rating per candidate, exercise and area")
         seen.setdefault(key, i)
+        if is_blank(rating):  # not yet filled: its stage decides whether that is an error (_unfilled_cells)
+            continue
         yield from _cell_ratings(rating, at, doc, pair_table(process) is not None, damage)
         if rating.agreed is not None and rating.agreed not in values:
             yield doc.diag(at + ("agreed",), "E150", f"agreed rating {rating.agreed} is not on the scale",
@@ -277,7 +299,7 @@ def _ratings(appt: Appointment, doc: Document, process: SelectionProcess, scale:
             elif member not in scorers:
                 yield doc.diag(at + ("individual", member), "E154", f"'{member}' is on the panel but does not score",
                                _who_scores(scorers, process, panel_whole), at_key=True)
-            if score not in values:
+            if score is not None and score not in values:  # a member left blank gave no rating (F204)
                 yield doc.diag(at + ("individual", member), "E150", f"{member}'s rating {score} is not on the scale",
                                f"valid: {', '.join(map(str, values))}")
         if not (rating.rationale or "").strip():
@@ -300,9 +322,9 @@ def _cell_ratings(rating, at: tuple, doc: Document, paired: bool, damage: Damage
         yield doc.diag(at + ("agreed",), "E158", "an agreed rating in a pair-table process: the table maps the two "
                        "assessors' ratings, and an agreed rating would never be read", "remove agreed:; under a "
                        "pair table each cell's category comes from its two individual ratings", at_key=True)
-    if paired and len(rating.individual) != 2 and damage.spares("ratings", EACH, "individual"):
+    if paired and len(given_ratings(rating)) != 2 and damage.spares("ratings", EACH, "individual"):
         yield doc.diag(at + ("individual",), "E157", f"a pair-table cell needs exactly two individual ratings, "
-                       f"from two scoring members; it has {len(rating.individual)}",
+                       f"from two scoring members; it has {len(given_ratings(rating))}",
                        "give the two assessors' own ratings by their panel ids, e.g. individual: {lead: 4, "
                        "asr1: 5}", at_key=True)
 
@@ -318,7 +340,7 @@ def _resolution(rating, at: tuple, doc: Document, process: SelectionProcess, val
                        "whose pair needs a tiebreaker or discussion takes one", "remove resolution:; the agreed "
                        "rating is the panel's settled view", at_key=True)
         return
-    ratings = sorted(rating.individual.values())
+    ratings = sorted(given_ratings(rating).values())
     if len(ratings) != 2 or not set(ratings) <= set(values):  # E157 or E150 already says what is wrong
         return
     categories = {c.id: c for c in table.categories}
@@ -383,7 +405,7 @@ def _tiebreak_rating(rating, at: tuple, doc: Document, needs: str, values: list[
     if needs != "tiebreaker":
         yield doc.diag(where, "E113", f"a tiebreak rating on a cell whose pair needs a {needs}, which ends in an agreed "
                        "category, not a third rating", "remove tiebreak_rating:; give the category agreed")
-    elif rating.resolution.by in rating.individual:
+    elif rating.resolution.by in given_ratings(rating):
         yield doc.diag(at + ("by",), "E113", f"'{rating.resolution.by}' gave one of the cell's two ratings, so the "
                        "tiebreak rating is not a third assessor's", "name the third assessor who gave the tiebreak "
                        "rating, or remove tiebreak_rating: if the lead decided without one")
@@ -396,15 +418,25 @@ def _who_scores(scorers: set[str], process: SelectionProcess, panel_whole: bool)
     return f"scoring roles: {', '.join(process.panel.scoring_roles)}"
 
 
-def _missing_cells(appt: Appointment, doc: Document, process: SelectionProcess) -> Iterator[Diagnostic]:
-    given = {(r.candidate, r.exercise, r.area) for r in appt.ratings}
-    for candidate in appt.candidates:
-        missing = [f"{ex}/{area}" for ex, area in scored_cells(process) if (candidate.id, ex, area) not in given]
-        if missing:
-            rated = "rating" if pair_table(process) else "agreed rating"
-            yield doc.diag(("ratings",), "E152", f"candidate '{candidate.id}' has no {rated} for {len(missing)} "
-                                                 f"cell(s): {', '.join(missing)}",
-                           "rate every area each scored exercise assesses", at_key=True)
+def _unfilled_cells(appt: Appointment, doc: Document, process: SelectionProcess) -> Iterator[Diagnostic]:
+    """A stage whose cells are all blank or absent is not yet held: the decision counts its
+    cells as still to fill, and that is no error. A stage partly filled is an error at each
+    cell not filled (at the blank cell's line, or at `ratings:` for a cell not written)."""
+    written = {(r.candidate, r.exercise, r.area): i for i, r in enumerate(appt.ratings)}
+    filled = {key for key, i in written.items() if not is_blank(appt.ratings[i])}
+    assesses = {e.id: e.assesses for e in process.exercises}
+    rated = "ratings" if pair_table(process) else "agreed rating"
+    for stage, exercises in stages(process):
+        cells = [(c.id, ex, area) for c in appt.candidates for ex in exercises for area in assesses[ex]]
+        done = sum(1 for cell in cells if cell in filled)
+        if done == 0:
+            continue
+        for cand, ex, area in (cell for cell in cells if cell not in filled):
+            at = ("ratings", written[(cand, ex, area)]) if (cand, ex, area) in written else ("ratings",)
+            yield doc.diag(at, "E152", f"candidate '{cand}' has no {rated} for {ex}/{area}, and stage '{stage}' is "
+                           f"partly filled ({done} of {len(cells)} cells): a stage is scored only once every cell of "
+                           "it is filled", "fill this cell; or, to score the stages before it, leave the whole stage "
+                           "blank", at_key=True)
 
 
 def _shortlisting(appt: Appointment, doc: Document, process: SelectionProcess, scale: Scale) -> Iterator[Diagnostic]:
@@ -443,41 +475,112 @@ def _appointment_expect(appt: Appointment, doc: Document) -> Iterator[Diagnostic
 
 @dataclass(frozen=True)
 class Flag:
-    """Something the panel should see, not an error: the decision still stands."""
+    """Something the panel should see, not an error: the decision still stands. A flag about a
+    cell names it; every flag names the people concerned: the scorers and the ratings involved
+    (`ratings`, in panel order) and the members it is about (`members`)."""
 
     code: str
     message: str
+    candidate: Optional[str] = None
+    exercise: Optional[str] = None
+    area: Optional[str] = None
+    ratings: tuple[tuple[str, int], ...] = ()
+    members: tuple[str, ...] = ()
 
-    def to_json(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message}
+    def to_json(self) -> dict:
+        return {"code": self.code, "message": self.message, "candidate": self.candidate, "exercise": self.exercise,
+                "area": self.area, "ratings": dict(self.ratings), "members": list(self.members)}
 
 
 FLAGS = {
     "F201": "agreed-outside-individual-range",
     "F202": "individual-ratings-far-apart",  # as far apart as the process's moderation.spread_at_least
     "F203": "too-few-independent-members",
+    "F204": "individual-rating-missing",  # a scoring member gave no rating in a filled cell
+    "F205": "recorded-by-a-scoring-role",  # or by a role the process's panel.recorder_roles does not name
 }
 
 
 def flags(appt: Appointment, process: SelectionProcess) -> list[Flag]:
     """Every number used here is the process's: `panel.min_independent` (F203) and
-    `moderation.spread_at_least` (F202, raised only when the process declares it)."""
+    `moderation.spread_at_least` (F202, raised only when the process declares it). Cell flags
+    come in candidate (id), exercise and area (the process's) order, members in `panel_order`,
+    so that no flag depends on the order a file is written in; blank cells raise none."""
     found = []
-    spread = process.moderation.spread_at_least if process.moderation else None
-    independents = [m for m in appt.panel if m.role == process.panel.independent_role]
+    independents = [m.id for m in appt.panel if m.role == process.panel.independent_role]
     if len(independents) < process.panel.min_independent:
         found.append(Flag("F203", f"the panel has {len(independents)} independent member(s); the process requires "
-                                  f"at least {process.panel.min_independent}"))
-    for r in appt.ratings:
-        cell = f"{r.candidate} {r.exercise}/{r.area}"
-        scores = list(r.individual.values())
-        if scores and r.agreed is not None and not min(scores) <= r.agreed <= max(scores):
-            found.append(Flag("F201", f"{cell}: agreed {r.agreed} is outside the individual ratings "
-                                      f"{min(scores)}-{max(scores)}"))
-        if scores and spread is not None and max(scores) - min(scores) >= spread:
-            found.append(Flag("F202", f"{cell}: individual ratings {sorted(scores)} differ by "
-                                      f"{max(scores) - min(scores)} (the process flags {spread} or more): "
-                                      f"a case for moderation"))
+                                  f"at least {process.panel.min_independent}", members=tuple(independents)))
+    order = {m.id: k for k, m in enumerate(panel_order(appt, process))}
+    for rating in _cells_in_order(appt, process):
+        found += _cell_flags(rating, appt, process, order)
+    return found + _recorder_flags(appt, process)
+
+
+def _cells_in_order(appt: Appointment, process: SelectionProcess) -> list[Rating]:
+    """The filled cells, candidates in id order, then exercises and areas in the process's."""
+    cells = {(r.candidate, r.exercise, r.area): r for r in appt.ratings if not is_blank(r)}
+    return [cells[key] for key in ((c, e.id, area) for c in sorted(c.id for c in appt.candidates)
+                                   for e in process.exercises for area in e.assesses) if key in cells]
+
+
+def _named(ratings: dict[str, int]) -> str:
+    return ", ".join(f"{member} {value}" for member, value in ratings.items())
+
+
+def _cell_flags(rating: Rating, appt: Appointment, process: SelectionProcess, order: dict[str, int]) -> list[Flag]:
+    """F201, F202 and F204 on one filled cell, each naming the scorers and their ratings."""
+    given = dict(sorted(given_ratings(rating).items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
+    where = {"candidate": rating.candidate, "exercise": rating.exercise, "area": rating.area}
+    cell = f"{rating.candidate} {rating.exercise}/{rating.area}"
+    found = []
+    missing = tuple(m.id for m in panel_order(appt, process) if m.role in process.panel.scoring_roles
+                    and m.id not in given)
+    if missing and pair_table(process) is None:  # a pair table's cell is rated by two of the scorers only
+        roles = {m.id: m.role for m in appt.panel}
+        found.append(Flag("F204", f"{cell}: no individual rating from {', '.join(f'{m} ({roles[m]})' for m in missing)}"
+                                  + (f"; the moderation checks read only {_named(given)}" if given else
+                                     "; no individual rating was recorded, so the moderation checks cannot be made"),
+                          **where, ratings=tuple(given.items()), members=missing))
+    if not given:
+        return found
+    low, high = min(given.values()), max(given.values())
+    lowest = [m for m, v in given.items() if v == low]
+    highest = [m for m, v in given.items() if v == high]
+    if rating.agreed is not None and not low <= rating.agreed <= high:
+        found.append(Flag("F201", f"{cell}: agreed {rating.agreed} is outside the individual ratings {low}-{high} "
+                                  f"({_named(given)})", **where, ratings=tuple(given.items()),
+                          members=tuple(given)))
+    spread = process.moderation.spread_at_least if process.moderation else None
+    if spread is not None and high - low >= spread:
+        far = tuple(m for m in given if m in lowest or m in highest)
+        found.append(Flag("F202", f"{cell}: individual ratings {_named(given)} differ by {high - low} "
+                                  f"({' and '.join(lowest)} gave {low}, {' and '.join(highest)} gave {high}; the "
+                                  f"process flags {spread} or more): a case for moderation",
+                          **where, ratings=tuple(given.items()), members=far))
+    return found
+
+
+def _recorder_flags(appt: Appointment, process: SelectionProcess) -> list[Flag]:
+    """F205, once per member who recorded cells in a role that may not record: one of the
+    process's `panel.recorder_roles` when it names them, otherwise any role that does not score
+    (the record is kept by someone outside the scoring, as an HR adviser keeps it)."""
+    roles = {m.id: m.role for m in appt.panel}
+    allowed = process.panel.recorder_roles
+    recorded: dict[str, int] = {}
+    for rating in appt.ratings:
+        if not is_blank(rating) and rating.recorded_by in roles:
+            recorded[rating.recorded_by] = recorded.get(rating.recorded_by, 0) + 1
+    found = []
+    for member, count in ((m.id, recorded[m.id]) for m in panel_order(appt, process) if m.id in recorded):
+        role = roles[member]
+        if allowed and role not in allowed:
+            why = f"the process has cells recorded by {', '.join(allowed)}"
+        elif not allowed and role in process.panel.scoring_roles:
+            why = "a scoring member; the process names no recorder_roles, so the recorder is one who does not score"
+        else:
+            continue
+        found.append(Flag("F205", f"{member} ({role}) recorded {count} cell(s): {why}", members=(member,)))
     return found
 
 

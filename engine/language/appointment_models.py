@@ -19,7 +19,7 @@ from .models import Bool, Citation, Id, Int, Model, PathId, Text, coded_error
 MAX_GATES = 100
 MAX_REQUIREMENTS = 11
 # One cell rule per category (see compiler/selection.py), inside the host's 64 rules; with the
-# resolution, result and rank rules, 31 patterns on the stage event, inside the host's 32.
+# resolution, result and rank rules, 32 patterns on the stage event, the host's 32.
 MAX_PAIR_CATEGORIES = 20
 
 # --- the Competency and Values Framework ------------------------------------------------
@@ -89,6 +89,7 @@ class Exercise(Model):
     title: Text
     assesses: tuple[Id, ...] = Field(min_length=1)
     scored: Bool  # does it count toward the cumulative score?
+    stage: Optional[Id] = None  # the stage the panel scores it at; its own id when absent (see `stages`)
     reconstructed: tuple[ReconstructedCell, ...] = ()
     source: Optional[Citation] = None
 
@@ -105,6 +106,7 @@ class PanelRules(Model):
     advisory_roles: tuple[Id, ...] = ()
     independent_role: Id
     min_independent: Int = 1
+    recorder_roles: tuple[Id, ...] = ()  # who may record a cell (F205); when absent, any role that does not score
     source: Optional[Citation] = None
 
 
@@ -241,10 +243,13 @@ class Resolution(Model):
 
 
 class Rating(Model):
+    """One cell. A cell written with nothing in it (no agreed rating, no individual rating, an
+    empty rationale: as a blank scoresheet leaves it) is not yet filled (see `is_blank`)."""
+
     candidate: Id
     exercise: Id
     area: Id
-    individual: dict[Id, Int] = {}
+    individual: dict[Id, Optional[Int]] = {}  # a member left blank has given no rating
     agreed: Optional[Int] = None  # required by sum_of_agreed_ratings, refused by a pair table (appointment_check)
     rationale: Optional[str] = None  # required, and checked non-empty, by appointment_check
     recorded_by: Id
@@ -265,7 +270,7 @@ class CandidateExpect(Model):
 
 
 class AppointmentExpect(Model):
-    outcome: Literal["preferred", "tie", "no_appointable_candidate", "resolution_required"]
+    outcome: Literal["preferred", "tie", "no_appointable_candidate", "resolution_required", "incomplete"]
     preferred: Optional[Id] = None
     tied: tuple[Id, ...] = ()
     candidates: dict[Id, CandidateExpect] = {}
@@ -478,5 +483,36 @@ def scored_cells(process: SelectionProcess) -> list[tuple[str, str]]:
 
 
 def agreed(appt: "Appointment") -> dict[tuple[str, str, str], "Rating"]:
-    """Each rating cell by (candidate, exercise, area)."""
+    """Each rating cell by (candidate, exercise, area), filled or not."""
     return {(r.candidate, r.exercise, r.area): r for r in appt.ratings}
+
+
+def panel_order(appt: Appointment, process: SelectionProcess) -> list[PanelMember]:
+    """The panel in the process's order of roles (its scoring roles, then its advisory ones, as
+    it lists them), then by id. Records list members in this order, never the file's: the
+    ledger keeps evidence in a canonical order, and a replay must give the same record."""
+    roles = list(process.panel.scoring_roles + process.panel.advisory_roles)
+    return sorted(appt.panel, key=lambda m: (roles.index(m.role) if m.role in roles else len(roles), m.id))
+
+
+def given_ratings(rating: Rating) -> dict[str, int]:
+    """The individual ratings a cell holds, by member: those left blank are not ratings."""
+    return {member: value for member, value in rating.individual.items() if value is not None}
+
+
+def is_blank(rating: Rating) -> bool:
+    """Nothing filled in yet: no agreed rating, no individual rating and no rationale. The
+    recorder may already be written (a scoresheet names one), as it says nothing of the cell."""
+    return rating.agreed is None and not given_ratings(rating) and not (rating.rationale or "").strip() \
+        and rating.resolution is None
+
+
+def stages(process: SelectionProcess) -> list[tuple[str, tuple[str, ...]]]:
+    """The stages the panel scores in, in the order of their first scored exercise, each with
+    its scored exercises. An exercise is its own stage unless it names one (`stage:`), so by
+    default the stages are the scored exercises in the file's order."""
+    grouped: dict[str, list[str]] = {}
+    for exercise in process.exercises:
+        if exercise.scored:
+            grouped.setdefault(exercise.stage or exercise.id, []).append(exercise.id)
+    return [(stage, tuple(exercises)) for stage, exercises in grouped.items()]

@@ -168,6 +168,17 @@ class Catalog:
         """Where a file of the appointment kinds lives: criteria/<id>.yaml."""
         return self.criteria_dir / f"{file_id}.yaml"
 
+    def case_path(self, case_id: str) -> Path:
+        """Where a case (inspection or appointment evidence) lives: cases/<id>.yaml."""
+        return self.root / "cases" / f"{case_id}.yaml"
+
+    def case_ids_of_kind(self, kind: str) -> list[str]:
+        """Every case under cases/ of one kind, by id, in a stable order (examples under invalid/ left out)."""
+        cases = self.root / "cases"
+        return self.memo(("case-ids", kind), lambda: [
+            path.relative_to(cases).with_suffix("").as_posix() for path in sorted(cases.rglob("*.yaml"))
+            if "invalid" not in path.relative_to(cases).parts and declared_kind(path) == kind])
+
 
 # The top-level `arbiter:` line, written as the YAML reader reads it: plain or quoted, with or
 # without a comment after it. Top level means column 0, where no block text can start a line.

@@ -1,7 +1,8 @@
 """The decision record's model: what `arbiter score` writes, and what `summary` and `compare` read back.
 
 One model per record kind: an inspection decision (no `kind` key), and the appointment kinds
-`candidate`, `appointment` (a selection process), `hearing` and `compliance_record`. The
+`candidate`, `appointment` (a selection process), `hearing`, `compliance_record` and `pack`
+(one appointment's three decisions checked together, appointments/pack.py). The
 writers (inspections/record.py, appointments/appointment_record.py) are held to it by the
 tests, which pass every record of every shipped case and of every generated world through
 `validated` (not at run time: checking a record costs more than deciding it); the reader
@@ -287,14 +288,21 @@ STANDING_LABELS = {
 # A pair-table candidate fails by a cell's category, not a gate.
 PAIR_STANDING_LABELS = {**STANDING_LABELS, "passed": "Passed every cell, below the top", "failed": "Failed a cell"}
 
+# What a margin's change moves other than a number: a requirement's result, a pack check's
+# conclusion, the hearing's outcome.
+ChangedValue = Literal["met", "not_met", "holds", "fails", "veto", "no_veto"]
+
 
 class AppointmentChange(RecordModel):
-    """One change the margin counts: a rating moved, the votes for the veto, a requirement's result."""
+    """One change the margin counts: a rating moved, the votes for the veto, a requirement's result;
+    for a pack, a check's conclusion or the hearing's outcome."""
 
-    kind: Literal["rating", "votes", "requirement"]
-    id: Text  # candidate/exercise/area (a pair table's: candidate/exercise/area/member), votes_for_veto, or the requirement's id
-    from_: Union[Int, Literal["met", "not_met"]] = Field(alias="from")
-    to: Union[Int, Literal["met", "not_met"]]
+    kind: Literal["rating", "votes", "requirement", "check", "hearing_outcome"]
+    # candidate/exercise/area (a pair table's: candidate/exercise/area/member), votes_for_veto, the
+    # requirement's id, the check's id, or hearing_outcome
+    id: Text
+    from_: Union[Int, ChangedValue] = Field(alias="from")
+    to: Union[Int, ChangedValue]
 
 
 class AppointmentSingleChange(AppointmentChange):
@@ -392,11 +400,65 @@ class CandidateLine(RecordModel):
     gates: Literal["pass", "fail", "pending"]  # a pair table's result, by its cells' categories
     total: Int
     rank: Optional[Int]
+    # By exercise held: the agreed ratings summed (a pair table's: the cells in the ranking
+    # categories counted); absent from records written before subtotals were recorded.
+    subtotals: Optional[dict[Id, Int]] = None
 
 
 class Flag(RecordModel):
+    """A moderation or panel flag. A flag about a cell names it (candidate, exercise, area; all
+    None otherwise), and every flag names the scorers and ratings involved and the members it
+    is about. The names are panel ids, never people's names. Records written before flags
+    named people hold only the code and message."""
+
     code: Text
     message: Text
+    candidate: Optional[Id] = None
+    exercise: Optional[Id] = None
+    area: Optional[Id] = None
+    ratings: dict[Id, Int] = {}
+    members: list[Id] = []
+
+
+class PanelSeat(RecordModel):
+    """A panel member by id and role (no name: records never carry names). Members come in the
+    process's order of roles, then by id (appointment_models.panel_order), not the file's: the
+    ledger stores evidence in a canonical order, and a replay must rebuild the same record."""
+
+    id: Id
+    role: Id
+    scoring: Bool
+
+
+class CellLine(RecordModel):
+    """One cell of the grid: candidate x scored exercise x assessed area. Summed ratings: the
+    agreed rating and each scorer's own (`individual`), the gates its `cell:below` firings
+    failed, `category` None. A pair table has no agreed rating (`agreed` None, `gates_failed`
+    empty): `individual` holds the two assessors' ratings and `category` the cell's category as
+    its rule fired, or as a recorded resolution settled it. A cell of a stage not yet held
+    (`held` false) holds nothing yet: no ratings, rationale, recorder or category."""
+
+    candidate: Id
+    exercise: Id
+    area: Id
+    stage: Id
+    held: Bool
+    agreed: Optional[Int]
+    individual: dict[Id, Int]
+    rationale: Optional[AnyText]
+    recorded_by: Optional[Id]
+    reconstructed: Bool
+    flags: list[Text]
+    gates_failed: list[Id]
+    category: Optional[Id] = None
+
+
+class StagesLine(RecordModel):
+    """The stages in scoring order, those held (every cell filled), and the cells still to fill."""
+
+    order: list[Id]
+    held: list[Id]
+    still_to_fill: Int
 
 
 class ShortlistingRecord(RecordModel):
@@ -421,12 +483,13 @@ class Sensitivity(RecordModel):
     changes: list[Text]
 
 
-SELECTION_OUTCOMES = Literal["preferred", "tie", "no_appointable_candidate", "resolution_required"]
+SELECTION_OUTCOMES = Literal["preferred", "tie", "no_appointable_candidate", "resolution_required", "incomplete"]
 SELECTION_LABELS = {
     "preferred": "Preferred candidate",
     "tie": "Tie: referred to the panel",
     "no_appointable_candidate": "No appointable candidate",
     "resolution_required": "Resolution required: a tiebreaker or discussion comes first",
+    "incomplete": "Incomplete",  # a stage still to fill; the label says how many cells
 }
 
 
@@ -444,6 +507,10 @@ class SelectionDecision(_AppointmentRecord):
     margin: Optional[SelectionMargin] = None  # absent from records written before margins were recorded
     pending: Optional[list[Id]] = None  # a pair table's: candidates waiting for a tiebreaker or discussion
     scoring_choice: Optional[Text] = None  # a pair table's reading of its categories
+    # Absent from records written before the record carried the grid and the stages:
+    panel: Optional[list[PanelSeat]] = None
+    cells: Optional[list[CellLine]] = None
+    stages: Optional[StagesLine] = None
 
 
 class HearingDecision(_AppointmentRecord):
@@ -668,3 +735,49 @@ APPOINTMENT_LABELS = {
     "veto": "Veto", "no_veto": "No veto",
     "compliant": "Compliant", "not_compliant": "Not compliant",
 }
+
+
+# --- appointment packs (appointments/pack.py) -------------------------------------------------
+
+class PackInputLine(RecordModel):
+    """One of the decisions a pack rests on: its case, its id and the sha256 of its record."""
+
+    case: PathId
+    decision_id: DecisionId
+    record_sha256: Sha256
+    outcome: Id
+    outcome_label: Text
+
+
+class PackCheckLine(RecordModel):
+    check: Id
+    holds: Bool
+    text: Text
+    source: Optional[Citation]
+    observed: Text  # what the three decisions showed, in words
+
+
+PACK_OUTCOMES = Literal["holds", "vetoed", "does_not_hold"]
+
+
+class PackDecision(_AppointmentRecord):
+    kind: Literal["pack"]
+    margin: Optional[AppointmentMargin] = None  # absent from records written before margins were recorded
+    outcome: PACK_OUTCOMES
+    uncapped_outcome: PACK_OUTCOMES
+    selection: PackInputLine  # the selection process's record (kind appointment)
+    compliance: PackInputLine
+    hearing: PackInputLine
+    preferred: Optional[Id]
+    heard: Id
+    hearing_outcome: Literal["veto", "no_veto"]
+    checks: list[PackCheckLine]
+    failed: list[Id]
+    consequence: Text
+
+
+APPOINTMENT_RECORDS["pack"] = PackDecision
+RULES_KIND["pack"] = "pack_rules"
+APPOINTMENT_OUTCOMES["pack"] = ("holds", "vetoed", "does_not_hold")
+APPOINTMENT_LABELS.update({"holds": "The pack holds", "vetoed": "Vetoed by the Panel",
+                           "does_not_hold": "The pack does not hold"})

@@ -17,8 +17,8 @@ from .diagnostics import DiagnosticError
 from .options import option_error
 
 
-def write_new_file(path: Path, text: str, option: str, hint: str = "give a new file name") -> None:
-    """Write text to path, which must not exist; anything in the way is E117 at the option."""
+def write_new_file(path: Path, text: str | bytes, option: str, hint: str = "give a new file name") -> None:
+    """Write text (or bytes) to path, which must not exist; anything in the way is E117 at the option."""
     temporary = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -26,7 +26,8 @@ def write_new_file(path: Path, text: str, option: str, hint: str = "give a new f
     except (OSError, ValueError) as error:
         raise _unwritable(path, error, option) from None
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+        binary = isinstance(text, bytes)
+        with os.fdopen(descriptor, "wb" if binary else "w", encoding=None if binary else "utf-8") as stream:
             stream.write(text)
         os.link(temporary, path, follow_symlinks=False)
     except FileExistsError:

@@ -23,8 +23,9 @@ from .appointment_models import APPOINTMENT_MODELS
 from .diagnostics import CODES, Diagnostic, DiagnosticError, suggest, valid_list
 from .load import Document
 from .models import MODELS, Model
+from .pack_models import PACK_MODELS
 
-ALL_MODELS: dict[str, type[Model]] = {**MODELS, **APPOINTMENT_MODELS}
+ALL_MODELS: dict[str, type[Model]] = {**MODELS, **APPOINTMENT_MODELS, **PACK_MODELS}
 FILE_KINDS = tuple(ALL_MODELS)
 
 _TYPE_WORDS = {

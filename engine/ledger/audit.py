@@ -12,13 +12,15 @@ import datetime
 import json
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 from ..appointments import appointment_record
+from ..appointments import pack as packs
 from ..appointments.appointments import LoadedEvidence, compile_rules, decide, evidence_flags
 from ..compiler.compile import Compiled, compile_criteria, compile_set, compiled_from_file
 from ..compiler.compliance import compile_compliance
 from ..compiler.hearing import compile_hearing
+from ..compiler.pack import compile_pack
 from ..compiler.selection import compile_selection
 from ..inspections.cases import decide_case
 from ..inspections.explain import render_text
@@ -33,21 +35,41 @@ from ..language.diagnostics import Diagnostic, DiagnosticError, suggest
 from ..language.load import Document
 from ..language.models import NOT_GRADED, NOT_GRADED_LABEL, UNDECIDED, UNDECIDED_LABEL, Case, CriteriaSet, Framework, Scale
 from ..language.options import option_error
+from ..language.pack_models import PACK_INPUTS, PackRulesFile
 from ..workspace.compare import first_differing_firing
 from ..workspace.runner import Scored
 from .ledger import DECISION_BLOBS, Entry, Ledger, blob_roles, recorded_date
+from .revisions import evidence_changes, revision_of
 
 def _blob(kind: str, content: bytes) -> tuple[str, str, bytes]:
     return kind, sha256_bytes(content), content
 
 
-def record_results(ledger: Ledger, results: list[Scored]) -> list[Entry]:
-    """Append every decision of every result, with the blobs needed to replay it. A decision
-    whose sub-areas take grades from other decisions comes after them: each input is recorded
-    first, once, unless the ledger holds it already (the same id is the same decision)."""
+def record_results(ledger: Ledger, results: list[Scored], by: Optional[str] = None,
+                   reason: Optional[str] = None) -> list[Entry]:
+    """Append every decision of every result, with the blobs needed to replay it, all in one
+    transaction: when anything fails, nothing of this call is recorded. A decision whose
+    sub-areas take grades from other decisions comes after them: each input is recorded
+    first, once, unless the ledger holds it already (the same id is the same decision).
+
+    A decision about a case, record kind and subject the ledger already holds with other
+    evidence is a revision: its entry names the decisions it supersedes, who recorded it
+    (`by`, required) and why (`reason`), none of which is in the decision record, so its id
+    and its replay are what they would be without them."""
     ordered = _inputs_first(results)
-    _raise_if_unlinked(ledger, ordered)
-    entries = []
+    with ledger.transaction():
+        _raise_if_unlinked(ledger, ordered)
+        planned = _planned(ledger, ordered)
+        revisions = revised(ledger, planned)
+        _require_author(ledger, revisions, by)
+        return [ledger.add("decision", record["decision_id"],
+                           _entry_body(record, revisions.get(index), by, reason), blobs)
+                for index, (record, blobs) in enumerate(planned)]
+
+
+def _planned(ledger: Ledger, ordered: list[tuple[Scored, bool]]) -> list[tuple[dict[str, Any], list]]:
+    """(record, blobs) for every decision to append, inputs the ledger holds left out."""
+    planned = []
     recorded: set[str] = set()
     for result, is_input in ordered:
         shared = _shared_blobs(result)  # criteria, ruleset, evidence[, personal]: the entry's refs, in this order
@@ -55,11 +77,101 @@ def record_results(ledger: Ledger, results: list[Scored]) -> list[Entry]:
             if is_input and (record["decision_id"] in recorded or _holds(ledger, record["decision_id"])):
                 continue
             recorded.add(record["decision_id"])
-            body = canonical_json({"case": record["case"], "kind": record.get("kind", "case"), "subject": record["subject"],
-                                   "framework": record["framework"], "outcome": record["outcome"]}).decode()
-            blobs = shared + [_blob("record", canonical_json(record))]
-            entries.append(ledger.append("decision", record["decision_id"], body, blobs))
-    return entries
+            planned.append((record, shared + [_blob("record", canonical_json(record))]))
+    return planned
+
+
+def _entry_body(record: dict[str, Any], supersedes: Optional[list[Entry]], by: Optional[str],
+                reason: Optional[str]) -> str:
+    body: dict[str, Any] = {"case": record["case"], "kind": record.get("kind", "case"), "subject": record["subject"],
+                            "framework": record["framework"], "outcome": record["outcome"]}
+    if supersedes:
+        body["supersedes"] = [{"entry": e.seq, "decision_id": e.ref} for e in supersedes]
+        body["by"] = by
+        if reason:
+            body["reason"] = reason
+    return canonical_json(body).decode()
+
+
+def revised(ledger: Ledger, planned: list[tuple[dict[str, Any], list]]) -> dict[int, list[Entry]]:
+    """For each planned decision (by its place) that revises recorded ones, the decisions it
+    supersedes: when the latest decision recorded about the same case, record kind and subject
+    rests on other evidence, every decision about it that nothing has superseded yet and whose
+    evidence differs. The same evidence recorded again is no revision.
+
+    The history is read newest first, and only as far as needed: when the latest decision of
+    every subject rests on the same evidence (recording again), those first entries settle it."""
+    evidence = {_subject(record): blobs[2][1] for record, blobs in planned}
+    latest: dict[tuple[str, str, str], Entry] = {}
+    candidates: dict[tuple[str, str, str], list[Entry]] = defaultdict(list)
+    superseded: set[int] = set()  # a superseding entry is newer than what it supersedes: seen first
+    history = _history_newest_first(ledger, sorted({record["case"] for record, _ in planned}))
+    try:
+        for entry, body in history:
+            superseded.update(link["entry"] for link in body.get("supersedes", []))
+            key = (body["case"], body["kind"], body["subject"])
+            if key not in evidence:
+                continue
+            latest.setdefault(key, entry)
+            if _roles(latest[key])["evidence"] != evidence[key] and entry.seq not in superseded \
+                    and _roles(entry)["evidence"] != evidence[key]:
+                candidates[key].append(entry)
+            if len(latest) == len(evidence) and not candidates:
+                break  # every subject's latest decision rests on the same evidence: no revision
+    finally:
+        history.close()  # the query's cursor, before anything is written
+    found = {index: sorted(candidates[_subject(record)], key=lambda e: e.seq)
+             for index, (record, _) in enumerate(planned)}
+    return {index: entries for index, entries in found.items() if entries}
+
+
+def _subject(record: dict[str, Any]) -> tuple[str, str, str]:
+    """What a revision is of: the case, the record kind and the subject."""
+    return record["case"], record.get("kind", "case"), record["subject"]
+
+
+def _history_newest_first(ledger: Ledger, cases: list[str]) -> Iterator[tuple[Entry, dict[str, Any]]]:
+    wanted = set(cases)
+    for entry in ledger.decisions_holding(_case_fragments(cases), newest_first=True):
+        body = _decision_body(ledger, entry)
+        if body["case"] in wanted:
+            yield entry, body
+
+
+def decisions_of_cases(ledger: Ledger, cases: list[str]) -> list[Entry]:
+    """Every decision entry recorded for these case ids, in order: found by the case's key as
+    the canonical body writes it, then checked on the parsed body."""
+    wanted = set(cases)
+    return [e for e in ledger.decisions_holding(_case_fragments(cases)) if _decision_body(ledger, e)["case"] in wanted]
+
+
+def _case_fragments(cases: list[str]) -> list[str]:
+    return [canonical_json({"case": case}).decode()[1:-1] for case in cases]  # '"case":"<id>"'
+
+
+def _decision_body(ledger: Ledger, entry: Entry) -> dict[str, Any]:
+    """A decision entry's body, with the keys every one has; a body that is not is a changed file."""
+    try:
+        body = json.loads(entry.body)
+        if all(isinstance(body.get(key), str) for key in ("case", "kind", "subject")):
+            return body
+    except ValueError:
+        pass
+    raise DiagnosticError([Diagnostic(ledger.place, 0, 0, "E170", f"entry {entry.seq} cannot be read: the file "
+                                      "was changed", "run arbiter verify to see what is wrong")])
+
+
+def _require_author(ledger: Ledger, revisions: dict[int, list[Entry]], by: Optional[str]) -> None:
+    """A revision says who recorded it: without --by nothing is recorded (E174, naming what it revises)."""
+    if not revisions or (by or "").strip():
+        return
+    first = min(revisions.items())[1][0]
+    body = json.loads(first.body)
+    count = sum(len(entries) for entries in revisions.values())
+    raise option_error("--by", f"decision {first.ref} (entry {first.seq}, case {body['case']}, {body['subject']}) is "
+                               f"already recorded with other evidence: recording this evidence revises it "
+                               f"({_count(count, 'recorded decision')} in all); a revision needs who records it",
+                       "give --by NAME, and --reason TEXT to say why; nothing was recorded")
 
 
 def _inputs_first(results: list[Scored]) -> list[tuple[Scored, bool]]:
@@ -85,15 +197,23 @@ def _raise_if_unlinked(ledger: Ledger, ordered: list[tuple[Scored, bool]]) -> No
     """E183 before anything is appended: a decision that takes a grade from another is recorded
     only with that one recorded too, so that a replay can rebuild the whole chain."""
     known = {record["decision_id"] for result, _ in ordered for record in result.records}
-    problems = [Diagnostic(ledger.place, 0, 0, "E183", f"decision {record['decision_id']} takes sub-area "
-                                                       f"'{link['subarea']}' from decision {link['decision_id']} "
-                                                       f"(case {link['case']}), which is neither in the ledger nor "
-                                                       "recorded with it",
+    problems = [Diagnostic(ledger.place, 0, 0, "E183", f"decision {record['decision_id']} takes {what} from decision "
+                                                       f"{link['decision_id']} (case {link['case']}), which is neither "
+                                                       "in the ledger nor recorded with it",
                            "record the input decision too: arbiter score CASE --record records a case's inputs first")
-                for result, _ in ordered for record in result.records for link in record.get("inputs", [])
+                for result, _ in ordered for record in result.records for what, link in links(record)
                 if link["decision_id"] not in known and not _holds(ledger, link["decision_id"])]
     if problems:
         raise DiagnosticError(problems)
+
+
+def links(record: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The decisions a record rests on, each with what it takes from it: an inspection's sub-area
+    grades, a pack's selection, compliance and hearing (each link names a decision id, its case
+    and the sha256 of its record)."""
+    if record.get("kind") == "pack":
+        return [(f"its {field}", record[field]) for field in PACK_INPUTS]
+    return [(f"sub-area '{link['subarea']}'", link) for link in record.get("inputs", [])]
 
 
 def _roles(entry: Entry) -> dict[str, Optional[str]]:
@@ -109,6 +229,11 @@ def _shared_blobs(result: Scored) -> list[tuple[str, str, bytes]]:
     blobs = [_blob("criteria", compiled.criteria), _blob("ruleset", compiled.text.encode())]
     if result.kind == "case":
         return blobs + [_blob("evidence", canonical_case(source.case))]
+    if result.kind == packs.KIND:
+        decisions = {field: result.records[0][field]["decision_id"] for field in PACK_INPUTS}
+        personal = packs.pack_personal(source.pack)
+        return blobs + [_blob("evidence", packs.canonical_pack(source.pack, decisions))] + (
+            [_blob("personal", canonical_json(personal))] if personal else [])
     blobs.append(_blob("evidence", canonical_appointment_evidence(source.evidence)))
     personal = personal_data(source.evidence)
     return blobs + ([_blob("personal", canonical_json(personal))] if personal else [])
@@ -125,6 +250,7 @@ class Stored:
     ruleset_text: str
     evidence: dict[str, Any]
     personal: Optional[dict[str, Any]]  # None when there is none or it was erased
+    inputs: Optional[dict[str, dict[str, Any]]] = None  # a pack's: the records of its decisions, by field
 
 
 def stored(ledger: Ledger, ref: str) -> Stored:
@@ -149,8 +275,11 @@ def stored(ledger: Ledger, ref: str) -> Stored:
                                                                           f"{', '.join(lost)} missing from the ledger",
                                           "run arbiter verify to see what is wrong")])
     personal = content(roles["personal"])
+    evidence = json.loads(parts["evidence"])
+    inputs = {field: stored(ledger, decision_id).record
+              for field, decision_id in evidence["decisions"].items()} if body["kind"] == "pack" else None
     return Stored(entry, body, json.loads(parts["record"]), json.loads(parts["criteria"]),
-                  parts["ruleset"].decode(), json.loads(parts["evidence"]), json.loads(personal) if personal else None)
+                  parts["ruleset"].decode(), evidence, json.loads(personal) if personal else None, inputs)
 
 
 def _rebuild_compiled(s: Stored) -> tuple[Compiled, Any]:
@@ -180,6 +309,9 @@ def _compile_stored(s: Stored) -> tuple[Compiled, Any]:
     elif "panel_rules" in c:
         rules = PanelRulesFile.model_validate(c["panel_rules"])
         compiled = compile_hearing(rules)
+    elif "pack_rules" in c:
+        rules = PackRulesFile.model_validate(c["pack_rules"])
+        compiled = compile_pack(rules)
     else:
         rules = ComplianceFramework.model_validate(c["compliance"])
         compiled = compile_compliance(rules)
@@ -190,6 +322,8 @@ def _records_from(s: Stored, compiled: Compiled, rules: Any) -> list[dict[str, A
     """The stored evidence decided again, through the same stages as `score`."""
     if s.body["kind"] == "case":
         return [decide_case(compiled, Case.model_validate(s.evidence))]
+    if s.body["kind"] == "pack":
+        return packs.pack_records(packs.pack_from_canonical(s.evidence)[0], compiled, s.inputs or {})
     loaded = _loaded_for(s, compiled, rules)
     return appointment_record.records_for(loaded, decide(loaded))
 
@@ -220,8 +354,8 @@ def _replay_inputs(ledger: Ledger, record: dict[str, Any], catalog: Optional[Cat
     """Each input replayed, and what changed about each link (the record it names, or the
     input's own replay)."""
     replays, broken = [], []
-    for link in record.get("inputs", []):
-        named = f"input {link['subarea']} (case {link['case']}, decision {link['decision_id']})"
+    for what, link in links(record):
+        named = f"input {what.removeprefix('its ')} (case {link['case']}, decision {link['decision_id']})"
         try:
             found = stored(ledger, link["decision_id"])
         except DiagnosticError as error:
@@ -275,8 +409,10 @@ def _current(catalog: Catalog, s: Stored) -> tuple[Compiled, Any]:
     if s.body["kind"] == "case":
         return compile_set(catalog, s.record["criteria_set"]), None
     kind = {"candidate": "selection_process", "appointment": "selection_process", "hearing": "panel_rules",
-            "compliance_record": "compliance"}[s.body["kind"]]
+            "compliance_record": "compliance", "pack": "pack_rules"}[s.body["kind"]]
     loaded = catalog.load(catalog.path_of(s.record["framework"]), kind)
+    if kind == "pack_rules":
+        return packs.compile_pack_rules(catalog, loaded), loaded.model
     return compile_rules(catalog, loaded), loaded.model
 
 
@@ -307,14 +443,36 @@ def show(ledger: Ledger, ref: str, reveal: bool) -> str:
         lines.append(f"final outcome (override, entry {override.seq}, {override.recorded_at}): {o['outcome']} "
                      f"by {o['by']}: {o['rationale']}")
     lines.append(_personal_line(ledger, s, reveal))
+    lines += revision_lines(ledger, s)
     lines.append("")
     if s.body["kind"] == "case":
         lines.append(render_text(s.record, "full"))
+    elif s.body["kind"] == "pack":
+        lines.append(packs.render([s.record], "full"))
     else:
         loaded = _loaded_for(s, compiled, rules)
         records = appointment_record.records_for(loaded, decide(loaded))
         lines.append(appointment_record.render(loaded, records, "full", False))
     return "\n".join(lines)
+
+
+def revision_lines(ledger: Ledger, s: Stored) -> list[str]:
+    """What a revision changed, from the evidence the ledger holds for it and for each decision it
+    supersedes, with who recorded it and why; and which later decision superseded this one."""
+    history = decisions_of_cases(ledger, [s.record["case"]])
+    lines = []
+    for revision in filter(None, (revision_of(e) for e in history if e.ref == s.entry.ref)):
+        lines.append(f"revision (entry {revision.entry.seq}, {revision.entry.recorded_at}) recorded by {revision.by}: "
+                     f"{revision.reason or 'no reason given'}")
+        for seq, decision_id in revision.supersedes:
+            earlier = stored(ledger, str(seq))
+            lines.append(f"supersedes decision {decision_id} (entry {seq}); its evidence -> this decision's:")
+            changes = evidence_changes(earlier.evidence, s.evidence) or ["(no change to the evidence held)"]
+            lines += [f"  {line}" for line in changes]
+    later = [(e, r) for e in history if (r := revision_of(e)) and any(_ref == s.entry.ref for _, _ref in r.supersedes)]
+    lines += [f"superseded by decision {e.ref} (entry {e.seq}, {e.recorded_at}) recorded by {r.by}: "
+              f"{r.reason or 'no reason given'}" for e, r in later]
+    return lines
 
 
 def _loaded_for(s: Stored, compiled: Compiled, rules: Any) -> LoadedEvidence:
@@ -350,6 +508,8 @@ class LogRow:
     ruleset: str  # sha256 of the stored ruleset (its levels name the outcomes)
     computed: str
     override: Optional[str]  # the latest override's outcome, even when it restores the computed one
+    revises: tuple[str, ...] = ()  # the decisions this one supersedes, when it is a revision
+    superseded_by: Optional[str] = None  # the revision that superseded it, when one did
 
     @property
     def final(self) -> str:
@@ -380,6 +540,8 @@ def _log_rows(ledger: Ledger) -> list[LogRow]:
         try:
             if entry.type == "decision" and entry.ref not in rows:
                 rows[entry.ref] = _log_row(entry)
+            if entry.type == "decision":
+                _mark_revision(rows, entry)
             elif entry.type == "override" and entry.ref in rows:
                 rows[entry.ref] = replace(rows[entry.ref], override=json.loads(entry.body)["outcome"])
         except (KeyError, TypeError, ValueError) as error:  # only in a changed file: its hash no longer matches
@@ -387,6 +549,18 @@ def _log_rows(ledger: Ledger) -> list[LogRow]:
                                               f"entry {entry.seq} cannot be read ({error}): the file was changed",
                                               "run arbiter verify to see what is wrong")]) from None
     return list(rows.values())
+
+
+def _mark_revision(rows: dict[str, LogRow], entry: Entry) -> None:
+    """A revision's row names what it supersedes, and each superseded row names the revision."""
+    revision = revision_of(entry)
+    if revision is None:
+        return
+    ids = tuple(dict.fromkeys(decision_id for _, decision_id in revision.supersedes))
+    rows[entry.ref] = replace(rows[entry.ref], revises=ids)
+    for decision_id in ids:
+        if decision_id in rows:
+            rows[decision_id] = replace(rows[decision_id], superseded_by=entry.ref)
 
 
 def _log_row(entry: Entry) -> LogRow:

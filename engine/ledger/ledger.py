@@ -52,6 +52,7 @@ one exception: a killed writer's rollback journal, which SQLite must roll back t
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import os
@@ -311,24 +312,37 @@ class Ledger:
 
     def append(self, type_: str, ref: str, body: str, blobs: list[tuple[str, str, bytes]]) -> Entry:
         """Store blobs (kind, sha256, content) and one entry, in one transaction."""
-        kinds = tuple(kind for kind, _, _ in blobs)
-        if kinds != blob_roles(type_, len(blobs)):  # the order of refs is what puts kinds in the chain
-            raise ValueError(f"a {type_} entry cannot rest on blobs of kinds {kinds}")
-        refs = " ".join(sha for _, sha, _ in blobs)
+        with self.transaction():
+            return self.add(type_, ref, body, blobs)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction (BEGIN IMMEDIATE ... COMMIT): every entry `add`ed inside it
+        is committed together, or, when anything fails, none is. Reads inside it see the file
+        as no other writer can change it until the commit."""
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                for kind, sha, content in blobs:
-                    self._db.execute("INSERT OR IGNORE INTO blobs (sha256, kind, content) VALUES (?, ?, ?)",
-                                     (sha, kind, content))
-                entry = self._insert_entry(type_, ref, refs, now(), body)
+                yield
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
         except sqlite3.DatabaseError as error:
             raise damaged(self.path, error) from None
-        return entry
+
+    def add(self, type_: str, ref: str, body: str, blobs: list[tuple[str, str, bytes]]) -> Entry:
+        """Store blobs and one entry inside the open `transaction`."""
+        if not self._db.in_transaction:
+            raise RuntimeError("Ledger.add outside a transaction")
+        kinds = tuple(kind for kind, _, _ in blobs)
+        if kinds != blob_roles(type_, len(blobs)):  # the order of refs is what puts kinds in the chain
+            raise ValueError(f"a {type_} entry cannot rest on blobs of kinds {kinds}")
+        for kind, sha, content in blobs:
+            self._db.execute("INSERT OR IGNORE INTO blobs (sha256, kind, content) VALUES (?, ?, ?)",
+                             (sha, kind, content))
+        return self._insert_entry(type_, ref, " ".join(sha for _, sha, _ in blobs), now(), body)
 
     def _insert_entry(self, type_: str, ref: str, refs: str, recorded_at: str, body: str) -> Entry:
         last = self._db.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
@@ -386,6 +400,21 @@ class Ledger:
             raise DiagnosticError([Diagnostic("DECISION", 0, 0, "E171", f"no decision '{ref}' in {self.path}",
                                               "list decisions with: arbiter log")])
         return _entry(rows[0])
+
+    def decisions_holding(self, fragments: list[str], newest_first: bool = False) -> Iterator[Entry]:
+        """Each decision entry whose body holds one of these texts, in order (or newest first, so
+        that a caller may stop early): a plain substring search (no JSON parsing, no index: the
+        schema is fixed), which callers narrow down."""
+        if not fragments:
+            return
+        tests = " OR ".join("instr(body, ?) > 0" for _ in fragments)
+        query = (f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE type = 'decision' AND ({tests}) "
+                 f"ORDER BY seq{' DESC' if newest_first else ''}")
+        try:
+            for row in self._db.execute(query, tuple(fragments)):
+                yield _entry(row)
+        except sqlite3.DatabaseError as error:
+            raise damaged(self.path, error) from None
 
     def overrides_of(self, decision_id: str) -> list[Entry]:
         return [_entry(row) for row in self._rows(

@@ -30,11 +30,35 @@ class SelectionAnswer:
     pending: tuple[str, ...] = ()  # a pair table's: candidates waiting for a tiebreaker or discussion
 
 
+def written_in(rating: Rating) -> bool:
+    """Whether anything of the cell is written: a rating, a rationale or a resolution."""
+    return (rating.agreed is not None or any(v is not None for v in rating.individual.values())
+            or bool((rating.rationale or "").strip()) or rating.resolution is not None)
+
+
+def exercises_held(process: SelectionProcess, appt: Appointment) -> tuple[set[str], bool]:
+    """The scored exercises the panel has finished (their stage, the exercises sharing its name
+    or the exercise alone, written in every cell for every candidate), and whether every stage is."""
+    by_stage: dict[str, list] = {}
+    for exercise in process.exercises:
+        if exercise.scored:
+            by_stage.setdefault(exercise.stage or exercise.id, []).append(exercise)
+    written = {(r.candidate, r.exercise, r.area) for r in appt.ratings if written_in(r)}
+    held, every = set(), True
+    for exercises in by_stage.values():
+        if all((c.id, e.id, area) in written for c in appt.candidates for e in exercises for area in e.assesses):
+            held |= {e.id for e in exercises}
+        else:
+            every = False
+    return held, every
+
+
 def selection(process: SelectionProcess, appt: Appointment) -> SelectionAnswer:
+    """Gates and totals on the exercises held; nothing is decided until every stage is in."""
     table = pair_table(process)
     if table is not None:
         return pair_selection(process, table, appt)
-    scored = {e.id for e in process.exercises if e.scored}
+    scored, every_stage = exercises_held(process, appt)
     lowest_allowed = max(g.every_rating_at_least for g in process.gates)
     passed: dict[str, bool] = {}
     totals: dict[str, int] = {}
@@ -46,6 +70,8 @@ def selection(process: SelectionProcess, appt: Appointment) -> SelectionAnswer:
     best = max((totals[c] for c in passed if passed[c]), default=None)
     leaders = tuple(c for c in passed if passed[c] and totals[c] == best)
     ranked = {c: ranks.get(c) for c in passed}
+    if not every_stage:
+        return SelectionAnswer(passed, totals, ranked, "incomplete", None, ())
     if not leaders:
         return SelectionAnswer(passed, totals, ranked, "no_appointable_candidate", None, ())
     if len(leaders) == 1:
@@ -73,15 +99,16 @@ def row_category(table: Scoring, row: PairRow, resolution: Optional[Resolution])
 
 def cell_category(table: Scoring, rating: Rating):
     """A cell's category: its pair's row, read with the cell's resolution, if any."""
-    row = next(r for r in table.table if sorted(r.ratings) == sorted(rating.individual.values()))
+    given = sorted(v for v in rating.individual.values() if v is not None)
+    row = next(r for r in table.table if sorted(r.ratings) == given)
     settled = row_category(table, row, rating.resolution)
     return next(c for c in table.categories if c.id == settled)
 
 
 def pair_results(process: SelectionProcess, table: Scoring, appt: Appointment) -> tuple[dict[str, str], dict[str, int]]:
     """Each candidate's result (fail on any failing cell; else pending on any cell to resolve;
-    else pass) and its count of cells in the ranking categories."""
-    scored = {e.id for e in process.exercises if e.scored}
+    else pass) and its count of cells in the ranking categories, on the exercises held."""
+    scored, _ = exercises_held(process, appt)
     results, counts = {}, {}
     for cand in sorted(c.id for c in appt.candidates):
         categories = [cell_category(table, r) for r in appt.ratings if r.candidate == cand and r.exercise in scored]
@@ -104,6 +131,8 @@ def pair_selection(process: SelectionProcess, table: Scoring, appt: Appointment)
     pending = tuple(c for c, r in results.items() if r == "pending")
     best = max((counts[c] for c in passed if passed[c]), default=None)
     leaders = tuple(c for c in passed if passed[c] and counts[c] == best)
+    if not exercises_held(process, appt)[1]:
+        return SelectionAnswer(passed, counts, ranked, "incomplete", None, (), pending)
     if pending:
         return SelectionAnswer(passed, counts, ranked, "resolution_required", None, (), pending)
     if not leaders:
@@ -214,7 +243,7 @@ def candidate_margin(process: SelectionProcess, scale_values: list[int], appt: A
         return pair_candidate_margin(process, appt, candidate)
     answer = selection(process, appt)
     level = standing(answer, candidate)
-    scored = {e.id for e in process.exercises if e.scored}
+    scored, _ = exercises_held(process, appt)
     mine = [r.agreed for r in appt.ratings if r.candidate == candidate and r.exercise in scored]
     low, high = min(scale_values), max(scale_values)
     must = max(g.every_rating_at_least for g in process.gates)
@@ -230,8 +259,8 @@ def candidate_margin(process: SelectionProcess, scale_values: list[int], appt: A
     if level == "failed":
         up = Distance("unreachable") if must > high else Distance("found", sum(max(0, must - r) for r in mine))
         down = Distance("no_level")
-    elif level == "passed":
-        up = within(max(others) - total, room_up)
+    elif level == "passed":  # while a stage is still to fill, nobody is preferred whatever the ratings held
+        up = Distance("unreachable") if answer.outcome == "incomplete" else within(max(others) - total, room_up)
         down = Distance("unreachable") if fail is None else Distance("found", fail)
     elif level == "tied":
         up = within(1, room_up)
@@ -279,9 +308,9 @@ def pair_candidate_margin(process: SelectionProcess, appt: Appointment, candidat
     table = pair_table(process)
     answer = selection(process, appt)
     level = standing(answer, candidate)
-    scored = {e.id for e in process.exercises if e.scored}
+    scored, _ = exercises_held(process, appt)
     cells = [r for r in appt.ratings if r.candidate == candidate and r.exercise in scored]
-    pairs = [(list(r.individual.values()), r.resolution) for r in cells]
+    pairs = [([v for v in r.individual.values() if v is not None], r.resolution) for r in cells]
     kinds = {c.id: ("pass" if c.passes else "fail") if c.resolution is None else "resolve" for c in table.categories}
 
     def cost(cell: tuple[list[int], Optional[Resolution]], wanted) -> float:
@@ -318,7 +347,8 @@ def pair_candidate_margin(process: SelectionProcess, appt: Appointment, candidat
     elif level == "pending":
         up, down = every(lambda c: kinds[c] == "pass"), any_one(lambda c: kinds[c] == "fail")
     elif level == "passed":
-        up = NEVER if others_pending or not others else counting(max(others), len(pairs))
+        waits = others_pending or answer.outcome == "incomplete"
+        up = NEVER if waits or not others else counting(max(others), len(pairs))
         down = unsettled
     elif level == "tied":
         up, down = counting(max(others) + 1, len(pairs)), min(unsettled, counting(0, max(others) - 1))

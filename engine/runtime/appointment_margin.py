@@ -14,11 +14,14 @@ What one change is, for each kind of decision:
 - a hearing: one member's vote for the veto, more (up, towards a veto; at most every member
   present) or fewer (down).
 - a compliance check: one requirement's result, met or not met (up is towards compliant).
+- an appointment pack: one of its checks concluding the other way, or the hearing's outcome
+  the other way; its levels, highest first: holds, vetoed, does not hold (`pack_margin`).
 
 How the fewest changes are found. For a hearing, by trying one vote more (or fewer) at a time,
 each count decided by the rules, until the outcome changes. For a compliance check, the rules'
 overall stage is asked about the requirements' results with the failed ones met (up) or the
-first met one failed (down). For a candidate, from what the rules concluded about its cells:
+first met one failed (down). For a pack, every subset of its four items flipped is asked of
+the rules' overall stage, by size. For a candidate, from what the rules concluded about its cells:
 
 - up from failing: every `cell:below` conclusion must go, and one point at a time a cell
   below its gate's threshold needs threshold - rating points; the example raises each such
@@ -50,6 +53,13 @@ so moving a settled cell's rating may make it wait again. Then:
   preferred or tied, the count of ranking cells taken down to the runner-up's (one below it
   from a tie), whichever takes fewer points.
 
+While a stage is still to fill (the outcome incomplete), a candidate's margin is over the
+cells held only, and its unit says so: its level is passed, failed or pending on those cells,
+down counts the points that fail (or leave pending) a cell held, up from failing or pending
+the points that pass every cell held, and up from passing is unreachable, since no change to
+the cells held decides the outcome before the other stages are in. The sensitivity scan moves
+the ratings held only.
+
 Those counts are arithmetic on the values the rules matched (ratings, thresholds, totals), not a
 decision: each example is then given to the rules, whose conclusion is the example's outcome,
 and the margin is refused if it does not reach the target.
@@ -57,16 +67,19 @@ and the margin is refused if it does not reach the target.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import combinations
 from typing import Any, Callable, Optional
 
 from ..compiler.compile import Compiled
 from ..compiler.compliance import CompliancePlan
+from ..compiler.pack import PackPlan
 from ..compiler.selection import PairSpec, SelectionPlan
 from ..language.appointment_models import Appointment, Hearing
 from . import hearing as hearing_runtime
 from .compliance import ComplianceEvaluation, requirement_results
 from .margin import FOUND, NO_LEVEL, UNREACHABLE, Change, Reach, SingleChange
+from .pack import PackEvaluation, PackInputs, check_results
 from .selection import RESOLUTIONS, SelectionDecision, SelectionEvaluation, evaluate
 
 # A candidate's levels, highest first.
@@ -74,6 +87,10 @@ STANDINGS = ("preferred", "tied", "passed", "failed")
 PAIR_STANDINGS = ("preferred", "tied", "passed", "pending", "failed")  # a pair table's
 RATING_UNIT = "one point on one agreed rating; up and down move the candidate's own ratings only"
 INDIVIDUAL_UNIT = "one point on one individual rating; up and down move the candidate's own ratings only"
+# While a stage is still to fill, the margin is over the cells held, and says so: no change to
+# them makes anyone preferred or tied, as the outcome waits for the stages to come.
+HELD_ONLY = ("; over the stages held only (the outcome is incomplete, so no change to them reaches preferred or "
+             "tied)")
 VOTE_UNIT = "one member's vote for the veto"
 REQUIREMENT_UNIT = "one requirement's result, met or not met"
 
@@ -118,7 +135,13 @@ def candidate_margin(compiled: Compiled, appt: Appointment, decided: SelectionDe
                                         moved) for v, moved in after if moved != level),
                           key=lambda s: STANDINGS.index(s.outcome)))
     cells = _Cells(compiled, appt, base, candidate)
-    return AppointmentMargin(RATING_UNIT, level, single, _reach(cells, level, "up"), _reach(cells, level, "down"))
+    return AppointmentMargin(unit_for(RATING_UNIT, base), level, single, _reach(cells, level, "up"),
+                             _reach(cells, level, "down"))
+
+
+def unit_for(unit: str, base: SelectionEvaluation) -> str:
+    """The unit of a candidate's margin, marked as over the stages held while the outcome is incomplete."""
+    return unit + HELD_ONLY if base.outcome == "incomplete" else unit
 
 
 class _Cells:
@@ -139,6 +162,7 @@ class _Cells:
                 self.rating[cell] = firing.matched["c"]["rating"]
                 found = self.below if firing.rule == "cell:below" else self.meets
                 found[cell] = max(found.get(cell, firing.matched["g"]["threshold"]), firing.matched["g"]["threshold"])
+        self.order = [cell for cell in self.order if cell in self.rating]  # the cells held, in the plan's order
         self.total = next(t.total for t in base.tallies if t.candidate == candidate)
 
     def outcome_of(self, moves: dict[tuple[str, str], int]) -> str:
@@ -208,6 +232,8 @@ def _reach_next(standings: tuple[str, ...], cells: Any, level: str, direction: s
 
 
 def _up_moves(cells: _Cells, level: str) -> Optional[dict[tuple[str, str], int]]:
+    if level == "passed" and cells.base.outcome == "incomplete":  # the outcome waits for the stages to come
+        return None
     if level == "failed":
         if any(t > cells.highest for t in cells.below.values()):
             return None
@@ -254,6 +280,7 @@ class _PairCells:
             if firing.rule.startswith("resolution:") and resolution["cand"] == candidate:
                 self.resolved[(resolution["exercise"], resolution["area"])] = (
                     (resolution["low"], resolution["high"]), resolution["category"])
+        self.order = [cell for cell in self.order if cell in self.ratings]  # the cells held, in the plan's order
         counts = [t for t in base.tallies if t.candidate != candidate and base.passed[t.candidate]]
         self.others_top = max((t.total for t in counts), default=None)
         self.others_pending = any(c != candidate for c in base.pending)
@@ -350,7 +377,7 @@ def pair_candidate_margin(compiled: Compiled, appt: Appointment, decided: Select
                                                v.after), moved) for v, moved in after if moved != level),
                           key=lambda s: PAIR_STANDINGS.index(s.outcome)))
     cells = _PairCells(compiled, appt, base, candidate)
-    return AppointmentMargin(INDIVIDUAL_UNIT, level, single, _pair_reach(cells, level, "up"),
+    return AppointmentMargin(unit_for(INDIVIDUAL_UNIT, base), level, single, _pair_reach(cells, level, "up"),
                              _pair_reach(cells, level, "down"))
 
 
@@ -363,8 +390,8 @@ def _pair_up(cells: _PairCells, level: str) -> Optional[Moves]:
         return cells.every_cell(cells.categories("pass", "tiebreaker", "discuss"))
     if level == "pending":
         return cells.every_cell(cells.categories("pass"))
-    if cells.others_pending or cells.others_top is None:  # the outcome waits; or nobody else passes
-        return None
+    if cells.others_pending or cells.others_top is None or cells.base.outcome == "incomplete":
+        return None  # the outcome waits (for a resolution, or the stages to come); or nobody else passes
     need = cells.others_top + (1 if level == "tied" else 0)
     return cells.ranked_count(need, len(cells.order))
 
@@ -455,3 +482,65 @@ def outcome_changes(decided: SelectionDecision) -> tuple[tuple[Change, Selection
                  for v in decided.variants
                  if (v.evaluation.outcome, v.evaluation.preferred, v.evaluation.tied, v.evaluation.pending)
                  != (base.outcome, base.preferred, base.tied, base.pending))
+
+
+# --- the appointment pack ----------------------------------------------------------------
+
+# The pack's levels, highest first: holding, holding but vetoed (every check passes, as for
+# holds, and the Panel vetoed), not holding (a check fails).
+PACK_LEVELS = ("holds", "vetoed", "does_not_hold")
+PACK_UNIT = "one of the pack's checks concluding the other way, or the hearing's outcome the other way"
+HEARING_OUTCOME = "hearing_outcome"
+
+
+def pack_margin(compiled: Compiled, evaluation: PackEvaluation, inputs: PackInputs) -> AppointmentMargin:
+    """The pack's checks and the hearing's outcome flipped, each combination decided by the
+    rules' overall stage (runtime/pack.check_results).
+
+    The levels are ordered holds > vetoed > does_not_hold, and up and down mean what they mean
+    for a candidate: the fewest flips that move the pack to the next level that way or beyond
+    it. From vetoed, up is to holds and down to does_not_hold; from holds, down counts the flips
+    that reach vetoed or does_not_hold; from does_not_hold, up counts the flips that reach
+    vetoed or holds. The fewest are found by trying every subset of the four items by size,
+    and the example is the first subset of that size, items in plan order (checks, then the
+    hearing's outcome). Single changes name the outcome of each flip alone, so a level one flip
+    reaches is always shown, the middle one included."""
+    plan: PackPlan = compiled.plan  # type: ignore[assignment]
+    passed = evaluation.passed
+    items = [Change("check", c.id, _holds(passed[c.id]), _holds(not passed[c.id])) for c in plan.checks]
+    items.append(Change("hearing_outcome", HEARING_OUTCOME, inputs.hearing_outcome, _other_hearing(inputs.hearing_outcome)))
+
+    def decided(changes: tuple[Change, ...]) -> str:
+        results = dict(passed)
+        results.update({c.id: c.after == "holds" for c in changes if c.item == "check"})
+        hearing = next((c.after for c in changes if c.item == "hearing_outcome"), inputs.hearing_outcome)
+        return check_results(compiled, replace(inputs, hearing_outcome=hearing), results)
+
+    outcomes = {changes: decided(changes) for size in range(1, len(items) + 1)
+                for changes in combinations(items, size)}
+    single = tuple(SingleChange(item, outcomes[(item,)]) for item in items if outcomes[(item,)] != evaluation.outcome)
+    return AppointmentMargin(PACK_UNIT, evaluation.outcome, single, _pack_reach(evaluation.outcome, outcomes, "up"),
+                             _pack_reach(evaluation.outcome, outcomes, "down"))
+
+
+def _pack_reach(outcome: str, outcomes: dict[tuple[Change, ...], str], direction: str) -> Reach:
+    """The fewest flips that reach the next level `direction` or beyond it (dicts keep the
+    subsets in order of size, then plan order)."""
+    rank = PACK_LEVELS.index(outcome)
+    target_rank = rank - 1 if direction == "up" else rank + 1
+    if not 0 <= target_rank < len(PACK_LEVELS):
+        return Reach(NO_LEVEL)
+    reached = (PACK_LEVELS.index(got) <= target_rank if direction == "up" else PACK_LEVELS.index(got) >= target_rank
+               for got in outcomes.values())
+    for (changes, got), reaches in zip(outcomes.items(), reached):
+        if reaches:
+            return Reach(FOUND, PACK_LEVELS[target_rank], len(changes), changes, got)
+    return Reach(UNREACHABLE, PACK_LEVELS[target_rank])
+
+
+def _holds(value: bool) -> str:
+    return "holds" if value else "fails"
+
+
+def _other_hearing(outcome: str) -> str:
+    return "no_veto" if outcome == "veto" else "veto"

@@ -23,6 +23,12 @@ result stages it counts each candidate's cells (a settled cell in the category
 `resolution:applies` concluded) in a failing category, in a category to resolve and in the
 ranking categories (the candidate's total); between the result and rank stages, the summary, with
 how many candidates are pending. Its sensitivity scan moves one individual rating.
+
+Staged scoring: before the stages, Python finds which of the plan's stages are held (every
+cell of the stage, for every candidate, filled: `progress`); only the cells of held stages
+become facts and are asked about, the totals and counts are over those cells, and the
+summary carries how many stages are not yet held, from which `rank:incomplete` concludes.
+The check has already refused a stage partly filled, so a stage is either held or blank.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from typing import Any, Optional
 
 from ..compiler.compile import Compiled
 from ..compiler.selection import PairTablePlan, SelectionPlan
-from ..language.appointment_models import Appointment, Rating, agreed
+from ..language.appointment_models import Appointment, Rating, agreed, given_ratings, is_blank
 from ..language.decision_model import candidate_result
 from . import durable
 
@@ -46,10 +52,38 @@ class CandidateTally:
     total: int  # the sum of its agreed ratings in the scored exercises
 
 
-def tally(plan: SelectionPlan, appt: Appointment) -> list[CandidateTally]:
-    """Each candidate's total, in id order: the order of entry must not matter."""
+@dataclass(frozen=True)
+class Progress:
+    """How far the panel has got: the stages held (every cell of the stage filled, for every
+    candidate), the plan's cells in them, and how many cells the other stages still need."""
+
+    held: tuple[str, ...]
+    unheld: tuple[str, ...]
+    cells: tuple[tuple[str, str], ...]  # (exercise, area) of the held stages, in the plan's order
+    still_to_fill: int  # cells of the stages not held, over every candidate
+
+
+def progress(plan: SelectionPlan, appt: Appointment) -> Progress:
+    """Counted, never decided: whether each stage's cells are all filled."""
     cells = agreed(appt)
-    return [CandidateTally(cand, sum(cells[(cand, ex, area)].agreed for ex, area in plan.cells))
+    candidates = [c.id for c in appt.candidates]
+    filled = {key for key, rating in cells.items() if not is_blank(rating)}
+    held, unheld, to_fill = [], [], 0
+    for stage, exercises in plan.stages:
+        mine = [(cand, ex, area) for cand in candidates for ex, area in plan.cells if ex in exercises]
+        if all(cell in filled for cell in mine):
+            held.append(stage)
+        else:
+            unheld.append(stage)
+            to_fill += sum(1 for cell in mine if cell not in filled)
+    exercises_held = {ex for stage, exercises in plan.stages if stage in held for ex in exercises}
+    return Progress(tuple(held), tuple(unheld), tuple(c for c in plan.cells if c[0] in exercises_held), to_fill)
+
+
+def tally(plan: SelectionPlan, appt: Appointment) -> list[CandidateTally]:
+    """Each candidate's total over the cells held, in id order: the order of entry must not matter."""
+    cells, held = agreed(appt), progress(plan, appt).cells
+    return [CandidateTally(cand, sum(cells[(cand, ex, area)].agreed for ex, area in held))
             for cand in sorted(c.id for c in appt.candidates)]
 
 
@@ -76,6 +110,7 @@ class SelectionEvaluation:
     tied: tuple[str, ...]
     firings: tuple[durable.Firing, ...]
     pending: tuple[str, ...] = field(default=())  # a pair table's: candidates waiting for a tiebreaker or discussion
+    progress: Optional[Progress] = None  # the stages held and still to fill
 
 
 def _reactor(table: Optional[PairTablePlan]):
@@ -119,13 +154,13 @@ def evaluate(compiled: Compiled, appt: Appointment) -> SelectionEvaluation:
     if plan.pair_table is not None:
         return _evaluate_pairs(compiled, appt)
     tallies = tally(plan, appt)
-    cells = agreed(appt)
+    cells, stages = agreed(appt), progress(plan, appt)
     with _session(compiled) as session:
         session.assert_facts(gate_facts(plan) + [cell_fact(cells[(t.candidate, ex, area)])
-                                                 for t in tallies for ex, area in plan.cells])
+                                                 for t in tallies for ex, area in stages.cells])
         cell_firings = [_ask(session, cell_event(t.candidate, ex, area, g.id))
-                        for t in tallies for ex, area in plan.cells for g in plan.gates]
-        return _decide_field(session, tallies, cell_firings)
+                        for t in tallies for ex, area in stages.cells for g in plan.gates]
+        return _decide_field(session, tallies, cell_firings, stages)
 
 
 def evaluate_one_changed(compiled: Compiled, base: SelectionEvaluation, appt: Appointment,
@@ -146,12 +181,13 @@ def evaluate_one_changed(compiled: Compiled, base: SelectionEvaluation, appt: Ap
                             for f in base.firings if f.rule.startswith("pair:")]
             cell_firings += [_ask(session, resolve_event(*where)) if _resolved_cell(f) == where else f
                              for f in base.firings if f.rule.startswith("resolution:")]
-            return _decide_pairs(session, plan.pair_table, [t.candidate for t in base.tallies], cell_firings)
+            return _decide_pairs(session, plan.pair_table, [t.candidate for t in base.tallies], cell_firings,
+                                 base.progress)
     with _session(compiled) as session:
         session.assert_facts(gate_facts(plan) + [cell_fact(changed)])
         cell_firings = [_ask(session, cell_event(*where, f.matched["g"]["gate"])) if _cell_of(f) == where else f
                         for f in base.firings if f.rule.startswith("cell:")]
-        return _decide_field(session, tally(plan, appt), cell_firings)
+        return _decide_field(session, tally(plan, appt), cell_firings, base.progress)
 
 
 def _session(compiled: Compiled):
@@ -165,15 +201,15 @@ def _cell_of(firing: durable.Firing) -> tuple[str, str, str]:
     return cell["cand"], cell["exercise"], cell["area"]
 
 
-def _decide_field(session: durable.Session, tallies: list[CandidateTally],
-                  cell_firings: list[durable.Firing]) -> SelectionEvaluation:
+def _decide_field(session: durable.Session, tallies: list[CandidateTally], cell_firings: list[durable.Firing],
+                  stages: Progress) -> SelectionEvaluation:
     """The gate stage on the cell rules' conclusions, then the rank stage on the gate rules'."""
     session.assert_facts(candidate_facts(tallies, cell_firings))
     gate_firings = [_ask(session, {"kind": "stage", "stage": "gate", "cand": t.candidate}) for t in tallies]
     passed = {f.matched["t"]["cand"]: f.rule == "gate:pass" for f in gate_firings}
-    session.assert_facts([summary_fact(tallies, passed)])
+    session.assert_facts([summary_fact(tallies, passed, stages)])
     decided = _ask(session, {"kind": "stage", "stage": "rank"})
-    return conclude(tallies, passed, (*cell_firings, *gate_firings, decided))
+    return conclude(tallies, passed, (*cell_firings, *gate_firings, decided), stages)
 
 
 def _ask(session: durable.Session, event: dict[str, Any]) -> durable.Firing:
@@ -192,16 +228,17 @@ def candidate_facts(tallies: list[CandidateTally], cell_firings: list[durable.Fi
              "shortfalls": below[t.candidate]} for t in tallies]
 
 
-def summary_fact(tallies: list[CandidateTally], passed: dict[str, bool]) -> dict[str, Any]:
-    """What the rank rules need, counted from the gate rules' conclusions."""
+def summary_fact(tallies: list[CandidateTally], passed: dict[str, bool], stages: Progress) -> dict[str, Any]:
+    """What the rank rules need, counted from the gate rules' conclusions, and how many stages
+    are not yet held."""
     totals = [t.total for t in tallies if passed[t.candidate]]
     top = max(totals, default=0)
     return {"kind": "summary", "id": "summary", "passers": len(totals), "top": top,
-            "at_top": sum(1 for total in totals if total == top)}
+            "at_top": sum(1 for total in totals if total == top), "unheld": len(stages.unheld)}
 
 
-def conclude(tallies: list[CandidateTally], passed: dict[str, bool],
-             firings: tuple[durable.Firing, ...]) -> SelectionEvaluation:
+def conclude(tallies: list[CandidateTally], passed: dict[str, bool], firings: tuple[durable.Firing, ...],
+             stages: Progress) -> SelectionEvaluation:
     """Read the outcome from the rank rule that fired (the last firing)."""
     decided = firings[-1]
     outcome = decided.rule.split(":", 1)[1]
@@ -209,7 +246,7 @@ def conclude(tallies: list[CandidateTally], passed: dict[str, bool],
     preferred = decided.matched["r"]["cand"] if outcome == "preferred" else None
     top = decided.matched.get("s", {}).get("top")
     tied = tuple(t.candidate for t in tallies if passed[t.candidate] and t.total == top) if outcome == "tie" else ()
-    return SelectionEvaluation(tuple(tallies), passed, outcome, preferred, tied, firings)
+    return SelectionEvaluation(tuple(tallies), passed, outcome, preferred, tied, firings, progress=stages)
 
 
 # --- pair tables ----------------------------------------------------------------------------
@@ -222,7 +259,7 @@ def pair_facts(table: PairTablePlan) -> list[dict[str, Any]]:
 def pair_cell_fact(rating: Rating) -> dict[str, Any]:
     """A cell's two individual ratings, the lower first (of equal ratings, the member whose id
     sorts first), so that one table row answers for both orders."""
-    (low_by, low), (high_by, high) = sorted(rating.individual.items(), key=lambda kv: (kv[1], kv[0]))
+    (low_by, low), (high_by, high) = sorted(given_ratings(rating).items(), key=lambda kv: (kv[1], kv[0]))
     return {"kind": "cell", "id": f"cell:{rating.candidate}/{rating.exercise}/{rating.area}", "cand": rating.candidate,
             "exercise": rating.exercise, "area": rating.area, "low": low, "low_by": low_by, "high": high,
             "high_by": high_by}
@@ -263,14 +300,14 @@ def _evaluate_pairs(compiled: Compiled, appt: Appointment) -> SelectionEvaluatio
     table = plan.pair_table
     assert table is not None
     candidates = sorted(c.id for c in appt.candidates)
-    cells = agreed(appt)
-    ordered = [cells[(cand, ex, area)] for cand in candidates for ex, area in plan.cells]
+    cells, stages = agreed(appt), progress(plan, appt)
+    ordered = [cells[(cand, ex, area)] for cand in candidates for ex, area in stages.cells]
     with _session(compiled) as session:
         session.assert_facts(pair_facts(table) + [pair_cell_fact(r) for r in ordered] + resolution_facts(ordered))
         cell_firings = [_ask(session, pair_cell_event(r.candidate, r.exercise, r.area)) for r in ordered]
         cell_firings += [_ask(session, resolve_event(r.candidate, r.exercise, r.area))
                          for r in ordered if r.resolution is not None]
-        return _decide_pairs(session, table, candidates, cell_firings)
+        return _decide_pairs(session, table, candidates, cell_firings, stages)
 
 
 def category_counts(table: PairTablePlan, candidates: list[str],
@@ -292,7 +329,7 @@ def category_counts(table: PairTablePlan, candidates: list[str],
 
 
 def _decide_pairs(session: durable.Session, table: PairTablePlan, candidates: list[str],
-                  cell_firings: list[durable.Firing]) -> SelectionEvaluation:
+                  cell_firings: list[durable.Firing], stages: Progress) -> SelectionEvaluation:
     """The result stage on the category rules' conclusions, then the rank stage on the result rules'."""
     counts = category_counts(table, candidates, cell_firings)
     session.assert_facts([{"kind": "candidate", "id": f"cand:{cand}", "cand": cand, **counts[cand]}
@@ -301,11 +338,11 @@ def _decide_pairs(session: durable.Session, table: PairTablePlan, candidates: li
     passed = {f.matched["t"]["cand"]: f.rule == "result:pass" for f in result_firings}
     pending = tuple(f.matched["t"]["cand"] for f in result_firings if f.rule == "result:pending")
     tallies = [CandidateTally(cand, counts[cand]["total"]) for cand in candidates]
-    session.assert_facts([{**summary_fact(tallies, passed), "pending": len(pending)}])
+    session.assert_facts([{**summary_fact(tallies, passed, stages), "pending": len(pending)}])
     decided = _ask(session, {"kind": "stage", "stage": "rank"})
-    concluded = conclude(tallies, passed, (*cell_firings, *result_firings, decided))
+    concluded = conclude(tallies, passed, (*cell_firings, *result_firings, decided), stages)
     return SelectionEvaluation(concluded.tallies, passed, concluded.outcome, concluded.preferred, concluded.tied,
-                               concluded.firings, pending)
+                               concluded.firings, pending, stages)
 
 
 def ranks(evaluation: SelectionEvaluation) -> dict[str, Optional[int]]:
@@ -338,9 +375,10 @@ def one_point_variants(compiled: Compiled, appt: Appointment, base: SelectionEva
     plan: SelectionPlan = compiled.plan  # type: ignore[assignment]
     values = {v for v, _ in plan.ratings}
     cells = agreed(appt)
+    held = base.progress.cells if base.progress else plan.cells
     found = []
     for cand in sorted(c.id for c in appt.candidates):
-        for exercise, area in plan.cells:
+        for exercise, area in held:
             rating = cells[(cand, exercise, area)]
             for member, before in _rated(rating, plan.pair_table is not None):
                 for moved in (before - 1, before + 1):
@@ -354,7 +392,7 @@ def one_point_variants(compiled: Compiled, appt: Appointment, base: SelectionEva
 def _rated(rating: Rating, by_pair_table: bool) -> list[tuple[Optional[str], int]]:
     """(member, rating) for each rating a one-point change moves: the agreed one (member None),
     or under a pair table each member's own."""
-    return sorted(rating.individual.items()) if by_pair_table else [(None, rating.agreed)]
+    return sorted(given_ratings(rating).items()) if by_pair_table else [(None, rating.agreed)]
 
 
 def sensitivity(base: SelectionEvaluation, variants: tuple[Variant, ...]) -> list[dict[str, Any]]:
@@ -400,6 +438,8 @@ def describe_outcome(evaluation: SelectionEvaluation) -> str:
         return f"tie between {', '.join(evaluation.tied)}"
     if evaluation.outcome == "resolution_required":
         return f"a tiebreaker or discussion for {', '.join(evaluation.pending)}"
+    if evaluation.outcome == "incomplete":
+        return "incomplete"
     return "no appointable candidate"
 
 

@@ -17,6 +17,7 @@ from typing import Callable
 from pydantic import ValidationError
 
 from ..appointments.appointments import REFERENCES, compile_rules, load_reference
+from ..appointments.pack import reference_problems
 from ..compiler.compile import compile_set
 from ..language.criteria import load_framework, load_scale
 from ..inspections.cases import case_id_matches_place, check_case_against, criteria_named_by
@@ -41,11 +42,14 @@ NEEDS: dict[str, frozenset[str]] = {kind: frozenset(fields) for kind, fields in 
     "appointment": ("process", "panel", "candidates"),
     "hearing": ("panel_rules", "members", "votes_for_veto"),
     "compliance_record": ("compliance",),
+    "pack_rules": (),
+    "appointment_pack": (),
 }.items()}
 
 # The folder a kind's id is the path below (E115); kinds not listed may live anywhere.
 _ID_FOLDER = {"criteria": "criteria", "case": "cases", "selection_process": "criteria", "panel_rules": "criteria",
-              "compliance": "criteria", "appointment": "cases", "hearing": "cases", "compliance_record": "cases"}
+              "compliance": "criteria", "appointment": "cases", "hearing": "cases", "compliance_record": "cases",
+              "pack_rules": "criteria", "appointment_pack": "cases"}
 
 
 def cross_check_misshapen(path: Path, kind: str, catalog: Catalog) -> list[Diagnostic]:
@@ -151,6 +155,10 @@ def _evidence(catalog: Catalog, loaded: Loaded, damage: Damage) -> list[Diagnost
     return check_compliance_record(model, doc, rules.model, damage)
 
 
+def _pack(catalog: Catalog, loaded: Loaded, damage: Damage) -> list[Diagnostic]:
+    return reference_problems(catalog, loaded)  # each reference salvage kept, as read_pack reads it
+
+
 _CHECKS: dict[str, Callable[[Catalog, Loaded, Damage], list[Diagnostic]]] = {
     "scale": _scale,
     "framework": _framework,
@@ -163,4 +171,6 @@ _CHECKS: dict[str, Callable[[Catalog, Loaded, Damage], list[Diagnostic]]] = {
     "appointment": _evidence,
     "hearing": _evidence,
     "compliance_record": _evidence,
+    "pack_rules": _no_references,
+    "appointment_pack": _pack,
 }

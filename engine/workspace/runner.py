@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import os
 import re
 from collections import Counter
 from dataclasses import astuple, dataclass
@@ -19,7 +20,9 @@ from ..appointments.appointment_record import expectation as appointment_expecta
 from ..appointments.appointment_record import records_for, render
 from ..appointments.appointments import (EVIDENCE_KINDS, RULE_KINDS, LoadedEvidence, compile_rules, decide, load_evidence,
                                          load_reference, read_evidence)
+from ..appointments import pack as packs
 from ..appointments.scoresheet import parse_panel, scoresheet
+from ..appointments import ratings_import, spreadsheet
 from ..compiler.compile import compile_criteria, compile_set, write_all
 from ..language.criteria import load_criteria, load_scale
 from .crosscheck import cross_check_misshapen
@@ -37,14 +40,14 @@ from ..language.models import ID_MAX_LENGTH, NOT_GRADED, id_length_problem
 from ..language.options import option_error
 from ..language.output import write_new_file
 from ..language.validate import file_kind
-from ..oracle import appointment_reference, reference
+from ..oracle import appointment_reference, pack_reference, reference
 
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _PATH_ID = re.compile(r"[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*")
 JSON_SUFFIXES = (".jsonl", ".json")  # decision records, as `arbiter score --format json` writes them
 
 EXPECTED_SUFFIX = ".expected"
-CASE_KINDS = ("case",) + EVIDENCE_KINDS
+CASE_KINDS = ("case",) + EVIDENCE_KINDS + (packs.KIND,)
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,9 @@ class Scored:
     met: bool
     render: Callable[[str, bool], str]  # (explain mode, markdown) -> text
     source: Any  # the loaded case or evidence, for the oracle and the ledger
-    inputs: tuple["Scored", ...] = ()  # the decisions whose outcomes a case takes as sub-area grades, inputs first
+    # The decisions this one rests on, decided first: those a case takes sub-area grades from,
+    # or a pack's selection, compliance and hearing.
+    inputs: tuple["Scored", ...] = ()
 
     @cached_property
     def decisions(self) -> tuple[RecordModel, ...]:
@@ -200,6 +205,10 @@ def _validate_as(kind: str, path: Path, catalog: Catalog) -> None:
         _raise_if(outcome.problems_of(loaded.case.id))
     elif kind in EVIDENCE_KINDS:
         load_evidence(path, catalog)
+    elif kind == packs.KIND:
+        packs.load_pack(path, catalog)
+    elif kind == "pack_rules":
+        packs.compile_pack_rules(catalog, catalog.load(path, kind))
     elif kind in RULE_KINDS:
         compile_rules(catalog, catalog.load(path, kind))
     elif kind == "criteria":
@@ -244,6 +253,8 @@ def compilers(catalog: Catalog) -> list[tuple[str, Callable]]:
     for kind in RULE_KINDS:
         found += [(i, lambda i=i, k=kind: compile_rules(catalog, catalog.load(catalog.path_of(i), k)))
                   for i in catalog.ids_of_kind(kind)]
+    found += [(i, lambda i=i: packs.compile_pack_rules(catalog, catalog.load(catalog.path_of(i), "pack_rules")))
+              for i in catalog.ids_of_kind("pack_rules")]
     return found
 
 
@@ -266,9 +277,58 @@ def make_scoresheet(catalog: Catalog, process: str, candidates: list[str], panel
     return scoresheet(loaded.model, cvf.model, sheet_id, candidates, members)
 
 
-def write_scoresheet(output: Path, text: str) -> None:
+def write_scoresheet(output: Path, text: str | bytes) -> None:
     """Write a new scoresheet file; never over an existing file, nor through a symbolic link."""
     write_new_file(output, text, "--output")
+
+
+def make_workbook(catalog: Catalog, process: str, candidates: Optional[list[str]], panel: Optional[list[str]],
+                  sheet_id: str | None, output: Path | None, source: Path | None) -> bytes:
+    """The workbook form of a scoresheet (.xlsx): blank for the candidates and panel given, or
+    filled from an evidence file (`source`), which is checked as `arbiter score` checks it."""
+    loaded = catalog.load(_process_path(catalog, process), "selection_process")
+    compile_rules(catalog, loaded)
+    cvf = load_reference(catalog, loaded, "competency_framework", "competency_framework")
+    scale = load_reference(catalog, loaded, "rating_scale", "scale")
+    _raise_if(_sheet_id_problems(sheet_id))
+    if source is not None:
+        evidence = spreadsheet.evidence_to_reissue(load_evidence(source, catalog), loaded.model, candidates, panel,
+                                                   sheet_id)
+    else:
+        if candidates is None or panel is None:
+            raise option_error("--candidates" if candidates is None else "--panel", "missing",
+                               "give --candidates and --panel, or --from an evidence file to re-issue", "E174")
+        _raise_if(_people_problems(candidates, panel))
+        sheet_id = sheet_id or (expected_id(output, "cases") if output else None) or "scoresheet"
+        evidence = spreadsheet.blank_evidence(loaded.model, sheet_id, candidates, parse_panel(panel, loaded.model))
+    return spreadsheet.workbook_bytes(evidence, loaded.model, cvf.model, scale.model)
+
+
+def import_scoresheet(catalog: Catalog, path: Path, output: Path | None, sheet_id: str | None,
+                      process: str | None, panel: Optional[list[str]]) -> str:
+    """The evidence file (YAML) a filled workbook or CSV file holds, checked as `arbiter score`
+    checks it. A workbook names its process and panel; a CSV file's come from the options."""
+    shown, suffix = display_path(path), path.suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise DiagnosticError([Diagnostic(shown, 0, 0, "E114", f"not a workbook or CSV file: '{path.suffix}'",
+                                          "give a filled .xlsx scoresheet or a .csv file of ratings")])
+    _raise_if(_sheet_id_problems(sheet_id))
+    if suffix == ".xlsx":
+        if process is not None or panel is not None:
+            raise option_error("--process" if process is not None else "--panel", "given with a workbook, which "
+                               "names its own process and panel", "leave it out", "E174")
+        return ratings_import.import_ratings(catalog, path, shown, output, sheet_id)
+    if process is None or panel is None:
+        raise option_error("--process" if process is None else "--panel", "missing: a CSV file of ratings needs "
+                           "the process and the panel", "e.g. --process appointments/kent-chief-constable-2022 "
+                           "--panel pcc:chair,cummins:independent,hr:hr_adviser", "E174")
+    loaded = catalog.load(_process_path(catalog, process), "selection_process")
+    _raise_if(_people_problems(["csv"], panel))
+    members = parse_panel(panel, loaded.model)
+    header = {"arbiter": "appointment", "id": sheet_id or (expected_id(output, "cases") if output else None)
+              or "scoresheet", "process": loaded.model.id, "constructed": False,
+              "panel": [{"id": m, "role": role} for m, role in members]}
+    return ratings_import.import_ratings(catalog, path, shown, output, None, header)
 
 
 def _process_path(catalog: Catalog, process: str) -> Path:
@@ -336,6 +396,8 @@ def score_data(data: Any, catalog: Catalog, name: str = "evidence", recorded: Op
     if kind not in CASE_KINDS:
         raise DiagnosticError(list(doc.problems) + [doc.diag(("arbiter",), "E114", f"{name} is not a case: it declares "
                                                              f"arbiter: {kind!r}", _CASE_HINT)])
+    if kind == packs.KIND:
+        return _pack_scored(Path(name), packs.read_pack(doc, catalog), {})
     if kind != "case":
         return _scored(Path(name), read_evidence(doc, catalog))
     loaded = read_case(doc, catalog)
@@ -350,6 +412,17 @@ def _scored(path: Path, loaded: LoadedEvidence) -> Scored:
     expected, actual, met = appointment_expectation(loaded, records)
     return Scored(path, loaded.kind, records, expected, actual, met,
                   lambda mode, markdown: render(loaded, records, mode, markdown), loaded)
+
+
+def _pack_scored(path: Path, loaded: packs.LoadedPack, scored: dict[Path, Scored]) -> Scored:
+    """Decide a pack's three evidence records (each once in a run: those scored already are
+    taken as they are), then the pack on their records."""
+    inputs = tuple(scored.get(_file_key(file)) or _scored(file, evidence) for file, evidence in loaded.inputs.values())
+    records = packs.pack_records(loaded.pack, loaded.compiled, packs.decision_inputs(
+        {field: result.records for field, result in zip(loaded.inputs, inputs)}))
+    expected, actual, met = packs.expectation(loaded.pack, records)
+    return Scored(path, packs.KIND, records, expected, actual, met,
+                  lambda mode, markdown: packs.render(records, mode, markdown), loaded, inputs)
 
 
 def _case_scored(path: Path, decided: Decided, inputs: tuple[Scored, ...]) -> Scored:
@@ -369,7 +442,9 @@ def score_each(paths: list[Path], catalog: Catalog,
     for path in paths:
         try:
             kind = evidence_kind(path, "only cases and appointment evidence are scored")
-            if kind == "case":
+            if kind == packs.KIND:
+                read.append((path, _every_problem_at_once(path, kind, catalog, packs.load_pack), []))
+            elif kind == "case":
                 read.append((path, _every_problem_at_once(path, kind, catalog, load_case), []))
             else:
                 read.append((path, _scored(path, _every_problem_at_once(path, kind, catalog, load_evidence)), []))
@@ -377,8 +452,24 @@ def score_each(paths: list[Path], catalog: Catalog,
             read.append((path, None, error.diagnostics))
     cases = {item.case.id: (path, item) for path, item, _ in read if isinstance(item, LoadedCase)}
     scored, outcome = _decide_cases(cases, catalog, recorded)
+    read = _packs_decided(read)
     return [(path, scored.get(item.case.id), outcome.problems_of(item.case.id)) if isinstance(item, LoadedCase)
             else (path, item, problems) for path, item, problems in read]
+
+
+def _packs_decided(read: list[tuple[Path, Any, list[Diagnostic]]]) -> list[tuple[Path, Any, list[Diagnostic]]]:
+    """Each pack decided after the evidence of the run, on the same decisions of the files it
+    names where the run scored them too."""
+    if not any(isinstance(item, packs.LoadedPack) for _, item, _ in read):
+        return read
+    scored = {_file_key(path): item for path, item, _ in read if isinstance(item, Scored)}
+    return [(path, _pack_scored(path, item, scored), problems) if isinstance(item, packs.LoadedPack)
+            else (path, item, problems) for path, item, problems in read]
+
+
+def _file_key(path: Path) -> str:
+    """The file a path names, however it was written (every path here was read already)."""
+    return os.path.realpath(path)
 
 
 def _decide_cases(cases: dict[str, tuple[Path, LoadedCase]], catalog: Catalog,
@@ -558,7 +649,23 @@ def oracle_disagrees(result: Scored, catalog: Catalog) -> str:
     if result.kind == "case":
         case = result.source.case
         return engines_disagree(result.records[0], reference.evaluate(load_criteria(catalog, case.criteria), case))
+    if result.kind == packs.KIND:
+        return pack_disagreement(result.source, result.records[-1])
     return appointment_disagreement(result.source, result.records)
+
+
+def pack_disagreement(loaded: packs.LoadedPack, record: dict[str, Any]) -> str:
+    """'' when the oracle, deciding the three evidence records itself, reaches the pack's checks
+    and outcome as durable-rules did."""
+    evidence = {field: each for field, (_, each) in loaded.inputs.items()}
+    selection, compliance, hearing = evidence["selection"], evidence["compliance"], evidence["hearing"]
+    answer = pack_reference.pack(selection.rules.model, selection.evidence, compliance.rules.model,
+                                 compliance.evidence, hearing.rules.model, hearing.evidence)
+    durable_view = ({c["check"]: c["holds"] for c in record["checks"]}, record["outcome"])
+    if durable_view != (answer.passed, answer.outcome):
+        return (f"durable-rules and the oracle disagree:\n  durable-rules: {durable_view}\n"
+                f"  oracle:        {(answer.passed, answer.outcome)}")
+    return ""
 
 
 def appointment_disagreement(loaded: LoadedEvidence, records: list[dict[str, Any]]) -> str:
