@@ -159,6 +159,22 @@ def test_a_filled_in_scoresheet_scores_without_structural_edits(tmp_path):
     assert {f["code"] for f in process["flags"]} == {"F201"}  # agreed 3 lies outside individual 4s
 
 
+def test_a_scoresheet_quotes_ids_a_reader_would_take_for_something_else(tmp_path):
+    """Members and candidates called `y`, `no` or `1` are written quoted, so the sheet reads
+    back as the ids given, not as yes/no or numbers, and scores."""
+    sheet = tmp_path / "sheet.yaml"
+    made = run("scoresheet", "appointments/kent-chief-constable-2022", "--candidates", "no,1",
+               "--panel", "y:chair,on:member,cummins:independent,hr:hr_adviser", "-o", sheet, "--root", ROOT)
+    assert made.exit_code == 0, made.output
+    text = sheet.read_text(encoding="utf-8")
+    assert '{id: "y", role: chair}' in text and '{id: "no"}' in text and '- candidate: "1"' in text
+    scored = run("score", sheet, "--root", ROOT, "--format", "json")
+    assert scored.exit_code == 0, scored.output
+    process = json.loads(scored.output.splitlines()[-1])
+    assert [p["id"] for p in process["panel"]] == ["y", "on", "cummins", "hr"]
+    assert [c["candidate"] for c in process["candidates"]] == ["1", "no"]
+
+
 def test_scoresheet_never_overwrites(tmp_path):
     existing = tmp_path / "sheet.yaml"
     existing.write_text("keep me\n", encoding="utf-8")

@@ -10,10 +10,12 @@ never read as ratings. The cell list (`form_cells`) is shared with the workbook 
 
 from __future__ import annotations
 
+import json
 import textwrap
 from dataclasses import dataclass
 
 from ..language.appointment_models import CompetencyFramework, SelectionProcess, pair_table
+from ..language.load import resolve_plain
 from ..language.options import option_error
 
 
@@ -81,13 +83,13 @@ def scoresheet(process: SelectionProcess, cvf: CompetencyFramework, sheet_id: st
         f"# Scoresheet: {process.title}.",
         *(PAIR_INSTRUCTIONS if paired else INSTRUCTIONS),
         "arbiter: appointment",
-        f"id: {sheet_id}",
+        f"id: {_text(sheet_id)}",
         f"process: {process.id}",
         "constructed: false",
         "panel:",
-        *[f"  - {{id: {member}, role: {role}}}" for member, role in panel],
+        *[f"  - {{id: {_text(member)}, role: {role}}}" for member, role in panel],
         "candidates:",
-        *[f"  - {{id: {cand}}}" for cand in candidates],
+        *[f"  - {{id: {_text(cand)}}}" for cand in candidates],
         "ratings:",
     ]
     for cell in form_cells(process, cvf, candidates):
@@ -102,15 +104,21 @@ def _cell(cell: FormCell, scorers: list[str], recorder: str, paired: bool = Fals
         wrapped = textwrap.wrap(behaviour, 96)
         comment += [f"  #   - {wrapped[0]}"] + [f"  #     {more}" for more in wrapped[1:]]
     return comment + [
-        f"  - candidate: {cand}",
+        f"  - candidate: {_text(cand)}",
         f"    exercise: {exercise}",
         f"    area: {area}",
         "    individual:",
-        *[f"      {scorer}:" for scorer in scorers],
+        *[f"      {_text(scorer)}:" for scorer in scorers],
         *([] if paired else ["    agreed:"]),
         '    rationale: ""',
-        f"    recorded_by: {recorder}",
+        f"    recorded_by: {_text(recorder)}",
     ]
+
+
+def _text(value: str) -> str:
+    """An id as the file must hold it: plain where a reader takes it as that text, else quoted
+    (a member called `y` or `no` would read as a yes/no, `1` as a number)."""
+    return value if resolve_plain(value) == (value, None) else json.dumps(value)
 
 
 def _behaviours(cvf: CompetencyFramework, area: str, level: int) -> tuple[str, str, tuple[str, ...]]:
