@@ -68,7 +68,7 @@ __all__ = [
     "lint", "LintReport", "LintFinding", "write_witnesses", "render_lint", "render_github",
     "impact", "Impact", "DecisionChange", "plan_addition", "Addition", "write_addition",
     "report_sources", "Source", "render_report", "render_letters", "render_summary_html", "write_report",
-    "write_letters", "print_pdf",
+    "write_letters", "refuse_taken", "require_pdf_printer", "print_pdf",
 ]
 
 
@@ -335,9 +335,19 @@ def write_report(output: Path, html: str, option: str = "--output") -> None:
     report_render.write_report(output, html, option)
 
 
+def refuse_taken(planned: Sequence[tuple[str, Path]]) -> None:
+    """Every (option, file) a report command will write, refused at once if any is in the way."""
+    report_render.refuse_taken(list(planned))
+
+
 def write_letters(folder: Path, letters: Sequence[tuple[str, str]]) -> list[Path]:
     """Each letter as a new file in folder; none when any would overwrite a file."""
     return report_render.write_letters(folder, list(letters))
+
+
+def require_pdf_printer() -> None:
+    """Refused (E174 at --pdf) when Chromium or Playwright is missing: asked before anything is written."""
+    report_pdf.require_printer()
 
 
 def print_pdf(html: str, output: Path) -> None:

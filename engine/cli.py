@@ -457,6 +457,10 @@ def report(decisions: tuple[str, ...], output: Path | None, reveal: bool, letter
         sources = api.report_sources(_catalog(root, paths), list(decisions), ledger)
         html = api.render_report(sources, reveal)
         letters = api.render_letters(sources, reveal) if letters_dir is not None else []
+        if pdf is not None:
+            api.require_pdf_printer()
+        api.refuse_taken([("--output", output)] * (output is not None) + [("--pdf", pdf)] * (pdf is not None)
+                         + [("--letters", letters_dir / name) for name, _ in letters])
         _print_or_write(html, output, api.write_report)
         if letters_dir is not None:
             written = api.write_letters(letters_dir, letters)

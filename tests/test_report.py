@@ -300,7 +300,18 @@ def test_pdf_without_a_browser_is_refused_at_the_option(tmp_path, monkeypatch):
     monkeypatch.setenv("ARBITER_CHROMIUM", str(tmp_path / "no-browser"))
     result = run("report", MISSING_PERSONS, "-o", tmp_path / "r.html", "--pdf", tmp_path / "r.pdf")
     assert result.exit_code == 2 and "--pdf: error E174" in result.output and "Chromium" in result.output
-    assert not (tmp_path / "r.pdf").exists()
+    assert not (tmp_path / "r.pdf").exists() and not (tmp_path / "r.html").exists()  # asked before writing
+
+
+def test_a_letter_or_pdf_in_the_way_stops_the_report_before_anything_is_written(tmp_path):
+    (tmp_path / "letters").mkdir()
+    (tmp_path / "letters" / "feedback-cand-b.html").write_text("mine", encoding="utf-8")
+    (tmp_path / "r.pdf").write_text("mine", encoding="utf-8")
+    result = run("report", SELECTION, "-o", tmp_path / "r.html", "--letters", tmp_path / "letters",
+                 "--pdf", tmp_path / "r.pdf")
+    assert result.exit_code == 2 and result.output.count("E117") == 2, result.output
+    assert "--pdf: error E117" in result.output and "--letters: error E117" in result.output
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["feedback-cand-b.html", "r.pdf"]
 
 
 def test_summary_html_is_written_to_a_new_file(tmp_path):

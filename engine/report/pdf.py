@@ -8,6 +8,7 @@ is as offline as the file itself.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 from pathlib import Path
@@ -29,17 +30,24 @@ def chromium_path() -> Optional[str]:
     return next((found for name in BROWSER_NAMES if (found := shutil.which(name))), None)
 
 
-def print_pdf(html: str, output: Path, option: str = "--pdf") -> None:
-    """Print the report to a new PDF file (A4, backgrounds printed: the heat map's colours)."""
+def require_printer(option: str = "--pdf") -> str:
+    """Chromium's path, once both it and Playwright are found; refused at the option (E174)
+    otherwise, so a command can ask before it writes anything."""
     browser_path = chromium_path()
     if browser_path is None:
         raise option_error(option, "printing to PDF needs Chromium, and none was found",
                            f"install Chromium (Debian: apt-get install chromium) or set ${BROWSER_ENV} to its path")
-    try:
-        from playwright.sync_api import Error, sync_playwright
-    except ImportError:
+    if importlib.util.find_spec("playwright") is None:
         raise option_error(option, "printing to PDF needs Playwright for Python, which is not installed",
-                           "install it with: pip install 'arbiter[pdf]'") from None
+                           "install it with: pip install 'arbiter[pdf]'")
+    return browser_path
+
+
+def print_pdf(html: str, output: Path, option: str = "--pdf") -> None:
+    """Print the report to a new PDF file (A4, backgrounds printed: the heat map's colours)."""
+    browser_path = require_printer(option)
+    from playwright.sync_api import Error, sync_playwright
+
     if output.exists() or output.is_symlink():
         raise option_error(option, f"{output} exists; a file is never overwritten", "give a new file name", "E117")
     try:

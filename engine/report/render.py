@@ -119,13 +119,20 @@ def write_report(path: Path, html: str, option: str = "--output") -> None:
     write_new_file(path, html, option)
 
 
+def refuse_taken(planned: list[tuple[str, Path]]) -> None:
+    """Every (option, file) a command will write, checked before it writes any: one in the way
+    stops them all (E117), so a refused letter or PDF never leaves a report half written."""
+    taken = [(option, path) for option, path in planned if path.exists() or path.is_symlink()]
+    if taken:
+        raise DiagnosticError([Diagnostic(option, 0, 0, "E117", f"{path} exists; a file is never overwritten",
+                                          "give a new or empty folder" if option == "--letters" else "give a new file name")
+                               for option, path in taken])
+
+
 def write_letters(folder: Path, written: list[tuple[str, str]]) -> list[Path]:
     """Each letter as a new file in folder; none is written when any is in the way (E117)."""
     paths = [folder / name for name, _ in written]
-    taken = [path for path in paths if path.exists() or path.is_symlink()]
-    if taken:
-        raise DiagnosticError([Diagnostic("--letters", 0, 0, "E117", f"{path} exists; a file is never overwritten",
-                                          "give a new or empty folder") for path in taken])
+    refuse_taken([("--letters", path) for path in paths])
     for path, (_, html) in zip(paths, written):
         write_new_file(path, html, "--letters", "give a new or empty folder")
     return paths
