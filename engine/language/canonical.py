@@ -13,6 +13,8 @@ import json
 from importlib import metadata
 from typing import Any
 
+from .appointment_models import is_blank
+
 ENGINE_VERSION = "0.2.0"  # engine/__init__.py's __version__ and pyproject.toml's version; in every decision id
 PERSONAL_FIELDS = ("name", "candidate_name", "note")  # held apart from an appointment decision
 HASH = hashlib.sha256  # every hash Arbiter writes; the ledger's verify loop calls it on raw bytes
@@ -60,8 +62,11 @@ def canonical_case(case) -> bytes:
 
 def canonical_appointment_evidence(evidence) -> bytes:
     """What an appointment decision rests on: sorted so that the order of entry (candidates,
-    members, cells) does not matter, and without personal data (names, notes), which is kept
-    apart."""
+    members, cells) does not matter, without personal data (names, notes), which is kept apart,
+    and without blank cells, which mean what a cell not written means (a stage still to fill):
+    a scoresheet's blanks and an imported sheet's omissions are one evidence."""
+    if getattr(evidence, "ratings", None):
+        evidence = evidence.model_copy(update={"ratings": tuple(r for r in evidence.ratings if not is_blank(r))})
     data = {k: v for k, v in canonical_model(evidence).items() if k not in PERSONAL_FIELDS}
     for group in ("candidates", "panel"):
         if group in data:
