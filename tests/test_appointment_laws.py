@@ -103,7 +103,11 @@ def test_raising_one_agreed_rating_never_hurts_that_candidate(world, data):
 @given(selections())
 def test_durable_rules_and_the_oracle_agree_on_selections(world):
     """durable-rules and the oracle agree on every gate, total and the outcome."""
-    process, compiled, appt = world
+    assert_the_oracle_agrees(*world)
+
+
+def assert_the_oracle_agrees(process, compiled, appt) -> None:
+    """Every gate, total, rank and the outcome, as durable-rules and the oracle decide them."""
     decided = selection.evaluate(compiled, appt)
     answer = appointment_reference.selection(process, appt)
     totals = {t.candidate: t.total for t in decided.tallies}

@@ -25,7 +25,7 @@ from engine.runtime import appointment_margin, selection
 
 from .conftest import ROOT
 from .strategies import RATING_SCALE, pair_fields, pair_table_processes, staged_fields, staged_processes
-from .test_appointment_laws import CVF, fields, processes, reordered
+from .test_appointment_laws import CVF, assert_the_oracle_agrees, fields, processes, reordered
 
 STAGED = ROOT / "cases" / "appointments" / "constructed" / "staged-after-media.yaml"
 KENT = ROOT / "cases" / "appointments" / "kent-cc-2022" / "selection.yaml"
@@ -68,12 +68,7 @@ def _only(process, exercises: tuple[str, ...]):
 def test_durable_rules_and_the_oracle_agree_on_staged_selections(world):
     """On a field scored after some of its stages, durable-rules and the oracle agree on every
     gate, total, rank and the outcome."""
-    process, compiled, appt = world
-    decided = selection.evaluate(compiled, appt)
-    answer = oracle.selection(process, appt)
-    totals = {t.candidate: t.total for t in decided.tallies}
-    assert (decided.passed, totals, selection.ranks(decided), decided.outcome, decided.preferred, decided.tied) == \
-        (answer.passed, answer.totals, answer.ranks, answer.outcome, answer.preferred, answer.tied)
+    assert_the_oracle_agrees(*world)
 
 
 @given(staged_selections())
