@@ -19,18 +19,27 @@ or field, a stable code and a hint); a failure of the rules engine itself raises
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import os
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 
 from .inspections import blank
 from .language.canonical import ENGINE_VERSION
 from .language.catalog import Catalog
 from .language.diagnostics import Diagnostic, DiagnosticError, render_all, sorted_unique
+from .language.output import write_new_file_from
 from .ledger import audit
 from .ledger import impact as recorded_impact
-from .ledger.audit import LogRow, PurgePlan, Replay
+from .ledger import postgres_setup, transfer
+from .ledger.audit import LogRow, PurgePlan, Recorded, Replay
+from .ledger.chain import FORMAT, SCHEMA_VERSION
+from .ledger.transfer import Copied
 from .ledger.ledger import DEFAULT_LEDGER, LEDGER_ENV, Entry, Ledger, Verification, ledger_path
+from .ledger.postgres import PostgresLedger
+from .ledger.postgres_setup import SetupPlan
+from .ledger.store import STORES, Store, is_server_location, ledger_location, open_store
 from .lint import LintReport
 from .lint import lint as lint_stage
 from .lint import render as lint_render
@@ -55,7 +64,7 @@ __version__ = ENGINE_VERSION
 __all__ = [
     # scoring, the core
     "__version__", "Catalog", "load_catalog", "find_catalog", "score", "score_files", "Scored",
-    "Ledger", "open_ledger", "record", "Entry",
+    "Ledger", "PostgresLedger", "Store", "open_ledger", "ledger_location", "is_server_location", "record", "Entry",
     # problems
     "Diagnostic", "DiagnosticError", "EngineError", "render_all", "sorted_unique",
     # the other commands, one function each
@@ -65,6 +74,8 @@ __all__ = [
     "read_decisions", "summarise", "Distribution", "compare", "Comparison", "Decision",
     "verify", "Verification", "head", "log", "LogRow", "show", "replay", "Replay", "override",
     "purge_plan", "PurgePlan", "purge", "ledger_path", "DEFAULT_LEDGER", "LEDGER_ENV",
+    "record_decisions", "Recorded", "open_ledger_to_upgrade", "upgrade_plan", "upgrade", "SCHEMA_VERSION",
+    "export", "write_export", "log_lines", "copy_ledger", "Copied", "plan_ledger_setup", "set_up_ledger", "SetupPlan",
     "lint", "LintReport", "LintFinding", "write_witnesses", "render_lint", "render_github",
     "impact", "Impact", "DecisionChange", "plan_addition", "Addition", "write_addition",
     "report_sources", "Source", "render_report", "render_letters", "render_summary_html", "write_report",
@@ -107,7 +118,7 @@ def score_files(catalog: Catalog, paths: Sequence[Path],
 def _recorded(ledger: Optional[str | Path | Ledger]) -> Callable[[str], Any]:
     """Decisions named by `decision_id:`, found in the ledger, which is opened for reading only
     when a case names one, and closed again once the decision is read."""
-    if isinstance(ledger, Ledger):
+    if isinstance(ledger, STORES):
         return audit.recorded_input(ledger)
 
     def lookup(decision_id: str) -> Any:
@@ -116,13 +127,13 @@ def _recorded(ledger: Optional[str | Path | Ledger]) -> Callable[[str], Any]:
     return lookup
 
 
-def open_ledger(path: Optional[str | Path] = None, mode: str = "write") -> Ledger:
-    """The ledger at path (default: $ARBITER_LEDGER, else ./arbiter-ledger.sqlite). mode:
-    "write" starts one where no file exists; "append" needs an existing one; "read" and
-    "verify" never write (verify opens a damaged ledger, to say where it breaks)."""
-    opener = {"write": Ledger.open_for_writing, "append": Ledger.open_existing_for_writing,
-              "read": Ledger.open_for_reading, "verify": Ledger.open_for_verifying}[mode]
-    return opener(ledger_path(Path(path) if path is not None else None))
+def open_ledger(path: Optional[str | Path] = None, mode: str = "write", actor: Optional[str] = None) -> Store:
+    """The ledger at path, a file or a postgresql:// URL (default: $ARBITER_LEDGER, else
+    ./arbiter-ledger.sqlite). mode: "write" starts a SQLite ledger where no file exists (a
+    server ledger is created once by `arbiter ledger init --postgres`); "append" needs an
+    existing one; "read" and "verify" never write (verify opens a damaged ledger, to say where
+    it breaks). actor: who records (default: $ARBITER_ACTOR, else the operating system's user)."""
+    return open_store(ledger_location(path), mode, actor)
 
 
 def record(ledger: Ledger, scored: Sequence[Scored], by: Optional[str] = None,
@@ -130,8 +141,15 @@ def record(ledger: Ledger, scored: Sequence[Scored], by: Optional[str] = None,
     """Append every decision of every scored record, with what is needed to replay it, in one
     transaction. A decision that revises a recorded one (the same case, record kind and
     subject, other evidence) names what it supersedes, and needs `by` (who records it) and
-    may give a `reason`; without `by` nothing is recorded (E174)."""
+    may give a `reason`; without `by` nothing is recorded (E174). A decision whose subject's
+    latest recorded decision has the same id is not recorded again (`record_decisions` says which)."""
     return audit.record_results(ledger, list(scored), by, reason)
+
+
+def record_decisions(ledger: Ledger, scored: Sequence[Scored], by: Optional[str] = None,
+                     reason: Optional[str] = None) -> Recorded:
+    """As `record`, and the decisions found recorded already, with the entries holding them."""
+    return audit.record_decisions(ledger, list(scored), by, reason)
 
 
 # --- the other commands ------------------------------------------------------------------
@@ -222,8 +240,33 @@ def head(ledger: Ledger) -> str:
 
 
 def log(ledger: Ledger, framework: Optional[str] = None, subject: Optional[str] = None, outcome: Optional[str] = None,
-        since: Optional[datetime.date] = None, until: Optional[datetime.date] = None) -> list[LogRow]:
-    return audit.log(ledger, framework, subject, outcome, since, until)
+        since: Optional[datetime.date] = None, until: Optional[datetime.date] = None,
+        actor: Optional[str] = None) -> list[LogRow]:
+    return audit.log(ledger, framework, subject, outcome, since, until, actor)
+
+
+def open_ledger_to_upgrade(path: Optional[str | Path] = None) -> Store:
+    """The ledger at path opened to upgrade: a SQLite file an earlier release wrote is accepted
+    (and only here); a server ledger is always at the current schema."""
+    location = ledger_location(path)
+    return open_store(location, "read") if is_server_location(location) else Ledger.open_for_upgrading(location)
+
+
+def upgrade_plan(ledger: Store) -> Optional[str]:
+    """What upgrading would change; None when the ledger is at the current schema already."""
+    version = ledger.schema_version()
+    if version == SCHEMA_VERSION:
+        return None
+    count = sum(1 for _ in ledger.entries())
+    return (f"{ledger.path}: schema {version} -> {SCHEMA_VERSION} ({FORMAT}), in one transaction: add who recorded each "
+            f"entry and from which machine (empty for the {count} entries held, which keep the hash recipe they were "
+            f"written with); verified before and after")
+
+
+def upgrade(ledger: Store) -> Optional[Verification]:
+    """Migrate a ledger an earlier release wrote, in place and in one transaction; None when it
+    is current (nothing changed), else the verification after the upgrade."""
+    return None if ledger.schema_version() == SCHEMA_VERSION else ledger.upgrade()
 
 
 def show(ledger: Ledger, decision: str, reveal: bool = False) -> str:
@@ -246,6 +289,58 @@ def purge_plan(ledger: Ledger, before: datetime.date) -> PurgePlan:
 
 def purge(ledger: Ledger, plan: PurgePlan) -> Optional[Entry]:
     return audit.purge(ledger, plan)
+
+
+def export(ledger: Ledger) -> Iterator[str]:
+    """Every entry with its fields and the blobs it rests on, as JSON Lines (transfer.py)."""
+    return transfer.export_lines(ledger)
+
+
+def write_export(ledger: Ledger, output: Path) -> None:
+    """The export written to a new file, whole or not at all; never over a file (E117 at --output)."""
+    write_new_file_from(output, transfer.export_lines(ledger), "--output")
+
+
+def log_lines(rows: Sequence[LogRow], fmt: str) -> str:
+    """`log`'s rows for other tools: fmt "jsonl" (one object a line) or "csv" (with a header)."""
+    return {"jsonl": transfer.log_jsonl, "csv": transfer.log_csv}[fmt](rows)
+
+
+def copy_ledger(source: str | Path, destination: str | Path) -> Copied:
+    """Append every entry of the ledger at source that the one at destination lacks, exactly
+    as it is (a new destination is started; one holding other entries is refused, E184)."""
+    source, destination = _named_location(source, "SRC"), _named_location(destination, "DST")
+    with open_ledger(source, "read") as reading:
+        checked = transfer.verified_source(reading)  # before a new destination is started
+        with open_ledger(destination, "write") as writing:
+            return transfer.copy(reading, writing, checked)
+
+
+def plan_ledger_setup(location: Optional[str], logins: Mapping[str, Optional[str]]) -> SetupPlan:
+    """What `arbiter ledger init --postgres` would create in the PostgreSQL database at location
+    (--ledger, else $ARBITER_LEDGER): the schema, the group roles, and a login role in each
+    group role named in logins ({"arbiter_writer": NAME or None, ...}). Changes nothing."""
+    where = ledger_location(location)
+    if not is_server_location(where):
+        named_by_environment = location is None and bool(os.environ.get(LEDGER_ENV))
+        raise DiagnosticError([Diagnostic(f"${LEDGER_ENV}" if named_by_environment else "--ledger", 0, 0, "E174",
+                                          f"{where} is a file: only a PostgreSQL ledger is set up by init",
+                                          "give the database as --ledger postgresql://USER@HOST/DATABASE; a SQLite "
+                                          "ledger needs no setup (score --record starts one)")])
+    return postgres_setup.plan_setup(where, dict(logins))
+
+
+def set_up_ledger(plan: SetupPlan) -> None:
+    """Create what the plan found missing, in one transaction."""
+    postgres_setup.apply_setup(plan)
+
+
+def _named_location(text: str | Path, argument: str) -> str | Path:
+    """A ledger location given as an argument: a mistake in it is reported at the argument's name."""
+    try:
+        return ledger_location(text)
+    except DiagnosticError as error:
+        raise DiagnosticError([dataclasses.replace(d, path=argument) for d in error.diagnostics]) from None
 
 
 def impact(catalog: Catalog, paths: Sequence[Path] = (), base: Optional[str] = None, base_dir: Optional[Path] = None,

@@ -17,7 +17,7 @@ from tabulate import tabulate
 
 from . import api
 from .api import (DEFAULT_LEDGER, LEDGER_ENV, Catalog, Diagnostic, DiagnosticError, EngineError, Replay, Scored, __version__,
-                  ledger_path, render_all, sorted_unique)
+                  render_all, sorted_unique)
 
 DATE_FORM = "YYYY-MM-DD"
 
@@ -60,9 +60,11 @@ HEAD_HASH = HeadHash()
 
 EXIT_OK, EXIT_EXPECTATION, EXIT_INVALID, EXIT_ENGINE = 0, 1, 2, 3
 
+# A plain string: a ledger file's path or a postgresql:// URL, told apart by api.ledger_location.
 ledger_option = click.option(
-    "--ledger", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help=f"Ledger file (default: ${LEDGER_ENV}, else ./{DEFAULT_LEDGER}).")
+    "--ledger", type=str, default=None, metavar="FILE|URL",
+    help=f"Ledger: a file, or a PostgreSQL database as postgresql://USER@HOST/DATABASE "
+         f"(default: ${LEDGER_ENV}, else ./{DEFAULT_LEDGER}).")
 
 root_option = click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
                            help="Project folder holding criteria/ (default: found above the files or the working folder).")
@@ -197,13 +199,14 @@ def compile_command(check_only: bool, root: Path | None) -> None:
               help="How much explanation to print (default: fails for table and markdown; json always carries it all).")
 @click.option("--record", is_flag=True, help="Append each decision to the ledger (with what is needed to replay it).")
 @click.option("--by", "by", default=None,
-              help="With --record: who records a revision (required when the ledger holds a decision about the same "
-                   "case and subject from other evidence).")
+              help="With --record: who records (default: $ARBITER_ACTOR, else the operating system's user); required "
+                   "for a revision (when the ledger holds a decision about the same case and subject from other "
+                   "evidence).")
 @click.option("--reason", default=None, help="With --record: why a revision was made.")
 @ledger_option
 @root_option
 def score(cases: tuple[Path, ...], fmt: str, explain: str | None, record: bool, by: str | None, reason: str | None,
-          ledger: Path | None, root: Path | None) -> None:
+          ledger: str | None, root: Path | None) -> None:
     """Grade one or more evidence records (case files) and explain the outcome.
 
     Exit 0 when all are scored (and meet any expectation they carry), 1 when a case's
@@ -221,9 +224,11 @@ def score(cases: tuple[Path, ...], fmt: str, explain: str | None, record: bool, 
         _render_scores(results, fmt, explain or ("off" if fmt == "json" else "fails"))
         _print_diagnostics(problems)
         if record and results:
-            store = api.open_ledger(ledger, "write")
-            entries = api.record(store, results, by, reason)
-            click.echo(f"recorded {len(entries)} decision(s) in {store.path}; head {store.head()}", err=True)
+            store = api.open_ledger(ledger, "write", by)
+            recorded = api.record_decisions(store, results, by, reason)
+            for entry in recorded.already:
+                click.echo(f"decision {entry.ref} already recorded as entry {entry.seq}: not recorded again", err=True)
+            click.echo(f"recorded {len(recorded.entries)} decision(s) in {store.path}; head {store.head()}", err=True)
         if problems:
             return EXIT_INVALID
         return EXIT_OK if all(r.met for r in results) else EXIT_EXPECTATION
@@ -436,7 +441,7 @@ def summary(decisions: tuple[Path, ...], fmt: str, output: Path | None, root: Pa
 @ledger_option
 @root_option
 def report(decisions: tuple[str, ...], output: Path | None, reveal: bool, letters_dir: Path | None, pdf: Path | None,
-           ledger: Path | None, root: Path | None) -> None:
+           ledger: str | None, root: Path | None) -> None:
     """Write a self-contained HTML report of decisions, to read, print and sign.
 
     DECISIONS are case or evidence files (scored first), JSON Lines files written by
@@ -495,7 +500,7 @@ def compare_command(first: Path, second: Path, root: Path | None) -> None:
 @main.command()
 @click.option("--head", "head", type=HEAD_HASH, default=None, help="A head hash kept elsewhere: also detects entries removed from the end.")
 @ledger_option
-def verify(head: str | None, ledger: Path | None) -> None:
+def verify(head: str | None, ledger: str | None) -> None:
     """Check every ledger entry's hash link and every stored blob; name the first break.
 
     \b
@@ -503,13 +508,14 @@ def verify(head: str | None, ledger: Path | None) -> None:
       arbiter verify --head 3f5a...e1
     """
     def action() -> int:
-        result = api.verify(api.open_ledger(ledger, "verify"), head)
+        store = api.open_ledger(ledger, "verify")
+        result = api.verify(store, head)
         if result.ok:
             tail = f"; {result.after_head} entries after the given head" if result.after_head else ""
             click.echo(f"ledger verified: {result.entries} entries, head {result.head}{tail}")
             return EXIT_OK
         where = f"entry {result.at}: " if result.at is not None else ""
-        click.echo(f"{ledger_path(ledger)}: {where}{result.problem}", err=True)
+        click.echo(f"{store.path}: {where}{result.problem}", err=True)
         click.echo(f"(the chain of links was checked through entry {result.entries})", err=True)
         return EXIT_EXPECTATION
     _guard(action)
@@ -517,7 +523,7 @@ def verify(head: str | None, ledger: Path | None) -> None:
 
 @main.command()
 @ledger_option
-def head(ledger: Path | None) -> None:
+def head(ledger: str | None) -> None:
     """Print the ledger's head hash; keep it elsewhere to detect removed entries later.
 
     \b
@@ -534,22 +540,33 @@ def head(ledger: Path | None) -> None:
               help="Matches the computed or the final (overridden) outcome, by id or label, ignoring case: fair, Fair.")
 @click.option("--since", type=ISO_DATE, default=None, help="YYYY-MM-DD: recorded on or after this date (UTC).")
 @click.option("--until", type=ISO_DATE, default=None, help="YYYY-MM-DD: recorded on or before this date (UTC).")
+@click.option("--actor", default=None, help="Only decisions recorded by this actor (--by when recorded).")
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "csv"]), default="table", show_default=True,
+              help="table for people; jsonl (an object a line) or csv (with a header) for other tools.")
 @ledger_option
-def log_command(framework, subject, outcome, since, until, ledger: Path | None) -> None:
+def log_command(framework, subject, outcome, since, until, actor, fmt: str, ledger: str | None) -> None:
     """List recorded decisions, with computed outcomes and every override; a revision names
     the decisions it supersedes, and each superseded decision the revision.
 
     \b
     Example:
       arbiter log --framework hmic-2007 --since 2026-01-01
+      arbiter log --actor "HMI J. Smith"
+      arbiter log --format csv > decisions.csv
     """
     def action() -> int:
-        rows = api.log(api.open_ledger(ledger, "read"), framework, subject, outcome, since, until)
+        rows = api.log(api.open_ledger(ledger, "read"), framework, subject, outcome, since, until, actor)
+        if fmt != "table":
+            click.echo(api.log_lines(rows, fmt), nl=False)
+            return EXIT_OK
         revisions = any(r.revises or r.superseded_by for r in rows)  # the column only when there is one
-        click.echo(tabulate([[r.seq, r.recorded_at, r.decision_id, r.case, r.subject, r.framework, r.computed,
-                              r.override or ""] + ([_revision_cell(r)] if revisions else []) for r in rows],
-                            headers=["entry", "recorded", "decision", "case", "subject", "framework", "computed",
-                                     "override"] + (["revision"] if revisions else []), tablefmt="simple"))
+        actors = any(r.actor is not None for r in rows)  # absent from a ledger an earlier release wrote
+        click.echo(tabulate([[r.seq, r.recorded_at] + ([r.actor or ""] if actors else [])
+                             + [r.decision_id, r.case, r.subject, r.framework, r.computed, r.override or ""]
+                             + ([_revision_cell(r)] if revisions else []) for r in rows],
+                            headers=["entry", "recorded"] + (["by"] if actors else [])
+                            + ["decision", "case", "subject", "framework", "computed", "override"]
+                            + (["revision"] if revisions else []), tablefmt="simple"))
         return EXIT_OK
     _guard(action)
 
@@ -560,11 +577,35 @@ def _revision_cell(row: api.LogRow) -> str:
     return "; ".join(marks)
 
 
+@main.command(name="export")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this new file (never over an existing one); default: standard output.")
+@ledger_option
+def export_command(output: Path | None, ledger: str | None) -> None:
+    """Write every ledger entry in order, with who recorded it, on which host and when, and
+    the blobs it rests on, as JSON Lines: one object an entry, for analysis elsewhere.
+
+    \b
+    Example:
+      arbiter export -o ledger.jsonl
+    """
+    def action() -> int:
+        store = api.open_ledger(ledger, "read")
+        if output is None:
+            for line in api.export(store):
+                click.echo(line, nl=False)
+            return EXIT_OK
+        api.write_export(store, output)
+        click.echo(f"wrote {output}")
+        return EXIT_OK
+    _guard(action)
+
+
 @main.command()
 @click.argument("decision")
 @click.option("--reveal", is_flag=True, help="Show names held as personal data (when not erased).")
 @ledger_option
-def show(decision: str, reveal: bool, ledger: Path | None) -> None:
+def show(decision: str, reveal: bool, ledger: str | None) -> None:
     """Print a recorded decision with its explanation, overrides and personal-data status;
     for a revision, who recorded it, why, and what changed, cell by cell or finding by finding.
 
@@ -581,7 +622,7 @@ def show(decision: str, reveal: bool, ledger: Path | None) -> None:
               help="Grade the stored evidence under today's criteria files and show what changed.")
 @ledger_option
 @root_option
-def replay(decision: str, current: bool, ledger: Path | None, root: Path | None) -> None:
+def replay(decision: str, current: bool, ledger: str | None, root: Path | None) -> None:
     """Re-run a recorded decision from the stored ruleset and evidence; exit 1 if it differs.
 
     \b
@@ -613,9 +654,9 @@ def _inputs_replayed(result: Replay) -> int:
 @click.argument("decision")
 @click.option("--outcome", required=True, help="The final outcome, by id or label, ignoring case: poor, Poor.")
 @click.option("--rationale", required=True)
-@click.option("--by", "by", required=True)
+@click.option("--by", "by", required=True, help="Who made the judgement; also recorded as who recorded the entry.")
 @ledger_option
-def override_command(decision: str, outcome: str, rationale: str, by: str, ledger: Path | None) -> None:
+def override_command(decision: str, outcome: str, rationale: str, by: str, ledger: str | None) -> None:
     """Record a professional-judgement departure from a decision (the decision is kept).
 
     \b
@@ -623,7 +664,7 @@ def override_command(decision: str, outcome: str, rationale: str, by: str, ledge
       arbiter override 3c9f1a2b4d5e6f70 --outcome poor --rationale "risk to children" --by "HMI J. Smith"
     """
     def action() -> int:
-        entry = api.override(api.open_ledger(ledger, "append"), decision, outcome, rationale, by)
+        entry = api.override(api.open_ledger(ledger, "append", by), decision, outcome, rationale, by)
         click.echo(f"override recorded as entry {entry.seq}; head {entry.hash}")
         return EXIT_OK
     _guard(action)
@@ -634,8 +675,10 @@ def override_command(decision: str, outcome: str, rationale: str, by: str, ledge
               help="YYYY-MM-DD: erase personal data of decisions recorded before this date (UTC).")
 @click.option("--dry-run", is_flag=True, help="Say what would be erased, and erase nothing.")
 @click.option("--yes", is_flag=True, help="Erase without asking (for scripts).")
+@click.option("--by", "by", default=None,
+              help="Who erases (recorded on the purge entry; default: $ARBITER_ACTOR, else the operating system's user).")
 @ledger_option
-def purge(before, dry_run: bool, yes: bool, ledger: Path | None) -> None:
+def purge(before, dry_run: bool, yes: bool, by: str | None, ledger: str | None) -> None:
     """Erase candidates' and panel members' personal data past its retention date.
 
     It cannot be undone, so it first says what it will erase and asks; --dry-run only
@@ -647,10 +690,10 @@ def purge(before, dry_run: bool, yes: bool, ledger: Path | None) -> None:
     \b
     Example:
       arbiter purge --before 2023-06-01 --dry-run
-      arbiter purge --before 2023-06-01 --yes
+      arbiter purge --before 2023-06-01 --yes --by "Data protection officer"
     """
     def action() -> int:
-        store = api.open_ledger(ledger, "read" if dry_run else "append")
+        store = api.open_ledger(ledger, "read" if dry_run else "append", None if dry_run else by)
         plan = api.purge_plan(store, before)
         if not plan.blobs:
             click.echo(f"nothing to erase: {plan.describe()}")
@@ -755,11 +798,11 @@ IMPACT_PROGRESS_MIN = 20  # case files; fewer are graded before a bar would be w
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True,
               help="markdown is a pull request description; json one document.")
 @click.option("--jobs", type=int, default=1, show_default=True, help="Grade in this many processes.")
-@click.option("--ledger", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--ledger", type=str, default=None, metavar="FILE|URL",
               help="Also compare the decisions recorded in this ledger, their stored evidence graded both ways.")
 @root_option
 def impact(cases: tuple[Path, ...], base: str | None, base_dir: Path | None, fmt: str, jobs: int,
-           ledger: Path | None, root: Path | None) -> None:
+           ledger: str | None, root: Path | None) -> None:
     """Show which decisions an edit to the criteria changes, before it is approved.
 
     Every case (default: cases/) is graded through durable-rules under the criteria at the
@@ -910,3 +953,114 @@ def _added_impact(catalog: Catalog, cases: list[Path]) -> int:
         click.echo(render_impact(api.Impact(result.base, result.cases, tuple(outcomes), result.unchanged), "table",
                                  summary=False))
     return EXIT_EXPECTATION if any(c.published_changed for c in outcomes) else EXIT_OK
+
+
+@main.group("ledger")
+def ledger_group() -> None:
+    """Set up, upgrade and move a decision ledger.
+
+    \b
+    Example:
+      arbiter ledger init --postgres --ledger postgresql://admin@db.example/arbiter
+    """
+
+
+@ledger_group.command("init")
+@click.option("--postgres", is_flag=True, help="Set up a PostgreSQL ledger: its tables, roles, triggers and purge function.")
+@ledger_option
+@click.option("--writer", default=None, metavar="NAME", help="Also put login role NAME in arbiter_writer "
+              "(created when missing, with the password in $ARBITER_WRITER_PASSWORD if set).")
+@click.option("--auditor", default=None, metavar="NAME", help="Also put login role NAME in arbiter_auditor "
+              "(created when missing, with the password in $ARBITER_AUDITOR_PASSWORD if set).")
+@click.option("--purger", default=None, metavar="NAME", help="Also put login role NAME in arbiter_purger "
+              "(created when missing, with the password in $ARBITER_PURGER_PASSWORD if set).")
+@click.option("--yes", is_flag=True, help="Create without asking (for scripts).")
+def ledger_init(postgres: bool, ledger: str | None, writer: str | None, auditor: str | None, purger: str | None,
+                yes: bool) -> None:
+    """Create a PostgreSQL ledger's schema and roles, once, as the database's owner.
+
+    It creates the tables, the triggers that keep them append-only, the purge function and
+    three group roles: arbiter_writer (records), arbiter_auditor (reads) and arbiter_purger
+    (erases personal data, recorded in the chain). --writer, --auditor and --purger also put
+    a person's login role in one of them, creating it when it does not exist. It says what it will create and asks; --yes
+    does not ask. What exists already is left as it is: run twice, it creates nothing.
+
+    \b
+    Example:
+      arbiter ledger init --postgres --ledger postgresql://admin@db.example/arbiter --writer alice --yes
+    """
+    def action() -> int:
+        _refuse_unless(postgres, "--postgres", "init sets up a PostgreSQL ledger only",
+                       "pass --postgres with --ledger postgresql://USER@HOST/DATABASE; a SQLite ledger needs no setup")
+        plan = api.plan_ledger_setup(ledger, {"arbiter_writer": writer, "arbiter_auditor": auditor,
+                                              "arbiter_purger": purger})
+        if plan.nothing_to_do:
+            click.echo(f"nothing to create: the ledger's schema and roles are in place in {plan.place}")
+            return EXIT_OK
+        click.echo(f"will create in {plan.place}:")
+        click.echo("\n".join(f"  {line}" for line in plan.lines()))
+        stopped = _unless_confirmed(yes, "Create them? Roles belong to the whole server", "created", "create")
+        if stopped is not None:
+            return stopped
+        api.set_up_ledger(plan)
+        click.echo("done; grant a person's login role a group role with: GRANT arbiter_writer TO name "
+                   "(or arbiter_auditor, arbiter_purger)")
+        return EXIT_OK
+    _guard(action)
+
+
+@ledger_group.command("copy")
+@click.argument("source", metavar="SRC")
+@click.argument("destination", metavar="DST")
+def ledger_copy(source: str, destination: str) -> None:
+    """Copy every entry of the ledger at SRC, exactly as it is (its hash, time, actor and
+    host), with its blobs and their erasures, to the ledger at DST. Each is a file path or a
+    postgresql:// URL. DST must be new or empty, or hold SRC's first entries (the copy then
+    continues from there); both are verified first, DST again after, and the two heads are
+    then equal. All of it is copied in one transaction, or nothing.
+
+    \b
+    Example:
+      arbiter ledger copy arbiter-ledger.sqlite postgresql://arbiter@db.example/arbiter
+    """
+    _guard(lambda: click.echo(_copied(api.copy_ledger(source, destination))) or EXIT_OK)
+
+
+@ledger_group.command("upgrade")
+@click.option("--yes", is_flag=True, help="Upgrade without asking (for scripts).")
+@ledger_option
+def ledger_upgrade(yes: bool, ledger: str | None) -> None:
+    """Migrate a ledger an earlier release wrote to the current schema, in place, in one
+    transaction: it says what it will change and asks (--yes does not ask). Every entry
+    and blob is kept, and old entries keep the hash recipe they were written with. The
+    ledger is verified before and after; on a current ledger it says so and changes nothing.
+
+    \b
+    Example:
+      arbiter ledger upgrade --ledger arbiter-ledger.sqlite --yes
+    """
+    def action() -> int:
+        with api.open_ledger_to_upgrade(ledger) as store:
+            plan = api.upgrade_plan(store)
+            if plan is None:
+                click.echo(f"{store.path} is at the current schema ({api.SCHEMA_VERSION}): nothing to upgrade")
+                return EXIT_OK
+            click.echo(f"will upgrade {plan}")
+            stopped = _unless_confirmed(yes, "Upgrade it?", "upgraded", "upgrade")
+            if stopped is not None:
+                return stopped
+            result = api.upgrade(store)
+            click.echo(f"upgraded {store.path} to schema {api.SCHEMA_VERSION}: ledger verified, {result.entries} "
+                       f"entries, head {result.head}")
+        return EXIT_OK
+    _guard(action)
+
+
+def _copied(copied: api.Copied) -> str:
+    start = f"{copied.destination} held the first {copied.held} entries of {copied.source}; " if copied.held else ""
+    if not copied.copied:
+        return f"{start}nothing to copy: both heads are {copied.head}"
+    first, last = copied.held + 1, copied.held + copied.copied
+    span = f"entry {first}" if first == last else f"entries {first} to {last}"
+    return (f"{start}copied {span} ({copied.blobs} blobs) from {copied.source} to {copied.destination}; "
+            f"both heads are {copied.head}")

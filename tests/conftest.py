@@ -10,6 +10,8 @@ from hypothesis import HealthCheck, settings
 
 from engine.language.catalog import Catalog
 
+from . import postgres_cluster as pg
+
 ROOT = Path(__file__).resolve().parent.parent
 
 settings.register_profile("laws", max_examples=150, deadline=None,
@@ -33,3 +35,30 @@ def _catalog_scope(fixture_name: str, config: pytest.Config) -> str:
 @pytest.fixture(scope=_catalog_scope)
 def catalog() -> Catalog:
     return Catalog(ROOT)
+
+
+# --- a real PostgreSQL server for the ledger tests (tests/postgres_cluster.py) --------------
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """One throwaway PostgreSQL server for the session, with a template database holding the
+    ledger's schema and a login role in each of the ledger's group roles (postgres_cluster.LOGINS).
+    Without PostgreSQL installed the tests that need it fail, saying how to install it."""
+    try:
+        cluster = pg.start(pg.cluster_folder())
+    except pg.ClusterUnavailable as error:
+        pytest.fail(str(error), pytrace=False)
+    try:
+        pg.prepare_template(cluster)
+        yield cluster
+    finally:
+        cluster.stop()
+        pg.remove_folder(cluster.folder)
+
+
+@pytest.fixture
+def postgres_ledger_url(postgres_cluster):
+    """A fresh database holding the ledger's schema and no entry, as the superuser's URL."""
+    database = pg.create_database(postgres_cluster)
+    yield postgres_cluster.url_for(database)
+    pg.drop_database(postgres_cluster, database)

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
-from engine.ledger import audit
+from engine.ledger import audit, chain
 from engine.ledger import ledger as ledger_module
 from engine.cli import main
 from engine.ledger.ledger import Ledger
@@ -125,12 +126,17 @@ def test_purge_and_log_compare_the_recorded_utc_date_with_the_given_date(tmp_pat
 
 def test_personal_data_also_held_by_a_later_decision_is_kept(tmp_path, monkeypatch, catalog):
     path = tmp_path / "ledger.sqlite"
-    results, _ = score_paths([SELECTION], catalog)
+    data = yaml.safe_load(SELECTION.read_text(encoding="utf-8"))
+    cell = next(r for r in data["ratings"] if (r["candidate"], r["exercise"], r["area"]) == ("cand-a", "media", "transparency"))
+    cell["agreed"], cell["individual"]["boughton"] = 4, 4  # moderated again: the same people, other evidence
+    moderated = tmp_path / "selection.yaml"
+    moderated.write_text(yaml.safe_dump({k: v for k, v in data.items() if k != "expect"}, sort_keys=False), encoding="utf-8")
+    (results, _), (later, _) = score_paths([SELECTION], catalog), score_paths([moderated], catalog)
     store = Ledger.open_for_writing(path)
     recorded_at(monkeypatch, "2020-01-01T00:00:00+00:00")
     audit.record_results(store, results)
     recorded_at(monkeypatch, "2023-01-01T00:00:00+00:00")
-    audit.record_results(store, results)  # the same selection, recorded again: the same personal blob
+    audit.record_results(store, later, by="HR adviser")  # the same people: the same personal blob
     monkeypatch.undo()
     assert audit.purge_plan(store, datetime.date(2022, 1, 1)).blobs == ()
     assert len(audit.purge_plan(store, datetime.date(2023, 1, 2)).blobs) == 1
@@ -346,7 +352,7 @@ TAMPERING: dict[str, tuple[Callable[[sqlite3.Connection], None], str | None]] = 
     "blobs row added": (sql("INSERT INTO blobs VALUES ('" + "ab" * 32 + "', 'personal', x'00', NULL)"), None),
     # meta, and the schema itself
     "meta.key": (sql("UPDATE meta SET key = 'formats'"), "area"),
-    "meta.value": (sql("UPDATE meta SET value = 'arbiter-ledger/2'"), "area"),
+    "meta.value": (sql("UPDATE meta SET value = 'arbiter-ledger/1'"), "area"),  # the tables say schema 2
     "meta row added": (sql("INSERT INTO meta VALUES ('owner', 'someone')"), "area"),
     "trigger added": (sql("CREATE TRIGGER t AFTER INSERT ON entries BEGIN DELETE FROM blobs; END"), "area"),
 }
@@ -405,7 +411,7 @@ def test_verify_reports_a_purge_that_erased_what_is_not_personal_data(ledger_cop
     db.execute("BEGIN IMMEDIATE")
     stamp = ledger_module.now()
     db.execute("UPDATE blobs SET content = NULL, erased_at = ? WHERE sha256 = ?", (stamp, evidence))
-    entry = store._insert_entry("purge", "", evidence, stamp, "{}")
+    entry = store._insert_entry("purge", "", (evidence,), stamp, "{}")
     db.execute("COMMIT")
     result = store.verify()
     assert not result.ok and result.at == entry.seq and "no earlier decision holds as personal data" in result.problem
@@ -548,10 +554,10 @@ def extended(path: Path, count: int) -> None:
     rows = []
     for i in range(seq + 1, count + 1):
         t = template[i % len(template)]
-        digest = ledger_module.entry_hash(prev, i, t.type, t.ref, " ".join(t.refs), t.recorded_at, t.body)
-        rows.append((i, prev, digest, t.type, t.ref, " ".join(t.refs), t.recorded_at, t.body))
+        digest = chain.entry_hash(i, prev, t.type, t.ref, t.refs, t.recorded_at, t.body, t.actor, t.host)
+        rows.append((i, prev, digest, t.type, t.ref, " ".join(t.refs), t.recorded_at, t.body, t.actor, t.host))
         prev = digest
-    db.executemany("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    db.executemany("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     db.commit()
     db.close()
 

@@ -31,7 +31,7 @@ def test_installed_versions_are_the_constrained_ones():
 
 def test_every_runtime_dependency_is_constrained():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    runtime = {_normal(re.split(r"[<>=!~ ]", spec, 1)[0]) for spec in project["dependencies"]}
+    runtime = {_normal(re.split(r"[\[<>=!~ ]", spec, 1)[0]) for spec in project["dependencies"]}  # name without extras
     assert runtime <= {_normal(name) for name in _constraints()}
 
 

@@ -13,6 +13,8 @@ import json
 from importlib import metadata
 from typing import Any
 
+import rfc8785
+
 from .appointment_models import is_blank
 
 ENGINE_VERSION = "0.2.0"  # engine/__init__.py's __version__ and pyproject.toml's version; in every decision id
@@ -39,7 +41,46 @@ def canonical_model(model) -> dict[str, Any]:
 
 
 def canonical_json(data: Any) -> bytes:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    """RFC 8785 (the JSON Canonicalization Scheme): keys sorted, no whitespace, numbers and
+    strings in one spelling, UTF-8. Anyone can recompute a hash Arbiter writes with any
+    implementation of it (README.md, "The hash recipe").
+
+    The `rfc8785` package decides the bytes. Where the data holds only what both spell alike
+    (strings, integers JCS accepts, booleans, null, lists, objects whose keys sort the same by
+    code point as by UTF-16 unit), the standard library's C encoder writes the same bytes
+    several times faster; tests/test_hash_recipe.py holds the two equal on any JSON data."""
+    if _spelled_alike(data):
+        return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return rfc8785.dumps(data)
+
+
+_JCS_INTEGERS = range(-(2**53) + 1, 2**53)  # JCS refuses integers outside IEEE 754's exact range
+_LAST_BMP = "\uffff"  # above it, code point order and UTF-16 order differ
+
+
+def _spelled_alike(data: Any) -> bool:
+    """Whether json.dumps spells data as RFC 8785 does: no floats (their shortest forms differ:
+    1.0, 1e21), no integers JCS refuses, no keys outside the Basic Multilingual Plane. A loop
+    over a stack, not recursion: it runs on every hashed object, and records are large."""
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is int:
+            if item not in _JCS_INTEGERS:
+                return False
+        elif kind is dict:
+            for key in item:
+                if type(key) is not str or not (key.isascii() or max(key) <= _LAST_BMP):
+                    return False
+            pending.extend(item.values())
+        elif kind is list or kind is tuple:
+            pending.extend(item)
+        else:
+            return False
+    return True
 
 
 def sha256_bytes(blob: bytes) -> str:

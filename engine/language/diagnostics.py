@@ -69,6 +69,7 @@ CODES: dict[str, str] = {
     "E181": "input-on-another-scale",
     "E182": "input-not-graded",
     "E183": "input-not-recorded",
+    "E184": "ledgers-diverge",
     "E140": "stale-ruleset",
     "E141": "missing-ruleset",
     "E142": "orphan-ruleset",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Iterable
 
 from .diagnostics import DiagnosticError
 from .options import option_error
@@ -19,6 +20,15 @@ from .options import option_error
 
 def write_new_file(path: Path, text: str | bytes, option: str, hint: str = "give a new file name") -> None:
     """Write text (or bytes) to path, which must not exist; anything in the way is E117 at the option."""
+    write_new_file_from(path, [text], option, hint)
+
+
+def write_new_file_from(path: Path, chunks: Iterable[str | bytes], option: str, hint: str = "give a new file name"
+                        ) -> None:
+    """Like write_new_file, for text made piece by piece (an export of a whole ledger): nothing
+    is in place until the last piece is written, and a failure on the way leaves nothing."""
+    if os.path.lexists(path):  # said before any piece is made; the link below still never overwrites
+        raise _in_the_way(path, option, hint)
     temporary = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -26,18 +36,22 @@ def write_new_file(path: Path, text: str | bytes, option: str, hint: str = "give
     except (OSError, ValueError) as error:
         raise _unwritable(path, error, option) from None
     try:
-        binary = isinstance(text, bytes)
-        with os.fdopen(descriptor, "wb" if binary else "w", encoding=None if binary else "utf-8") as stream:
-            stream.write(text)
+        with os.fdopen(descriptor, "wb") as stream:
+            for chunk in chunks:
+                stream.write(chunk if isinstance(chunk, bytes) else chunk.encode("utf-8"))
         os.link(temporary, path, follow_symlinks=False)
     except FileExistsError:
-        refusal = ("is a symbolic link; a file is never written through one" if path.is_symlink()
-                   else "exists; a file is never overwritten")
-        raise option_error(option, f"{path} {refusal}", hint, "E117") from None
+        raise _in_the_way(path, option, hint) from None
     except (OSError, ValueError) as error:
         raise _unwritable(path, error, option) from None
     finally:
         os.unlink(temporary)
+
+
+def _in_the_way(path: Path, option: str, hint: str) -> DiagnosticError:
+    refusal = ("is a symbolic link; a file is never written through one" if path.is_symlink()
+               else "exists; a file is never overwritten")
+    return option_error(option, f"{path} {refusal}", hint, "E117")
 
 
 def _unwritable(path: Path, error: Exception, option: str) -> DiagnosticError:

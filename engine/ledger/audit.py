@@ -38,19 +38,39 @@ from ..language.options import option_error
 from ..language.pack_models import PACK_INPUTS, PackRulesFile
 from ..workspace.compare import first_differing_firing
 from ..workspace.runner import Scored
-from .ledger import DECISION_BLOBS, Entry, Ledger, blob_roles, recorded_date
+from .chain import Entry
+from .ledger import DECISION_BLOBS, Ledger, blob_roles, recorded_date
 from .revisions import evidence_changes, revision_of
 
 def _blob(kind: str, content: bytes) -> tuple[str, str, bytes]:
     return kind, sha256_bytes(content), content
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """What one call to record appended, and the decisions it found recorded already (each as
+    the entry that holds it), which it did not record again."""
+    entries: tuple[Entry, ...]
+    already: tuple[Entry, ...]
+
+
 def record_results(ledger: Ledger, results: list[Scored], by: Optional[str] = None,
                    reason: Optional[str] = None) -> list[Entry]:
+    """The entries `record_decisions` appended."""
+    return list(record_decisions(ledger, results, by, reason).entries)
+
+
+def record_decisions(ledger: Ledger, results: list[Scored], by: Optional[str] = None,
+                     reason: Optional[str] = None) -> Recorded:
     """Append every decision of every result, with the blobs needed to replay it, all in one
     transaction: when anything fails, nothing of this call is recorded. A decision whose
     sub-areas take grades from other decisions comes after them: each input is recorded
     first, once, unless the ledger holds it already (the same id is the same decision).
+
+    A decision is not recorded again when the latest decision recorded about the same case,
+    record kind and subject has the same decision id (the same evidence, criteria and
+    engine): a retry after a commit whose outcome was uncertain, or the same file scored
+    again, adds nothing. Recording A, then B, then A again records A again: the latest is B.
 
     A decision about a case, record kind and subject the ledger already holds with other
     evidence is a revision: its entry names the decisions it supersedes, who recorded it
@@ -60,11 +80,32 @@ def record_results(ledger: Ledger, results: list[Scored], by: Optional[str] = No
     with ledger.transaction():
         _raise_if_unlinked(ledger, ordered)
         planned = _planned(ledger, ordered)
-        revisions = revised(ledger, planned)
-        _require_author(ledger, revisions, by)
-        return [ledger.add("decision", record["decision_id"],
-                           _entry_body(record, revisions.get(index), by, reason), blobs)
-                for index, (record, blobs) in enumerate(planned)]
+        latest, revisions = _recorded_history(ledger, planned)
+        keep, already = _not_recorded_yet(planned, latest)
+        _require_author(ledger, {index: revisions[index] for index in keep if index in revisions}, by)
+        entries = tuple(ledger.add("decision", planned[index][0]["decision_id"],
+                                   _entry_body(planned[index][0], revisions.get(index), by, reason), planned[index][1])
+                        for index in keep)
+    return Recorded(entries, already)
+
+
+def _not_recorded_yet(planned: list[tuple[dict[str, Any], list]], latest: dict[tuple[str, str, str], Entry]
+                      ) -> tuple[list[int], tuple[Entry, ...]]:
+    """The places of the planned decisions to append, and the entries of those the ledger holds
+    as the latest decision about their subject (the idempotency key: the decision id and the
+    entry it was found in). One planned twice in this call is appended once."""
+    keep: list[int] = []
+    already: dict[int, Entry] = {}
+    newest = {key: entry.ref for key, entry in latest.items()}
+    for index, (record, _) in enumerate(planned):
+        key = _subject(record)
+        if newest.get(key) == record["decision_id"]:
+            if key in latest and latest[key].ref == record["decision_id"]:
+                already.setdefault(latest[key].seq, latest[key])
+            continue
+        newest[key] = record["decision_id"]
+        keep.append(index)
+    return keep, tuple(already[seq] for seq in sorted(already))
 
 
 def _planned(ledger: Ledger, ordered: list[tuple[Scored, bool]]) -> list[tuple[dict[str, Any], list]]:
@@ -97,10 +138,16 @@ def revised(ledger: Ledger, planned: list[tuple[dict[str, Any], list]]) -> dict[
     """For each planned decision (by its place) that revises recorded ones, the decisions it
     supersedes: when the latest decision recorded about the same case, record kind and subject
     rests on other evidence, every decision about it that nothing has superseded yet and whose
-    evidence differs. The same evidence recorded again is no revision.
+    evidence differs. The same evidence recorded again is no revision."""
+    return _recorded_history(ledger, planned)[1]
 
-    The history is read newest first, and only as far as needed: when the latest decision of
-    every subject rests on the same evidence (recording again), those first entries settle it."""
+
+def _recorded_history(ledger: Ledger, planned: list[tuple[dict[str, Any], list]]
+                      ) -> tuple[dict[tuple[str, str, str], Entry], dict[int, list[Entry]]]:
+    """The latest decision recorded about each planned subject, and for each planned decision
+    (by its place) the decisions a revision would supersede (see `revised`). The history is
+    read newest first, and only as far as needed: when the latest decision of every subject
+    rests on the same evidence (recording again), those first entries settle it."""
     evidence = {_subject(record): blobs[2][1] for record, blobs in planned}
     latest: dict[tuple[str, str, str], Entry] = {}
     candidates: dict[tuple[str, str, str], list[Entry]] = defaultdict(list)
@@ -120,9 +167,9 @@ def revised(ledger: Ledger, planned: list[tuple[dict[str, Any], list]]) -> dict[
                 break  # every subject's latest decision rests on the same evidence: no revision
     finally:
         history.close()  # the query's cursor, before anything is written
-    found = {index: sorted(candidates[_subject(record)], key=lambda e: e.seq)
-             for index, (record, _) in enumerate(planned)}
-    return {index: entries for index, entries in found.items() if entries}
+    revisions = {index: sorted(candidates[_subject(record)], key=lambda e: e.seq)
+                 for index, (record, _) in enumerate(planned)}
+    return latest, {index: entries for index, entries in revisions.items() if entries}
 
 
 def _subject(record: dict[str, Any]) -> tuple[str, str, str]:
@@ -130,12 +177,21 @@ def _subject(record: dict[str, Any]) -> tuple[str, str, str]:
     return record["case"], record.get("kind", "case"), record["subject"]
 
 
+CASES_PER_QUERY = 200  # SQLite refuses a condition of more than 1,000 terms (and each term costs a pass)
+
+
 def _history_newest_first(ledger: Ledger, cases: list[str]) -> Iterator[tuple[Entry, dict[str, Any]]]:
+    """The decisions recorded about these cases, newest first: found by the store for a few
+    cases; for a large batch, by one pass over every decision (a query per few hundred cases
+    would read the whole ledger each time)."""
     wanted = set(cases)
-    for entry in ledger.decisions_holding(_case_fragments(cases), newest_first=True):
-        body = _decision_body(ledger, entry)
-        if body["case"] in wanted:
-            yield entry, body
+    if len(cases) <= CASES_PER_QUERY:
+        found = ledger.decisions_holding(_case_fragments(cases), newest_first=True)
+        yield from ((entry, body) for entry in found if (body := _decision_body(ledger, entry))["case"] in wanted)
+        return
+    held = [(entry, body) for entry in ledger.entries() if entry.type == "decision"
+            if (body := _decision_body(ledger, entry))["case"] in wanted]
+    yield from reversed(held)
 
 
 def decisions_of_cases(ledger: Ledger, cases: list[str]) -> list[Entry]:
@@ -436,12 +492,14 @@ def show(ledger: Ledger, ref: str, reveal: bool) -> str:
     s = stored(ledger, ref)
     compiled, rules = _rebuild_compiled(s)
     lines = [f"entry {s.entry.seq}, recorded {s.entry.recorded_at}, hash {s.entry.hash}",
+             recorded_by(s.entry),
              f"decision {s.entry.ref}: {s.record['case']} ({s.body['kind']}), framework {s.record['framework']}",
              f"computed outcome: {s.record['outcome_label']}"]
     for override in ledger.overrides_of(s.entry.ref):
         o = json.loads(override.body)
         lines.append(f"final outcome (override, entry {override.seq}, {override.recorded_at}): {o['outcome']} "
                      f"by {o['by']}: {o['rationale']}")
+        lines.append(f"  {recorded_by(override)}")
     lines.append(_personal_line(ledger, s, reveal))
     lines += revision_lines(ledger, s)
     lines.append("")
@@ -454,6 +512,13 @@ def show(ledger: Ledger, ref: str, reveal: bool) -> str:
         records = appointment_record.records_for(loaded, decide(loaded))
         lines.append(appointment_record.render(loaded, records, "full", False))
     return "\n".join(lines)
+
+
+def recorded_by(entry: Entry) -> str:
+    """Who recorded an entry, from where and when (chain fields, outside the decision record)."""
+    if entry.actor is None and entry.host is None:
+        return f"recorded at {entry.recorded_at} (by a release that did not record who or where)"
+    return f"recorded by {entry.actor} on {entry.host} at {entry.recorded_at}"
 
 
 def revision_lines(ledger: Ledger, s: Stored) -> list[str]:
@@ -510,6 +575,8 @@ class LogRow:
     override: Optional[str]  # the latest override's outcome, even when it restores the computed one
     revises: tuple[str, ...] = ()  # the decisions this one supersedes, when it is a revision
     superseded_by: Optional[str] = None  # the revision that superseded it, when one did
+    actor: Optional[str] = None  # who recorded it (None: recorded by a release that did not say)
+    host: Optional[str] = None  # the machine it was recorded from
 
     @property
     def final(self) -> str:
@@ -518,13 +585,15 @@ class LogRow:
 
 def log(ledger: Ledger, framework: Optional[str] = None, subject: Optional[str] = None,
         outcome: Optional[str] = None, since: Optional[datetime.date] = None,
-        until: Optional[datetime.date] = None) -> list[LogRow]:
-    """Recorded decisions with their final outcomes, filtered. A framework, subject or
+        until: Optional[datetime.date] = None, actor: Optional[str] = None) -> list[LogRow]:
+    """Recorded decisions with their final outcomes, filtered. A framework, subject, actor or
     outcome that no recorded decision has is a mistake (E174, with a did-you-mean), never
     an empty answer; an outcome is matched by id or label, ignoring case."""
     rows = _log_rows(ledger)
     _require_known("--framework", "framework", framework, {r.framework for r in rows})
     _require_known("--subject", "subject", subject, {r.subject for r in rows})
+    _require_known("--actor", "decision recorded by", actor, {r.actor for r in rows if r.actor is not None})
+    rows = [r for r in rows if actor is None or r.actor == actor]
     outcomes = _recorded_outcomes(outcome, _outcome_names(ledger, rows)) if outcome is not None else None
     if since is not None and until is not None and until < since:
         raise option_error("--until", f"{until} is before --since {since}", "give an --until on or after --since")
@@ -566,7 +635,8 @@ def _mark_revision(rows: dict[str, LogRow], entry: Entry) -> None:
 def _log_row(entry: Entry) -> LogRow:
     body = json.loads(entry.body)
     return LogRow(entry.seq, entry.recorded_at, recorded_date(entry.recorded_at), entry.ref, body["case"],
-                  body["subject"], body["framework"], body["kind"], _roles(entry)["ruleset"] or "", body["outcome"], None)
+                  body["subject"], body["framework"], body["kind"], _roles(entry)["ruleset"] or "", body["outcome"], None,
+                  actor=entry.actor, host=entry.host)
 
 
 def _require_known(option: str, what: str, value: Optional[str], known: set[str]) -> None:

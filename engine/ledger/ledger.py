@@ -2,8 +2,9 @@
 
 Three tables:
 
-- entries: one row per event (a decision, an override, a purge), in order. Each row's
-  hash covers the previous row's hash and every column of the row, so changing,
+- entries: one row per event (a decision, an override, a purge), in order, with who
+  recorded it (actor) and from which machine (host). Each row's hash covers the previous
+  row's hash and every column of the row (chain.py: the recipe), so changing,
   inserting or removing a row breaks the chain at that row. (Removing rows from the end
   leaves a shorter valid chain: only a head hash kept elsewhere reveals that; see
   `verify(head=...)`.)
@@ -12,7 +13,9 @@ Three tables:
   the files on disk have changed or gone. Personal data (names, free-text notes) is a blob
   of its own: a purge erases its content and records what it erased, and the chain still
   verifies because entries hold only the hashes.
-- meta: the format, and nothing else.
+- meta: the format, and nothing else: arbiter-ledger/2 (schema 2). A file an earlier
+  release wrote (arbiter-ledger/1: no actor and host) is refused by every command but
+  `upgrade`, which migrates it in place, in one transaction.
 
 Nothing a command acts on lies outside the chain. A blob's content is covered by its
 sha256, which the entries hold. Its kind is covered by its place in the entries' refs: a
@@ -46,8 +49,10 @@ index page, an orphaned page).
 
 Every write is one transaction (BEGIN IMMEDIATE ... COMMIT, synchronous=FULL): a process
 killed mid-write leaves the decision wholly present or wholly absent, and concurrent
-writers queue. Readers open the file read-only, so they never create or change a file (the
-one exception: a killed writer's rollback journal, which SQLite must roll back to read).
+writers queue. Inside one, the head is read once and kept, and the blobs a batch shares are
+stored once, so a batch of thousands of decisions costs little more than its rows. Readers
+open the file read-only, so they never create or change a file (the one exception: a killed
+writer's rollback journal, which SQLite must roll back to read).
 """
 
 from __future__ import annotations
@@ -60,17 +65,23 @@ import secrets
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
-from ..language.canonical import HASH, sha256_bytes, sha256_text
+from ..language.canonical import HASH, sha256_bytes
 from ..language.diagnostics import Diagnostic, DiagnosticError
+from .chain import (FORMAT, GENESIS, LEGACY_FORMATS, SCHEMA_VERSION, SEPARATOR, Entry, current_actor, current_host,
+                    entry_hash, hash_of, recipe_2_bytes)
 
 DEFAULT_LEDGER = "arbiter-ledger.sqlite"
 LEDGER_ENV = "ARBITER_LEDGER"
-GENESIS = "0" * 64
-FORMAT = "arbiter-ledger/1"
-SEPARATOR = "\x1f"  # between the hashed columns: no column may contain it (ids, hashes, JSON)
+# Pages of 16 KiB hold a decision record (a few KiB) without overflow pages: a large batch
+# writes and syncs about a third less than with SQLite's default of 4 KiB.
+PAGE_SIZE = 16384
+WRITE_CACHE_KIB = 256 * 1024  # a writer's page cache, at most: a batch of 10,000 decisions (140 MiB) fits
 
+
+# Schema 2: who recorded each entry and from which machine (NULL only on entries an earlier
+# release wrote, which keep recipe 1: see chain.py).
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS entries (
@@ -81,7 +92,9 @@ CREATE TABLE IF NOT EXISTS entries (
     ref TEXT NOT NULL,
     refs TEXT NOT NULL,
     recorded_at TEXT NOT NULL,
-    body TEXT NOT NULL
+    body TEXT NOT NULL,
+    actor TEXT,
+    host TEXT
 );
 CREATE INDEX IF NOT EXISTS entries_ref ON entries(ref);
 CREATE TABLE IF NOT EXISTS blobs (
@@ -91,6 +104,13 @@ CREATE TABLE IF NOT EXISTS blobs (
     erased_at TEXT
 );
 """
+# Schema 1, which an earlier release wrote: schema 2 without the actor and host columns.
+_SCHEMA_1 = _SCHEMA.replace("    body TEXT NOT NULL,\n    actor TEXT,\n    host TEXT\n", "    body TEXT NOT NULL\n")
+
+# Schema 1 -> 2, in one transaction (`Ledger.upgrade`): old entries keep NULL actor and host.
+UPGRADE_STEPS = ("ALTER TABLE entries ADD COLUMN actor TEXT",
+                 "ALTER TABLE entries ADD COLUMN host TEXT",
+                 f"UPDATE meta SET value = '{FORMAT}' WHERE key = 'format'")
 
 # The kind of each blob a decision rests on, in the order of its refs (with and without
 # personal data). The order is part of the format: it is what puts a blob's kind in the chain.
@@ -108,11 +128,6 @@ def ledger_path(option: Optional[Path]) -> Path:
 def ledger_place(path: Path) -> str:
     """Where a problem with the ledger file is reported: the option that names it."""
     return f"--ledger {path}"
-
-
-def entry_hash(prev: str, seq: int, type_: str, ref: str, refs: str, recorded_at: str, body: str) -> str:
-    joined = SEPARATOR.join((prev, str(seq), type_, ref, refs, recorded_at, body))
-    return sha256_text(joined)
 
 
 def blob_roles(type_: str, count: int) -> Optional[tuple[str, ...]]:
@@ -138,33 +153,29 @@ def recorded_date(recorded_at: str) -> datetime.date:
 
 
 @dataclass(frozen=True)
-class Entry:
-    seq: int
-    prev: str
-    hash: str
-    type: str  # decision | override | purge
-    ref: str  # decision_id for decisions and overrides
-    refs: tuple[str, ...]  # blob hashes this entry rests on
-    recorded_at: str
-    body: str  # JSON details
-
-
-@dataclass(frozen=True)
 class Blob:
     sha256: str
     kind: str
     content: bytes
 
 
-_ENTRY_COLUMNS = "seq, prev, hash, type, ref, refs, recorded_at, body"
+# The columns an entry is read from; a schema-1 file (opened only to upgrade it) has no actor
+# and host, which read as NULL: its entries are recipe-1 entries.
+_ENTRY_COLUMNS = {2: "seq, prev, hash, type, ref, refs, recorded_at, body, actor, host",
+                  1: "seq, prev, hash, type, ref, refs, recorded_at, body, NULL, NULL"}
 
 
 def _entry(row: tuple) -> Entry:
-    seq, *text = row
+    seq, *text, actor, host = row
     if any(type(value) is not str for value in text):  # only in a changed file; its hash then fails
         text = [_text(value) for value in text]
     prev, digest, type_, ref, refs, recorded_at, body = text
-    return Entry(seq, prev, digest, type_, ref, tuple(refs.split()), recorded_at, body)
+    return Entry(seq, prev, digest, type_, ref, tuple(refs.split()), recorded_at, body, _text_or_none(actor),
+                 _text_or_none(host))
+
+
+def _text_or_none(value: Any) -> Optional[str]:
+    return None if value is None else _text(value)
 
 
 def _text(value: Any) -> str:
@@ -178,31 +189,167 @@ def _raw(value: Any) -> Optional[bytes]:
     return str(value).encode("utf-8")
 
 
-class Ledger:
-    """One ledger file. Use `open_for_writing`, `open_existing_for_writing`,
-    `open_for_reading` or `open_for_verifying`; each checks the file first."""
+class SharedQueries:
+    """What both stores (SQLite here, PostgreSQL in postgres.py) read and check alike: blobs,
+    the head, one entry on its own, and what verify finds after its walk. Each store gives
+    `_rows(query, parameters)`, its query placeholder `PLACEHOLDER`, its text search function
+    `CONTAINS`, `_purge_of(sha)` and `_blob_problem`."""
 
-    def __init__(self, path: Path, connection: sqlite3.Connection):
+    PLACEHOLDER = "?"
+
+    def decision(self, ref: str) -> Entry:
+        """The decision entry with this decision id (or entry number)."""
+        by_number = ref.isdigit() and len(ref) < 16  # decision ids are 16 hex digits, sometimes all digits
+        rows = self._rows(f"SELECT {self._columns} FROM entries WHERE type = 'decision' AND "
+                          f"{'seq' if by_number else 'ref'} = {self.PLACEHOLDER} ORDER BY seq LIMIT 1",
+                          (int(ref) if by_number else ref,))
+        if not rows:
+            raise DiagnosticError([Diagnostic("DECISION", 0, 0, "E171", f"no decision '{ref}' in {self.path}",
+                                              "list decisions with: arbiter log")])
+        return self._entry_of(rows[0])
+
+    def blob(self, sha: str) -> Optional[Blob]:
+        """A stored blob; content is b'' when erased, None when absent."""
+        rows = self._rows(f"SELECT sha256, kind, content FROM blobs WHERE sha256 = {self.PLACEHOLDER}", (sha,))
+        return Blob(rows[0][0], rows[0][1], bytes(rows[0][2] or b"")) if rows else None
+
+    def erased_at(self, sha: str) -> Optional[str]:
+        rows = self._rows(f"SELECT erased_at FROM blobs WHERE sha256 = {self.PLACEHOLDER}", (sha,))
+        return rows[0][0] if rows else None
+
+    def erased(self) -> set[str]:
+        """The blobs whose content a purge erased."""
+        return {sha for (sha,) in self._rows("SELECT sha256 FROM blobs WHERE content IS NULL")}
+
+    def head(self) -> str:
+        rows = self._rows("SELECT hash FROM entries ORDER BY seq DESC LIMIT 1")
+        return rows[0][0] if rows else GENESIS
+
+    def entry_problem(self, entry: Entry) -> Optional[str]:
+        """What is wrong with one entry, checked on its own: its hash, its link to the entry
+        before it, and every blob it rests on (with the purge entry that erased it, if one
+        did). None when it is sound."""
+        if hash_of(entry) != entry.hash:
+            return f"entry {entry.seq} does not match its hash: a field of it was changed"
+        earlier = entry.seq - 1
+        before = (self._rows(f"SELECT hash FROM entries WHERE seq = {self.PLACEHOLDER}", (earlier,))
+                  if earlier else [(GENESIS,)])
+        if not before:
+            return f"entry {earlier} is missing: entries were removed"
+        if entry.prev != before[0][0]:
+            return f"entry {entry.seq} does not link to entry {earlier}: its prev hash is not entry {earlier}'s hash"
+        roles = blob_roles(entry.type, len(entry.refs))
+        if roles is None:
+            return f"entry {entry.seq} is a {entry.type!r} entry with {len(entry.refs)} blobs, which no ledger writes"
+        for sha, role in zip(entry.refs, roles):
+            problem = self._ref_problem(entry, sha, role)
+            if problem:
+                return problem
+        return None
+
+    def _ref_problem(self, entry: Entry, sha: str, role: str) -> Optional[str]:
+        rows = self._rows(f"SELECT kind, content, erased_at FROM blobs WHERE sha256 = {self.PLACEHOLDER}", (sha,))
+        if not rows:
+            return f"entry {entry.seq} rests on blob {sha[:12]}, which is not in the ledger"
+        kind, content, erased_at = rows[0]
+        erased_by = None
+        if content is None:  # erased: by which purge entry (a purge erases its own refs), and is that one sound?
+            purge = entry if entry.type == "purge" else self._purge_of(sha)
+            problem = self.entry_problem(purge) if purge is not None and purge is not entry else None
+            if problem:
+                return f"the purge that erased blob {sha[:12]} is broken: {problem}"
+            erased_by = purge.recorded_at if purge is not None else None
+        content = bytes(content) if isinstance(content, memoryview) else content  # PostgreSQL's bytea
+        return _blob_mismatch(sha.encode(), kind, content, erased_at, role.encode(), _raw(erased_by))
+
+    # --- what verify finds after the walk, the same on both stores -----------------------
+
+    CONTAINS = "instr"  # the SQL function that finds a text in another: instr(haystack, needle)
+
+    def verified(self, walk: "ChainWalk", head: Optional[str]) -> "Verification":
+        """After a walk through every entry that found no break: the blobs against what the
+        chain says of them, the store's own structure, and the head kept elsewhere."""
+        broken = self._role_clash(walk.held) or self._blob_problem(walk.held, walk.erased)
+        if broken:
+            return Verification(walk.seq, broken[1], broken[0])
+        structure = self._structure_problem()
+        if structure:
+            return Verification(walk.seq, structure, None)
+        last = walk.prev.decode()
+        if head is not None and walk.head_at is None:
+            return Verification(walk.seq, f"head {head} is not in the chain (its last entry, {walk.seq}, has hash "
+                                          f"{last}): entries may have been removed from the end", walk.seq + 1)
+        return Verification(walk.seq, None, None, last, (walk.seq - walk.head_at) if walk.head_at else None)
+
+    def _role_clash(self, held: dict[bytes, set[bytes]]) -> Optional[tuple[Optional[int], str]]:
+        """A blob that decisions hold as two different kinds (a ledger never writes one)."""
+        kinds = sorted(held)
+        for i, first in enumerate(kinds):
+            for second in kinds[i + 1:]:
+                both = held[first] & held[second]
+                if both:
+                    sha = min(both)
+                    return (self._first_entry_resting_on(sha),
+                            f"blob {_text(sha[:12])} is held as {first.decode()} by one entry and as "
+                            f"{second.decode()} by another")
+        return None
+
+    def _first_entry_resting_on(self, sha: bytes) -> Optional[int]:
+        rows = self._rows(f"SELECT min(seq) FROM entries WHERE {self.CONTAINS}(refs, {self.PLACEHOLDER}) > 0",
+                          (_text(sha),))
+        return rows[0][0] if rows else None
+
+    def _blob_problem(self, held: dict[bytes, set[bytes]], erased: dict[bytes, bytes]
+                      ) -> Optional[tuple[Optional[int], str]]:
+        raise NotImplementedError
+
+    def _structure_problem(self) -> Optional[str]:
+        return None
+
+    _columns = ""  # the entries' columns a store selects, in Entry's order
+
+    @staticmethod
+    def _entry_of(row: tuple) -> Entry:
+        raise NotImplementedError
+
+    def _rows(self, query: str, parameters: tuple = ()) -> list[tuple]:
+        raise NotImplementedError
+
+    def _purge_of(self, sha: str) -> Optional[Entry]:
+        raise NotImplementedError
+
+
+class Ledger(SharedQueries):
+    """One ledger file. Use `open_for_writing`, `open_existing_for_writing`,
+    `open_for_reading` or `open_for_verifying` (or `open_for_upgrading`); each checks the
+    file first. A writer records every entry it adds as made by `actor` (chain.current_actor:
+    the name given, else $ARBITER_ACTOR, else the operating system's user) on this host."""
+
+    _entry_of = staticmethod(_entry)
+
+    def __init__(self, path: Path, connection: sqlite3.Connection, actor: Optional[str] = None):
         self.path = path
         self.place = ledger_place(path)
         self._db = connection
+        self._version = SCHEMA_VERSION  # what the file holds, set by the checks on open
+        self._actor = current_actor(actor)
+        self._host = current_host()
+        self._tip: Optional[tuple[int, str]] = None  # (seq, hash) of the last entry, inside a write transaction
+        self._stored: set[str] = set()  # blobs this write transaction has stored (a batch shares its criteria)
 
     # --- opening ------------------------------------------------------------------------
 
     @classmethod
-    def open_for_writing(cls, path: Path) -> "Ledger":
+    def open_for_writing(cls, path: Path, actor: Optional[str] = None) -> "Ledger":
         """For recording: starts a new ledger only where no file exists."""
         if not os.path.lexists(path):
             _create(path)
-        return cls.open_existing_for_writing(path)
+        return cls.open_existing_for_writing(path, actor)
 
     @classmethod
-    def open_existing_for_writing(cls, path: Path) -> "Ledger":
+    def open_existing_for_writing(cls, path: Path, actor: Optional[str] = None) -> "Ledger":
         """For commands that change a ledger but never start one (override, purge)."""
-        ledger = cls._open(path, "rw", check_tip=True)
-        ledger._db.execute("PRAGMA journal_mode=DELETE")
-        ledger._db.execute("PRAGMA synchronous=FULL")
-        return ledger
+        return cls._writable(cls._open(path, "rw", check_tip=True, actor=actor))
 
     @classmethod
     def open_for_reading(cls, path: Path) -> "Ledger":
@@ -215,10 +362,25 @@ class Ledger:
         return cls._open(path, "ro", check_tip=False)
 
     @classmethod
-    def _open(cls, path: Path, mode: str, check_tip: bool) -> "Ledger":
+    def open_for_upgrading(cls, path: Path) -> "Ledger":
+        """The one opener that accepts a ledger an earlier release wrote, for `upgrade`."""
+        return cls._writable(cls._open(path, "rw", check_tip=True, legacy=True))
+
+    @staticmethod
+    def _writable(ledger: "Ledger") -> "Ledger":
+        ledger._db.execute("PRAGMA journal_mode=DELETE")
+        ledger._db.execute("PRAGMA synchronous=FULL")
+        # A large batch is one transaction: pages it changes stay in memory until the commit,
+        # rather than spilling to the file mid-transaction (each spill syncs the journal).
+        ledger._db.execute(f"PRAGMA cache_size=-{WRITE_CACHE_KIB}")
+        return ledger
+
+    @classmethod
+    def _open(cls, path: Path, mode: str, check_tip: bool, actor: Optional[str] = None,
+              legacy: bool = False) -> "Ledger":
         _require_file(path)
         try:
-            return cls._connect_checked(path, mode, check_tip)
+            return cls._connect_checked(path, mode, check_tip, actor, legacy)
         except sqlite3.OperationalError as error:
             if mode != "ro" or "readonly" not in str(error) or not Path(f"{path}-journal").exists():
                 raise damaged(path, error) from None
@@ -228,39 +390,42 @@ class Ledger:
         # recovery rolls that transaction back on the next read-write open, restoring the
         # last committed state. Nothing committed is touched.
         try:
-            return cls._connect_checked(path, "rw", check_tip)
+            return cls._connect_checked(path, "rw", check_tip, actor, legacy)
         except sqlite3.DatabaseError as error:
             raise damaged(path, error) from None
 
     @classmethod
-    def _connect_checked(cls, path: Path, mode: str, check_tip: bool) -> "Ledger":
-        ledger = cls(path, _connect(path, mode))
+    def _connect_checked(cls, path: Path, mode: str, check_tip: bool, actor: Optional[str],
+                         legacy: bool) -> "Ledger":
+        ledger = cls(path, _connect(path, mode), actor)
         try:
-            ledger._check_on_open(check_tip)
+            ledger._check_on_open(check_tip, legacy)
         except BaseException:
             ledger.close()
             raise
         return ledger
 
-    def _check_on_open(self, check_tip: bool) -> None:
+    def _check_on_open(self, check_tip: bool, legacy: bool = False) -> None:
         # One read transaction: it holds SQLite's shared lock, so no writer commits while
         # the file's size and last entry are compared.
         self._db.execute("BEGIN")
         try:
-            self._check_schema()
+            self._version = self._check_schema()
             self._check_size()
-            self._check_meta()
+            self._check_meta(legacy)
             if check_tip:
                 self._check_last_entry()
         finally:
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
 
-    def _check_schema(self) -> None:
+    def _check_schema(self) -> int:
+        """The schema version the file's tables are; anything else is refused."""
         found = _schema(self._db)
-        expected = _ledger_schema()
-        if found == expected:
-            return
+        for version, schemas in _ledger_schemas().items():
+            if found in schemas:
+                return version
+        expected = _ledger_schemas()[SCHEMA_VERSION][0]
         if not set(found) & set(expected):
             names = ", ".join(sorted(found)) or "none"
             raise self._not_a_ledger(f"not an Arbiter ledger (its tables and indexes: {names})")
@@ -277,19 +442,32 @@ class Ledger:
             raise self._damaged(f"the file is {size:,} bytes but its header says {pages:,} pages of {page_size:,} bytes "
                                 f"({page_size * pages:,} bytes): it was truncated or extended")
 
-    def _check_meta(self) -> None:
+    def _check_meta(self, legacy: bool) -> None:
         meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
-        if meta.get("format") != FORMAT:
-            raise self._not_a_ledger(f"not an Arbiter ledger (format {meta.get('format', 'missing')})")
+        written = meta.get("format")
+        version = SCHEMA_VERSION if written == FORMAT else LEGACY_FORMATS.get(written)
+        if version is None:
+            raise self._not_a_ledger(f"not an Arbiter ledger (format {written or 'missing'})")
+        if version != self._version:
+            raise self._damaged(f"its format says {written} but its tables are schema {self._version}'s")
         extra = sorted(set(meta) - {"format"})
         if extra:
             raise self._damaged(f"its meta table holds {', '.join(map(repr, extra))}, which a ledger never writes")
+        if version != SCHEMA_VERSION and not legacy:
+            raise DiagnosticError([Diagnostic(self.place, 0, 0, "E170",
+                                              f"this ledger was written by an earlier release (schema {version}); "
+                                              "nothing was written to it",
+                                              f"run: arbiter ledger upgrade {self.place}")])
 
     def _check_last_entry(self) -> None:
-        row = self._db.execute(f"SELECT {_ENTRY_COLUMNS} FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+        row = self._db.execute(f"SELECT {self._columns} FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
         problem = self.entry_problem(_entry(row)) if row else None
         if problem:
             raise self._damaged(f"its last entry is broken: {problem}", "nothing was written to it; run arbiter verify")
+
+    @property
+    def _columns(self) -> str:
+        return _ENTRY_COLUMNS[self._version]
 
     def _damaged(self, what: str, hint: str = "nothing was written to it; verify a copy, or restore it from a backup"
                  ) -> DiagnosticError:
@@ -307,6 +485,48 @@ class Ledger:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+    def schema_version(self) -> int:
+        return self._version
+
+    # --- upgrading ----------------------------------------------------------------------
+
+    def upgrade(self) -> Optional[Verification]:
+        """Migrate a ledger an earlier release wrote to the current schema, in one transaction:
+        verified first (a ledger that does not verify is refused, unchanged), migrated, and
+        verified again before the commit, so the file is either wholly upgraded or as it was.
+        Old entries keep their recipe (their actor and host stay NULL). None when the ledger
+        is current already (nothing is changed); else the verification after the upgrade."""
+        if self._version == SCHEMA_VERSION:
+            return None
+        self._require_verifies("before the upgrade")
+        before = self._version
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in UPGRADE_STEPS:
+                    self._db.execute(statement)
+                self._version = SCHEMA_VERSION
+                after = self._require_verifies("after the upgrade")
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                self._version = before
+                raise
+        except sqlite3.DatabaseError as error:
+            raise damaged(self.path, error) from None
+        return after
+
+    def _require_verifies(self, when: str) -> Verification:
+        result = self.verify()
+        if not result.ok:
+            where = f"entry {result.at}: " if result.at else ""
+            raise DiagnosticError([Diagnostic(self.place, 0, 0, "E170",
+                                              f"the ledger does not verify {when} ({where}{result.problem}); "
+                                              "nothing was changed", "run arbiter verify, and restore the file from "
+                                                                     "a backup")])
+        return result
 
     # --- writing ------------------------------------------------------------------------
 
@@ -329,28 +549,64 @@ class Ledger:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise
+            finally:
+                self._tip = None
+                self._stored.clear()
         except sqlite3.DatabaseError as error:
             raise damaged(self.path, error) from None
 
     def add(self, type_: str, ref: str, body: str, blobs: list[tuple[str, str, bytes]]) -> Entry:
-        """Store blobs and one entry inside the open `transaction`."""
+        """Store blobs and one entry inside the open `transaction`, recorded by this ledger's
+        actor on this host."""
         if not self._db.in_transaction:
             raise RuntimeError("Ledger.add outside a transaction")
         kinds = tuple(kind for kind, _, _ in blobs)
         if kinds != blob_roles(type_, len(blobs)):  # the order of refs is what puts kinds in the chain
             raise ValueError(f"a {type_} entry cannot rest on blobs of kinds {kinds}")
-        for kind, sha, content in blobs:
-            self._db.execute("INSERT OR IGNORE INTO blobs (sha256, kind, content) VALUES (?, ?, ?)",
-                             (sha, kind, content))
-        return self._insert_entry(type_, ref, " ".join(sha for _, sha, _ in blobs), now(), body)
+        new = [(sha, kind, content) for kind, sha, content in blobs if sha not in self._stored]
+        if new:
+            self._db.executemany("INSERT OR IGNORE INTO blobs (sha256, kind, content) VALUES (?, ?, ?)", new)
+            self._stored.update(sha for sha, _, _ in new)
+        return self._insert_entry(type_, ref, tuple(sha for _, sha, _ in blobs), now(), body)
 
-    def _insert_entry(self, type_: str, ref: str, refs: str, recorded_at: str, body: str) -> Entry:
-        last = self._db.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
-        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-        digest = entry_hash(prev, seq, type_, ref, refs, recorded_at, body)
-        self._db.execute("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                         (seq, prev, digest, type_, ref, refs, recorded_at, body))
-        return Entry(seq, prev, digest, type_, ref, tuple(refs.split()), recorded_at, body)
+    def copy_in(self, entry: Entry, blobs: list[tuple[str, str, Optional[bytes], Optional[str]]]) -> Entry:
+        """Store an entry exactly as another ledger holds it (its seq, prev, hash, time, actor
+        and host), with its blobs (kind, sha256, content or None when erased, erased_at),
+        inside the open `transaction`: only as the next link of this chain, and only when its
+        hash is its fields' (ValueError with the reason otherwise)."""
+        if not self._db.in_transaction:
+            raise RuntimeError("Ledger.copy_in outside a transaction")
+        seq, prev = self._head_in_transaction()
+        if entry.seq != seq + 1:
+            raise ValueError(f"entry {entry.seq} cannot follow entry {seq}: the next entry here is {seq + 1}")
+        if entry.prev != prev:
+            raise ValueError(f"entry {entry.seq} does not link to this ledger's head {prev}")
+        if hash_of(entry) != entry.hash:
+            raise ValueError(f"entry {entry.seq} does not match its hash: a field of it was changed")
+        self._db.executemany("INSERT OR IGNORE INTO blobs (sha256, kind, content, erased_at) VALUES (?, ?, ?, ?)",
+                             [(sha, kind, content, erased_at) for kind, sha, content, erased_at in blobs])
+        self._db.execute("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         (entry.seq, entry.prev, entry.hash, entry.type, entry.ref, " ".join(entry.refs),
+                          entry.recorded_at, entry.body, entry.actor, entry.host))
+        self._tip = (entry.seq, entry.hash)
+        return entry
+
+    def _head_in_transaction(self) -> tuple[int, str]:
+        """The last entry's (seq, hash), read once per write transaction and then kept: no
+        other writer can append until this one commits, so the next entry need not read it."""
+        if self._tip is None:
+            last = self._db.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+            self._tip = (last[0], last[1]) if last else (0, GENESIS)
+        return self._tip
+
+    def _insert_entry(self, type_: str, ref: str, refs: tuple[str, ...], recorded_at: str, body: str) -> Entry:
+        last, prev = self._head_in_transaction()
+        seq = last + 1
+        digest = entry_hash(seq, prev, type_, ref, refs, recorded_at, body, self._actor, self._host)
+        self._db.execute("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         (seq, prev, digest, type_, ref, " ".join(refs), recorded_at, body, self._actor, self._host))
+        self._tip = (seq, digest)
+        return Entry(seq, prev, digest, type_, ref, refs, recorded_at, body, self._actor, self._host)
 
     def erase_personal(self, shas: list[str], body_for: Callable[[str, list[str]], str]) -> Optional[Entry]:
         """Erase personal-data blobs and record the erasure in the chain, atomically; then
@@ -370,12 +626,14 @@ class Ledger:
                 if not erased:  # another purge erased them meanwhile
                     self._db.execute("ROLLBACK")
                     return None
-                entry = self._insert_entry("purge", "", " ".join(erased), stamp, body_for(stamp, erased))
+                entry = self._insert_entry("purge", "", tuple(erased), stamp, body_for(stamp, erased))
                 self._db.execute("COMMIT")
             except BaseException:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise
+            finally:
+                self._tip = None
             self._db.execute("VACUUM")
         except sqlite3.DatabaseError as error:
             raise damaged(self.path, error) from None
@@ -385,21 +643,10 @@ class Ledger:
 
     def entries(self) -> Iterator[Entry]:
         try:
-            for row in self._db.execute(f"SELECT {_ENTRY_COLUMNS} FROM entries ORDER BY seq"):
+            for row in self._db.execute(f"SELECT {self._columns} FROM entries ORDER BY seq"):
                 yield _entry(row)
         except sqlite3.DatabaseError as error:
             raise damaged(self.path, error) from None
-
-    def decision(self, ref: str) -> Entry:
-        """The decision entry with this decision id (or entry number)."""
-        by_number = ref.isdigit() and len(ref) < 16  # decision ids are 16 hex digits, sometimes all digits
-        rows = self._rows(f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE type = 'decision' AND "
-                          + ("seq = ?" if by_number else "ref = ?") + " ORDER BY seq LIMIT 1",
-                          (int(ref) if by_number else ref,))
-        if not rows:
-            raise DiagnosticError([Diagnostic("DECISION", 0, 0, "E171", f"no decision '{ref}' in {self.path}",
-                                              "list decisions with: arbiter log")])
-        return _entry(rows[0])
 
     def decisions_holding(self, fragments: list[str], newest_first: bool = False) -> Iterator[Entry]:
         """Each decision entry whose body holds one of these texts, in order (or newest first, so
@@ -408,7 +655,7 @@ class Ledger:
         if not fragments:
             return
         tests = " OR ".join("instr(body, ?) > 0" for _ in fragments)
-        query = (f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE type = 'decision' AND ({tests}) "
+        query = (f"SELECT {self._columns} FROM entries WHERE type = 'decision' AND ({tests}) "
                  f"ORDER BY seq{' DESC' if newest_first else ''}")
         try:
             for row in self._db.execute(query, tuple(fragments)):
@@ -418,24 +665,7 @@ class Ledger:
 
     def overrides_of(self, decision_id: str) -> list[Entry]:
         return [_entry(row) for row in self._rows(
-            f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE type = 'override' AND ref = ? ORDER BY seq", (decision_id,))]
-
-    def blob(self, sha: str) -> Optional[Blob]:
-        """A stored blob; content is b'' when erased, None when absent."""
-        rows = self._rows("SELECT sha256, kind, content FROM blobs WHERE sha256 = ?", (sha,))
-        return Blob(rows[0][0], rows[0][1], rows[0][2] or b"") if rows else None
-
-    def erased_at(self, sha: str) -> Optional[str]:
-        rows = self._rows("SELECT erased_at FROM blobs WHERE sha256 = ?", (sha,))
-        return rows[0][0] if rows else None
-
-    def erased(self) -> set[str]:
-        """The blobs whose content a purge erased."""
-        return {sha for (sha,) in self._rows("SELECT sha256 FROM blobs WHERE content IS NULL")}
-
-    def head(self) -> str:
-        rows = self._rows("SELECT hash FROM entries ORDER BY seq DESC LIMIT 1")
-        return rows[0][0] if rows else GENESIS
+            f"SELECT {self._columns} FROM entries WHERE type = 'override' AND ref = ? ORDER BY seq", (decision_id,))]
 
     def _rows(self, query: str, parameters: tuple = ()) -> list[tuple]:
         """A query's rows; SQLite finding the file damaged is a diagnostic, never a traceback."""
@@ -444,47 +674,9 @@ class Ledger:
         except sqlite3.DatabaseError as error:
             raise damaged(self.path, error) from None
 
-    # --- checking one entry -------------------------------------------------------------
-
-    def entry_problem(self, entry: Entry) -> Optional[str]:
-        """What is wrong with one entry, checked on its own: its hash, its link to the entry
-        before it, and every blob it rests on (with the purge entry that erased it, if one
-        did). None when it is sound."""
-        if entry_hash(entry.prev, entry.seq, entry.type, entry.ref, " ".join(entry.refs), entry.recorded_at,
-                      entry.body) != entry.hash:
-            return f"entry {entry.seq} does not match its hash: a field of it was changed"
-        earlier = entry.seq - 1
-        before = self._rows("SELECT hash FROM entries WHERE seq = ?", (earlier,)) if earlier else [(GENESIS,)]
-        if not before:
-            return f"entry {earlier} is missing: entries were removed"
-        if entry.prev != before[0][0]:
-            return f"entry {entry.seq} does not link to entry {earlier}: its prev hash is not entry {earlier}'s hash"
-        roles = blob_roles(entry.type, len(entry.refs))
-        if roles is None:
-            return f"entry {entry.seq} is a {entry.type!r} entry with {len(entry.refs)} blobs, which no ledger writes"
-        for sha, role in zip(entry.refs, roles):
-            problem = self._ref_problem(entry, sha, role)
-            if problem:
-                return problem
-        return None
-
-    def _ref_problem(self, entry: Entry, sha: str, role: str) -> Optional[str]:
-        rows = self._rows("SELECT kind, content, erased_at FROM blobs WHERE sha256 = ?", (sha,))
-        if not rows:
-            return f"entry {entry.seq} rests on blob {sha[:12]}, which is not in the ledger"
-        kind, content, erased_at = rows[0]
-        erased_by = None
-        if content is None:  # erased: by which purge entry (a purge erases its own refs), and is that one sound?
-            purge = entry if entry.type == "purge" else self._purge_of(sha)
-            problem = self.entry_problem(purge) if purge is not None and purge is not entry else None
-            if problem:
-                return f"the purge that erased blob {sha[:12]} is broken: {problem}"
-            erased_by = purge.recorded_at if purge is not None else None
-        return _blob_mismatch(sha.encode(), kind, content, erased_at, role.encode(), _raw(erased_by))
-
     def _purge_of(self, sha: str) -> Optional[Entry]:
         # Purge entries have an empty ref: the index on ref finds them without reading every entry.
-        rows = self._rows(f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE ref = '' AND type = 'purge' "
+        rows = self._rows(f"SELECT {self._columns} FROM entries WHERE ref = '' AND type = 'purge' "
                           "AND instr(refs, ?) > 0 ORDER BY seq LIMIT 1", (sha,))
         return _entry(rows[0]) if rows else None
 
@@ -495,70 +687,27 @@ class Ledger:
         purge, and every page of the file; stop at the first break.
 
         The loop is the hot path of auditing a large ledger (a million entries in seconds):
-        columns are read as raw bytes (no text decoding), each row is hashed inline, and a
-        row is examined in detail only when something is off."""
-        sha256, sep = HASH, SEPARATOR.encode()
-        seq, prev, head_at = 0, GENESIS.encode(), None
-        wanted = head.encode() if head is not None else None
-        held: dict[bytes, set[bytes]] = {kind: set() for kind in _KINDS_RAW.values()}  # kind -> blobs held as it
-        add_criteria, add_ruleset, add_evidence, add_personal, add_record = (held[_KINDS_RAW[kind]].add
-                                                                             for kind in DECISION_BLOBS[5])
-        erased: dict[bytes, bytes] = {}  # blob -> when the purge entry that lists it erased it
+        columns are read as raw bytes, each row is hashed inline by its recipe (recipe 2's
+        canonical JSON through the standard library's C string encoder, `recipe_2_bytes`),
+        and a row is examined in detail only when something is off."""
+        walk = ChainWalk(head)
         self._db.text_factory = bytes
         try:
             blobs = {sha for (sha,) in self._db.execute("SELECT sha256 FROM blobs")}
-            for row in self._db.execute(f"SELECT {_ENTRY_COLUMNS} FROM entries ORDER BY seq"):
-                seq += 1
-                number, row_prev, digest, type_, ref, refs, recorded_at, body = row
-                parts = refs.split()
-                joined = sep.join((row_prev, b"%d" % number, type_, ref, refs, recorded_at, body))
-                if (number != seq or row_prev != prev or sha256(joined).hexdigest().encode() != digest
-                        or not blobs.issuperset(parts)):
-                    text_row = (number, *(_text(v) for v in row[1:]))
-                    return Verification(seq - 1, _entry_problem(text_row, seq, prev.decode(), blobs), number)
-                if type_ == b"decision" and 4 <= len(parts) <= 5:  # each blob's kind is its place: DECISION_BLOBS
-                    add_criteria(parts[0])
-                    add_ruleset(parts[1])
-                    add_evidence(parts[2])
-                    add_record(parts[-1])
-                    if len(parts) == 5:
-                        add_personal(parts[3])
-                else:
-                    problem = _other_entry_problem(seq, type_, parts, recorded_at, held[_PERSONAL_RAW], erased)
-                    if problem:
-                        return Verification(seq - 1, problem, seq)
-                prev = digest
-                if digest == wanted:
-                    head_at = seq
-            broken = self._role_clash(held) or self._blob_problem(held, erased)
-            if broken:
-                return Verification(seq, broken[1], broken[0])
-            structure = _text(self._db.execute("PRAGMA quick_check").fetchone()[0])
-            if structure != "ok":
-                found = [line for line in structure.splitlines() if not line.startswith("***")]
-                return Verification(seq, f"the file's structure is damaged: {(found or [structure])[0]}", None)
+            broken = walk.through(self._db.execute(f"SELECT {self._columns} FROM entries ORDER BY seq"), blobs)
+            return broken or self.verified(walk, head)
         except sqlite3.DatabaseError as error:
-            return Verification(seq, f"the file is damaged after entry {seq}: {error}", seq + 1)
+            return Verification(walk.seq, f"the file is damaged after entry {walk.seq}: {error}", walk.seq + 1)
         finally:
             self._db.text_factory = str
-        last = prev.decode()
-        if head is not None and head_at is None:
-            return Verification(seq, f"head {head} is not in the chain (its last entry, {seq}, has hash {last}): "
-                                     f"entries may have been removed from the end", seq + 1)
-        return Verification(seq, None, None, last, (seq - head_at) if head_at else None)
 
-    def _role_clash(self, held: dict[bytes, set[bytes]]) -> Optional[tuple[Optional[int], str]]:
-        """A blob that decisions hold as two different kinds (a ledger never writes one)."""
-        kinds = sorted(held)
-        for i, first in enumerate(kinds):
-            for second in kinds[i + 1:]:
-                both = held[first] & held[second]
-                if both:
-                    sha = min(both)
-                    return (self._first_entry_resting_on(sha),
-                            f"blob {_text(sha[:12])} is held as {first.decode()} by one entry and as "
-                            f"{second.decode()} by another")
-        return None
+    def _structure_problem(self) -> Optional[str]:
+        """SQLite's own check of every page of the file."""
+        structure = _text(self._db.execute("PRAGMA quick_check").fetchone()[0])
+        if structure == "ok":
+            return None
+        found = [line for line in structure.splitlines() if not line.startswith("***")]
+        return f"the file's structure is damaged: {(found or [structure])[0]}"
 
     def _blob_problem(self, held: dict[bytes, set[bytes]], erased: dict[bytes, bytes]
                       ) -> Optional[tuple[Optional[int], str]]:
@@ -571,9 +720,62 @@ class Ledger:
                 return (self._first_entry_resting_on(sha), what)
         return None
 
-    def _first_entry_resting_on(self, sha: bytes) -> Optional[int]:
-        return self._db.execute("SELECT min(seq) FROM entries WHERE instr(refs, ?) > 0",
-                                (_text(sha),)).fetchone()[0]
+
+class ChainWalk:
+    """One pass through every entry, in order, as raw column bytes: the hot path of auditing
+    a large ledger (a million entries in seconds), the same on both stores. Each row is hashed
+    inline by its recipe (recipe 2's canonical JSON through `recipe_2_bytes`) and examined in
+    detail only when something is off. What it has seen stays here, so a store whose read
+    fails part way can say after which entry."""
+
+    def __init__(self, head: Optional[str] = None) -> None:
+        self.seq = 0
+        self.prev = GENESIS.encode()
+        self.wanted = head.encode() if head is not None else None  # a head kept elsewhere
+        self.head_at: Optional[int] = None  # the entry whose hash it is
+        self.held: dict[bytes, set[bytes]] = {kind: set() for kind in _KINDS_RAW.values()}  # kind -> blobs held as it
+        self.erased: dict[bytes, bytes] = {}  # blob -> when the purge entry that lists it erased it
+
+    def through(self, rows: Iterable[tuple], blobs: set[bytes]) -> Optional["Verification"]:
+        """Walk rows (seq, prev, hash, type, ref, refs, recorded_at, body, actor, host; text
+        as bytes); the first break found, or None."""
+        sha256, sep, space, recipe_2 = HASH, SEPARATOR.encode(), b" ", recipe_2_bytes
+        seq, prev, wanted = self.seq, self.prev, self.wanted
+        add_criteria, add_ruleset, add_evidence, add_personal, add_record = (self.held[_KINDS_RAW[kind]].add
+                                                                             for kind in DECISION_BLOBS[5])
+        try:
+            for row in rows:
+                seq += 1
+                number, row_prev, digest, type_, ref, refs, recorded_at, body, actor, host = row
+                parts = refs.split()
+                if actor is None and host is None:  # recipe 1: an entry an earlier release wrote
+                    hashed = sep.join((row_prev, b"%d" % number, type_, ref, space.join(parts), recorded_at, body))
+                else:
+                    hashed = recipe_2(number, row_prev, type_, ref, parts, recorded_at, body, actor, host)
+                if (number != seq or row_prev != prev or sha256(hashed).hexdigest().encode() != digest
+                        or not blobs.issuperset(parts)):
+                    text_row = (number, *(_text_or_none(v) for v in row[1:]))
+                    problem = _entry_problem(text_row, seq, prev.decode(), blobs)
+                    if problem:
+                        return Verification(seq - 1, problem, number)
+                if type_ == b"decision" and 4 <= len(parts) <= 5:  # each blob's kind is its place: DECISION_BLOBS
+                    add_criteria(parts[0])
+                    add_ruleset(parts[1])
+                    add_evidence(parts[2])
+                    add_record(parts[-1])
+                    if len(parts) == 5:
+                        add_personal(parts[3])
+                else:
+                    problem = _other_entry_problem(seq, type_, parts, recorded_at, self.held[_PERSONAL_RAW],
+                                                   self.erased)
+                    if problem:
+                        return Verification(seq - 1, problem, seq)
+                prev = digest
+                if digest == wanted:
+                    self.head_at = seq
+        finally:
+            self.seq, self.prev = seq, prev
+        return None
 
 
 @dataclass(frozen=True)
@@ -590,12 +792,12 @@ class Verification:
 
 
 def _entry_problem(row: tuple, seq: int, prev: str, blobs: set[bytes]) -> Optional[str]:
-    number, row_prev, digest, type_, ref, refs, recorded_at, body = row
+    number, row_prev, digest, type_, ref, refs, recorded_at, body, actor, host = row
     if number != seq:
         return f"entry {seq} is missing (the next is {number}): entries were removed"
     if row_prev != prev:
         return f"entry {seq} does not link to entry {seq - 1}: its prev hash is not entry {seq - 1}'s hash"
-    if entry_hash(row_prev, number, type_, ref, refs, recorded_at, body) != digest:
+    if entry_hash(number, row_prev, type_, ref, refs.split(), recorded_at, body, actor, host) != digest:
         return f"entry {seq} does not match its hash: a field of it was changed"
     missing = [sha for sha in refs.split() if sha.encode() not in blobs]
     if missing:
@@ -674,6 +876,7 @@ def _create(path: Path) -> None:
     try:
         db = _connect(new, "rwc")
         try:
+            db.execute(f"PRAGMA page_size={PAGE_SIZE}")  # before the first table: fixed for the file's life
             db.execute("PRAGMA journal_mode=DELETE")
             db.execute("PRAGMA synchronous=FULL")
             db.execute("BEGIN IMMEDIATE")
@@ -716,10 +919,20 @@ def _schema(db: sqlite3.Connection) -> dict[str, tuple[str, str, Optional[str]]]
 
 
 @functools.cache
-def _ledger_schema() -> dict[str, tuple[str, str, Optional[str]]]:
+def _ledger_schemas() -> dict[int, list[dict[str, tuple[str, str, Optional[str]]]]]:
+    """Each schema version's tables and indexes as SQLite stores them: schema 2 as a new
+    ledger has it, and as `upgrade` leaves a schema-1 file (SQLite keeps the added columns'
+    text apart); schema 1 as an earlier release wrote it."""
+    return {SCHEMA_VERSION: [_schema_after(_SCHEMA), _schema_after(_SCHEMA_1, *UPGRADE_STEPS[:2])],
+            1: [_schema_after(_SCHEMA_1)]}
+
+
+def _schema_after(script: str, *statements: str) -> dict[str, tuple[str, str, Optional[str]]]:
     db = sqlite3.connect(":memory:")
     try:
-        db.executescript(_SCHEMA)
+        db.executescript(script)
+        for statement in statements:
+            db.execute(statement)
         return _schema(db)
     finally:
         db.close()

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from .ledger import Entry
+from .chain import Entry
 
 # Lists whose items are keyed, so that a change is told of one item, not of the whole list.
 _KEYED: dict[str, Callable[[dict[str, Any]], str]] = {
