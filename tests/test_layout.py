@@ -161,12 +161,27 @@ def test_engine_exports_exactly_the_api():
     assert all(hasattr(api, name) for name in api.__all__)
 
 
-def test_the_ledger_store_imports_the_language_alone():
-    """README (Layout): the store under the ledger commands needs nothing but the language."""
-    store = ENGINE / "ledger" / "ledger.py"
-    parts = {part_of(module) for _, module in imports(store, store.read_text(encoding="utf-8"))
-             if module.startswith("engine.")}
-    assert parts <= {"language", "ledger"}, parts
+def ledger_modules_imported_by(path: Path) -> set[str]:
+    """The modules of the ledger part a file imports (a name imported from one counts as it)."""
+    modules = {module for _, module in imports(path, path.read_text(encoding="utf-8")) if module.startswith("engine.")}
+    return {module for module in modules if part_of(module) == "ledger" and module.count(".") == 2}
+
+
+def parts_imported_by(path: Path) -> set[str]:
+    return {part_of(module) for _, module in imports(path, path.read_text(encoding="utf-8"))
+            if module.startswith("engine.")}
+
+
+def test_the_ledger_stores_import_the_language_and_the_chain_alone():
+    """README (Layout): the stores under the ledger commands need nothing but the language and
+    the hash recipe (chain.py, which imports the language alone); the PostgreSQL store also
+    takes what both stores share from the SQLite one."""
+    ledger = ENGINE / "ledger"
+    assert parts_imported_by(ledger / "chain.py") <= {"language"}
+    for store, shared in (("ledger.py", {"engine.ledger.chain"}),
+                          ("postgres.py", {"engine.ledger.chain", "engine.ledger.ledger"})):
+        assert parts_imported_by(ledger / store) <= {"language", "ledger"}, store
+        assert ledger_modules_imported_by(ledger / store) == shared, store
 
 
 def test_every_part_is_installed():
