@@ -36,7 +36,7 @@ from .ledger import postgres_setup, transfer
 from .ledger.audit import LogRow, PurgePlan, Recorded, Replay
 from .ledger.chain import FORMAT, SCHEMA_VERSION
 from .ledger.transfer import Copied
-from .ledger.ledger import DEFAULT_LEDGER, LEDGER_ENV, Entry, Ledger, Verification, ledger_path
+from .ledger.ledger import DEFAULT_LEDGER, LEDGER_ENV, Entry, Ledger, Verification
 from .ledger.postgres import PostgresLedger
 from .ledger.postgres_setup import SetupPlan
 from .ledger.store import STORES, Store, is_server_location, ledger_location, open_store
@@ -73,7 +73,7 @@ __all__ = [
     "new_case", "write_new_case",
     "read_decisions", "summarise", "Distribution", "compare", "Comparison", "Decision",
     "verify", "Verification", "head", "log", "LogRow", "show", "replay", "Replay", "override",
-    "purge_plan", "PurgePlan", "purge", "ledger_path", "DEFAULT_LEDGER", "LEDGER_ENV",
+    "purge_plan", "PurgePlan", "purge", "DEFAULT_LEDGER", "LEDGER_ENV",
     "record_decisions", "Recorded", "open_ledger_to_upgrade", "upgrade_plan", "upgrade", "SCHEMA_VERSION",
     "export", "write_export", "log_lines", "copy_ledger", "Copied", "plan_ledger_setup", "set_up_ledger", "SetupPlan",
     "lint", "LintReport", "LintFinding", "write_witnesses", "render_lint", "render_github",

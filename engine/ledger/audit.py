@@ -134,18 +134,12 @@ def _entry_body(record: dict[str, Any], supersedes: Optional[list[Entry]], by: O
     return canonical_json(body).decode()
 
 
-def revised(ledger: Ledger, planned: list[tuple[dict[str, Any], list]]) -> dict[int, list[Entry]]:
-    """For each planned decision (by its place) that revises recorded ones, the decisions it
-    supersedes: when the latest decision recorded about the same case, record kind and subject
-    rests on other evidence, every decision about it that nothing has superseded yet and whose
-    evidence differs. The same evidence recorded again is no revision."""
-    return _recorded_history(ledger, planned)[1]
-
-
 def _recorded_history(ledger: Ledger, planned: list[tuple[dict[str, Any], list]]
                       ) -> tuple[dict[tuple[str, str, str], Entry], dict[int, list[Entry]]]:
     """The latest decision recorded about each planned subject, and for each planned decision
-    (by its place) the decisions a revision would supersede (see `revised`). The history is
+    (by its place) the decisions a revision would supersede: when the latest decision about its
+    subject rests on other evidence, every decision about it that nothing has superseded yet and
+    whose evidence differs (the same evidence recorded again is no revision). The history is
     read newest first, and only as far as needed: when the latest decision of every subject
     rests on the same evidence (recording again), those first entries settle it."""
     evidence = {_subject(record): blobs[2][1] for record, blobs in planned}

@@ -120,11 +120,6 @@ _KINDS_RAW = {kind: kind.encode() for kind in DECISION_BLOBS[5]}
 _PERSONAL_RAW = _KINDS_RAW["personal"]
 
 
-def ledger_path(option: Optional[Path]) -> Path:
-    """--ledger, else $ARBITER_LEDGER, else arbiter-ledger.sqlite in the working folder."""
-    return Path(option or os.environ.get(LEDGER_ENV) or DEFAULT_LEDGER)
-
-
 def ledger_place(path: Path) -> str:
     """Where a problem with the ledger file is reported: the option that names it."""
     return f"--ledger {path}"
