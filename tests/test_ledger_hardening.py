@@ -146,9 +146,10 @@ def test_purge_says_what_it_will_erase_and_a_dry_run_erases_nothing(ledger_copy)
     before = ledger_copy.read_bytes()
     result = run("purge", "--before", "2999-01-01", "--dry-run", "--ledger", ledger_copy)
     today = datetime.datetime.now(datetime.timezone.utc).date()
+    recorded_on = (today, today - datetime.timedelta(days=1))  # the fixture may have recorded before midnight
     assert result.exit_code == 0, result.output
     assert "2 personal-data blobs of 4 decisions recorded from" in result.output
-    assert str(today) in result.output and "nothing was erased" in result.output
+    assert any(str(day) in result.output for day in recorded_on) and "nothing was erased" in result.output
     assert ledger_copy.read_bytes() == before
 
 
