@@ -8,6 +8,7 @@ the README does not say fails here.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -226,10 +227,12 @@ JSON_DATA = st.recursive(
 @given(JSON_DATA)
 @example({"\uff61": 1, "\U0001f600": 2})  # code point order puts U+FF61 first, UTF-16 order U+1F600
 @example([1.0, 1e21, 2**53])  # spelled 1, 1e+21 by JCS; an integer JCS refuses
+@example({"\x00\x1f\x7f\u2028": "\b\t\n\f\r\"\\\x01\x1e"})  # which characters are escaped, and how
+@example(functools.reduce(lambda inner, _: [inner], range(300), []))  # deeper than orjson nests
 def test_canonical_json_is_rfc_8785_on_any_json_data(data):
     """canonical.canonical_json (every hashed object) gives the rfc8785 package's bytes, or
-    refuses what it refuses (integers beyond 2**53): its shortcut through the standard
-    library's encoder changes no byte, whatever the data (floats, astral keys, any strings)."""
+    refuses what it refuses (integers beyond 2**53): its shortcut through orjson changes no
+    byte, whatever the data (floats, astral keys, control characters, any strings)."""
     from engine.language.canonical import canonical_json
 
     try:

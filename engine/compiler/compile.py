@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from fractions import Fraction
 from math import ceil, floor
 from pathlib import Path
@@ -53,9 +54,19 @@ class Compiled:
     text: str  # its canonical text
     criteria: bytes = b""  # the criteria it was compiled from, canonical JSON (hashed, kept in the ledger)
 
-    @property
+    @cached_property
+    def text_bytes(self) -> bytes:
+        """The ruleset as the ledger stores it (UTF-8), encoded once, not per decision."""
+        return self.text.encode()
+
+    @cached_property
     def sha256(self) -> str:
-        return sha256_bytes(self.text.encode())
+        """The ruleset's hash, in every decision record: worked out once, not per decision."""
+        return sha256_bytes(self.text_bytes)
+
+    @cached_property
+    def criteria_sha256(self) -> str:
+        return sha256_bytes(self.criteria)
 
     @property
     def durable_name(self) -> str:

@@ -6,10 +6,12 @@ One runner serves `arbiter score`, `arbiter test` and the pytest suite.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Optional
 
 from ..compiler.compile import Compiled, compile_loaded
+from ..language.canonical import canonical_case
 from ..language.criteria import Criteria, load_criteria
 from ..language.catalog import Catalog, Loaded, expected_id
 from ..language.check import check_case
@@ -28,6 +30,11 @@ class LoadedCase:
     case: Case
     loaded: Loaded
     compiled: Compiled
+
+    @cached_property
+    def evidence(self) -> bytes:
+        """The case in canonical form, worked out once: its decision hashes it, the ledger keeps it."""
+        return canonical_case(self.case)
 
 
 def load_case(path: Path, catalog: Catalog) -> LoadedCase:
@@ -105,19 +112,20 @@ def _suggest_set(name: str, catalog: Catalog) -> str:
 
 
 def score(loaded: LoadedCase) -> dict[str, Any]:
-    return decide_case(loaded.compiled, loaded.case)
+    return decide_case(loaded.compiled, loaded.case, loaded.evidence)
 
 
-def decide_case(compiled: Compiled, case: Case) -> dict[str, Any]:
+def decide_case(compiled: Compiled, case: Case, evidence: Optional[bytes] = None) -> dict[str, Any]:
     """A checked case decided by compiled criteria, with its margin (each change the runtime
-    decides too), then recorded from what the runtime returned: `score` and `replay` alike."""
+    decides too), then recorded from what the runtime returned: `score` and `replay` alike.
+    `evidence` is the case's canonical form when the caller holds it already."""
     if any(case.subgrade(sub).is_input and case.subgrade(sub).grade is None for sub in case.subgrades):
         raise ValueError(f"case '{case.id}' takes sub-area grades from other decisions: decide it with "
                          "inspections.graph.decide_graph, which takes them first")
-    evidence = Evidence.from_case(case, compiled.plan)
-    evaluation = evaluate(compiled, evidence)
-    return decision_record(compiled, case, evaluation, margin(compiled, evidence, evaluation.computed),
-                           limiters_holding(compiled, evaluation))
+    facts = Evidence.from_case(case, compiled.plan)
+    evaluation = evaluate(compiled, facts)
+    return decision_record(compiled, case, evaluation, margin(compiled, facts, evaluation.computed),
+                           limiters_holding(compiled, evaluation), evidence)
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,14 @@ RECORD_FORMAT = "arbiter-decision/1"
 
 
 def decision_record(compiled: Compiled, case: Case, evaluation: Evaluation,
-                    margin: Optional[Margin] = None, holding: tuple[durable.Firing, ...] = ()) -> dict[str, Any]:
+                    margin: Optional[Margin] = None, holding: tuple[durable.Firing, ...] = (),
+                    evidence: Optional[bytes] = None) -> dict[str, Any]:
     """The record of what the runtime returned: the evaluation, the margin it found for it
     (cases.decide_case always finds one; without one, as for a caller that only evaluates, the
-    record's margin is null), and the firings that say which limiters hold (limiters_holding)."""
+    record's margin is null), and the firings that say which limiters hold (limiters_holding).
+    `evidence` is the case's canonical form, when the caller holds it already."""
     plan = compiled.plan
-    evidence_sha = sha256_bytes(canonical_case(case))
+    evidence_sha = sha256_bytes(canonical_case(case) if evidence is None else evidence)
     decision_id = inspection_decision_id(compiled.sha256, evidence_sha)
     deciding = evaluation.firings[0]
     return {

@@ -8,11 +8,12 @@ changes only when the meaning can.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import json
 from importlib import metadata
 from typing import Any
 
+import orjson
 import rfc8785
 
 from .appointment_models import is_blank
@@ -22,8 +23,10 @@ PERSONAL_FIELDS = ("name", "candidate_name", "note")  # held apart from an appoi
 HASH = hashlib.sha256  # every hash Arbiter writes; the ledger's verify loop calls it on raw bytes
 
 
+@functools.cache
 def durable_rules_version() -> str:
-    """The durable-rules release installed, as every decision record states it."""
+    """The durable-rules release installed, as every decision record states it: read from the
+    package metadata once a process (it cannot change under a running interpreter)."""
     try:
         return metadata.version("durable-rules")
     except metadata.PackageNotFoundError:  # pragma: no cover - installed without metadata
@@ -47,11 +50,19 @@ def canonical_json(data: Any) -> bytes:
 
     The `rfc8785` package decides the bytes. Where the data holds only what both spell alike
     (strings, integers JCS accepts, booleans, null, lists, objects whose keys sort the same by
-    code point as by UTF-16 unit), the standard library's C encoder writes the same bytes
-    several times faster; tests/test_hash_recipe.py holds the two equal on any JSON data."""
+    code point as by UTF-16 unit), orjson writes the same bytes many times faster;
+    tests/test_hash_recipe.py holds the two equal on any JSON data."""
     if _spelled_alike(data):
-        return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        try:
+            return orjson.dumps(data, option=_ORJSON_JCS)
+        except TypeError:  # orjson's refusals: a lone surrogate, a key not text, deeper nesting than it goes
+            pass
     return rfc8785.dumps(data)
+
+
+# Keys sorted by code point (UTF-8 byte order, the same), no whitespace, UTF-8 unescaped: JCS
+# on data _spelled_alike admits. Strict integers: refused beyond 2**53, as JCS refuses them.
+_ORJSON_JCS = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
 
 
 _JCS_INTEGERS = range(-(2**53) + 1, 2**53)  # JCS refuses integers outside IEEE 754's exact range
@@ -59,28 +70,38 @@ _LAST_BMP = "\uffff"  # above it, code point order and UTF-16 order differ
 
 
 def _spelled_alike(data: Any) -> bool:
-    """Whether json.dumps spells data as RFC 8785 does: no floats (their shortest forms differ:
+    """Whether orjson spells data as RFC 8785 does: no floats (their shortest forms differ:
     1.0, 1e21), no integers JCS refuses, no keys outside the Basic Multilingual Plane. A loop
-    over a stack, not recursion: it runs on every hashed object, and records are large."""
+    over a stack, not recursion, and an object's keys checked together in one string: it runs
+    on every hashed object, and records are large. A key that is not text, or text of a
+    subclass, is left to rfc8785 (orjson refuses the second)."""
     pending = [data]
+    pop, extend = pending.pop, pending.extend
     while pending:
-        item = pending.pop()
+        item = pop()
         kind = type(item)
         if kind is str or kind is bool or item is None:
             continue
-        if kind is int:
+        if kind is dict:
+            if not _bmp_keys(item):
+                return False
+            extend(item.values())
+        elif kind is list or kind is tuple:
+            extend(item)
+        elif kind is int:
             if item not in _JCS_INTEGERS:
                 return False
-        elif kind is dict:
-            for key in item:
-                if type(key) is not str or not (key.isascii() or max(key) <= _LAST_BMP):
-                    return False
-            pending.extend(item.values())
-        elif kind is list or kind is tuple:
-            pending.extend(item)
         else:
             return False
     return True
+
+
+def _bmp_keys(mapping: dict) -> bool:
+    try:
+        keys = "".join(mapping)
+    except TypeError:  # a key that is not text: rfc8785 decides
+        return False
+    return keys.isascii() or max(keys) <= _LAST_BMP
 
 
 def sha256_bytes(blob: bytes) -> str:

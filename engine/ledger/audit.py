@@ -27,7 +27,7 @@ from ..inspections.explain import render_text
 from ..inspections.graph import InputDecision, RecordedInput
 from ..language.appointment_models import (Appointment, CompetencyFramework, ComplianceFramework, ComplianceRecord, Hearing,
                                            PanelRulesFile, SelectionProcess)
-from ..language.canonical import canonical_appointment_evidence, canonical_case, canonical_json, personal_data, sha256_bytes
+from ..language.canonical import canonical_appointment_evidence, canonical_json, personal_data, sha256_bytes
 from ..language.catalog import Catalog, Loaded
 from ..language.criteria import Criteria, check_criteria
 from ..language.decision_model import APPOINTMENT_LABELS, APPOINTMENT_OUTCOMES
@@ -276,9 +276,9 @@ def _roles(entry: Entry) -> dict[str, Optional[str]]:
 def _shared_blobs(result: Scored) -> list[tuple[str, str, bytes]]:
     source = result.source
     compiled: Compiled = source.compiled
-    blobs = [_blob("criteria", compiled.criteria), _blob("ruleset", compiled.text.encode())]
+    blobs = [("criteria", compiled.criteria_sha256, compiled.criteria), ("ruleset", compiled.sha256, compiled.text_bytes)]
     if result.kind == "case":
-        return blobs + [_blob("evidence", canonical_case(source.case))]
+        return blobs + [_blob("evidence", source.evidence)]
     if result.kind == packs.KIND:
         decisions = {field: result.records[0][field]["decision_id"] for field in PACK_INPUTS}
         personal = packs.pack_personal(source.pack)
