@@ -14,7 +14,6 @@ from importlib import metadata
 from typing import Any
 
 import orjson
-import rfc8785
 
 from .appointment_models import is_blank
 
@@ -57,6 +56,8 @@ def canonical_json(data: Any) -> bytes:
             return orjson.dumps(data, option=_ORJSON_JCS)
         except TypeError:  # orjson's refusals: a lone surrogate, a key not text, deeper nesting than it goes
             pass
+    import rfc8785  # only for what orjson does not spell as JCS does: most commands never need it
+
     return rfc8785.dumps(data)
 
 
