@@ -562,16 +562,17 @@ def main(argv: list[str] | None = None) -> int:
     gen30 = workloads[1]
     gc.collect()
     rss_before, threads_before = rss_kib(), threading.active_count()
-    first_sid = host.evaluations + 1
+    opened_before = host.sessions_opened
     start = time.perf_counter()
     durable_loop(gen30.items, memory_n)()
     elapsed = time.perf_counter() - start
     gc.collect()
     rss_after, threads_after = rss_kib(), threading.active_count()
     name = gen30.items[0][0].durable_name
-    last_sid = host.evaluations
-    last_live = host.live_session(name, last_sid)
-    first_live = host.live_session(name, first_sid)
+    opened = host.sessions_opened - opened_before
+    last_sid = host.sessions_opened
+    host.release()  # the idle sessions kept for reuse: afterwards the C core must hold none
+    left = host.sessions_held + host.live_session(name, last_sid)
     growth = None if rss_before is None or rss_after is None else rss_after - rss_before
     print(f"memory run: {memory_n:,} durable-rules evaluations of generated-30 in {elapsed:.1f} s "
           f"({memory_n / elapsed:,.0f} eval/s sustained)")
@@ -579,8 +580,8 @@ def main(argv: list[str] | None = None) -> int:
           + ("" if growth is None else f" ({growth / 1024:+.1f} MiB; {growth * 1024 / memory_n:+.1f} bytes/evaluation)")
           + f"   [process start {mib(rss_at_start)}]")
     print(f"  threads  {threads_before} -> {threads_after}   [process start {threads_at_start}]")
-    print(f"  sessions last (sid {last_sid}) live: {last_live}; first of run (sid {first_sid}) live: {first_live}"
-          f" -> {'deleted' if not (last_live or first_live) else 'LEAKED'}")
+    print(f"  sessions opened during the run: {opened}; after release() held: {host.sessions_held}, "
+          f"last (sid {last_sid}) live in the core: {bool(left)} -> {'deleted' if not left else 'LEAKED'}")
     print()
 
     # CLI wall time: a fresh process each run (interpreter start, imports, load, compile, score).
@@ -611,7 +612,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{TARGET_RATIO:.0f}x of the oracle: {eps:,.0f} eval/s, {ratio:.1f}x -> {'MET' if met else 'NOT MET'}"
           f" (fastest repetition {1 / min(times[('generated-30', 'durable')]):,.0f} eval/s;"
           f" memory run sustained {memory_n / elapsed:,.0f} eval/s)")
-    leaked = last_live or first_live or threads_after != threads_before
+    leaked = bool(left) or threads_after != threads_before
     return 1 if leaked else 0
 
 

@@ -26,5 +26,36 @@ calling api.py and nothing else.
 compiler's plans), used as the test oracle.
 """
 
-from .api import *  # noqa: F401,F403 - the Python API, exactly: engine/api.py lists it
-from .api import __all__, __version__  # noqa: F401
+import sys
+import types
+
+from . import api
+from .api import __all__  # the Python API, exactly: engine/api.py lists it
+
+
+def __getattr__(name: str) -> object:
+    """Each name of the API, taken from engine/api.py when first asked for: importing this
+    package (as every command does) loads none of the parts below until a name needs them."""
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(api, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """This package, whose API names stay the API's: the function `lint` shares its name with
+    the part engine/lint/, and importing a part sets the attribute of its name on the package.
+    The part is still imported, and found by its full name (`from engine.lint import ...`)."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in __all__ and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

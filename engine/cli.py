@@ -10,14 +10,15 @@ import datetime
 import json
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
-from tabulate import tabulate
 
 from . import api
-from .api import (DEFAULT_LEDGER, LEDGER_ENV, Catalog, Diagnostic, DiagnosticError, EngineError, Replay, Scored, __version__,
-                  render_all, sorted_unique)
+from .api import DEFAULT_LEDGER, LEDGER_ENV, Diagnostic, DiagnosticError, render_all, sorted_unique
+
+if TYPE_CHECKING:
+    from .api import Catalog, Replay, Scored
 
 DATE_FORM = "YYYY-MM-DD"
 
@@ -82,7 +83,7 @@ def _guard(action: Callable[[], int], fmt: str = "text") -> None:
     except DiagnosticError as error:
         _print_diagnostics(error.diagnostics, fmt)
         code = EXIT_INVALID
-    except EngineError as error:
+    except api.EngineError as error:
         click.echo(f"arbiter: the rules engine failed: {error}", err=True)
         code = EXIT_ENGINE
     sys.exit(code)
@@ -97,8 +98,22 @@ def _print_diagnostics(diagnostics: list[Diagnostic], fmt: str = "text") -> None
         click.echo(f"{count} problem{'s' if count != 1 else ''} found", err=True)
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """--version, as click's version option prints it; the version is looked up only when asked for."""
+    if value and not ctx.resilient_parsing:
+        click.echo(f"arbiter, version {api.__version__}")
+        ctx.exit()
+
+
+def tabulate(*args: Any, **kwargs: Any) -> str:
+    """tabulate.tabulate, imported when a command prints a table rather than when any command starts."""
+    from tabulate import tabulate as table
+    return table(*args, **kwargs)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="arbiter")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and exit.")
 def main() -> None:
     """Arbiter grades inspection areas and appointments from declarative criteria.
 
@@ -203,10 +218,12 @@ def compile_command(check_only: bool, root: Path | None) -> None:
                    "for a revision (when the ledger holds a decision about the same case and subject from other "
                    "evidence).")
 @click.option("--reason", default=None, help="With --record: why a revision was made.")
+@click.option("--jobs", default="1", show_default=True, metavar="N|auto",
+              help="Score the files in this many processes (auto: one per core); the output is the same.")
 @ledger_option
 @root_option
 def score(cases: tuple[Path, ...], fmt: str, explain: str | None, record: bool, by: str | None, reason: str | None,
-          ledger: str | None, root: Path | None) -> None:
+          jobs: str, ledger: str | None, root: Path | None) -> None:
     """Grade one or more evidence records (case files) and explain the outcome.
 
     Exit 0 when all are scored (and meet any expectation they carry), 1 when a case's
@@ -217,10 +234,14 @@ def score(cases: tuple[Path, ...], fmt: str, explain: str | None, record: bool, 
       arbiter score cases/kent-2007/*.yaml --format json
       arbiter score cases/kent-2007/child-abuse.yaml --explain full
       arbiter score cases/appointments/kent-cc-2022/pack.yaml --record --by "HR adviser" --reason "rating corrected"
+      arbiter score cases/ --jobs 2 --format json
     """
     def action() -> int:
         _require_record_for(record, by=by, reason=reason)
-        results, problems = api.score_files(_catalog(root, list(cases)), list(cases), ledger)
+        processes = api.parse_jobs(jobs)
+        with _ImpactProgress() as progress:
+            results, problems = api.score_files(_catalog(root, list(cases)), list(cases), ledger, processes, progress,
+                                                sources=record)
         _render_scores(results, fmt, explain or ("off" if fmt == "json" else "fails"))
         _print_diagnostics(problems)
         if record and results:
@@ -755,8 +776,10 @@ def _split(text: str) -> list[str]:
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--update", is_flag=True,
               help="Write expected diagnostics for invalid cases that have none yet; never overwrites one.")
+@click.option("--jobs", default="1", show_default=True, metavar="N|auto",
+              help="Run the files in this many processes (auto: one per core); the output is the same.")
 @root_option
-def test(paths: tuple[Path, ...], update: bool, root: Path | None) -> None:
+def test(paths: tuple[Path, ...], update: bool, jobs: str, root: Path | None) -> None:
     """Run cases against their expected outcomes (default: cases/).
 
     Valid cases are scored through durable-rules and through the oracle, which reads the
@@ -767,11 +790,14 @@ def test(paths: tuple[Path, ...], update: bool, root: Path | None) -> None:
     \b
     Example:
       arbiter test cases/
+      arbiter test cases/ --jobs auto
     """
     def action() -> int:
+        processes = api.parse_jobs(jobs)
         catalog = _catalog(root, list(paths))
         targets = list(paths) or [catalog.root / "cases"]
-        results = api.run_tests(catalog, targets, update)
+        with _ImpactProgress() as progress:
+            results = api.run_tests(catalog, targets, update, processes, progress)
         rows = [[r.name, r.expected, r.actual, "pass" if r.passed else "FAIL"] for r in results]
         click.echo(tabulate(rows, headers=["case", "expected", "actual", "result"], tablefmt="simple"))
         for r in results:
@@ -797,11 +823,12 @@ IMPACT_PROGRESS_MIN = 20  # case files; fewer are graded before a bar would be w
               help="Instead of --base: a folder holding the criteria/ (and cases/) to compare with.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True,
               help="markdown is a pull request description; json one document.")
-@click.option("--jobs", type=int, default=1, show_default=True, help="Grade in this many processes.")
+@click.option("--jobs", default="1", show_default=True, metavar="N|auto",
+              help="Grade in this many processes (auto: one per core); the output is the same.")
 @click.option("--ledger", type=str, default=None, metavar="FILE|URL",
               help="Also compare the decisions recorded in this ledger, their stored evidence graded both ways.")
 @root_option
-def impact(cases: tuple[Path, ...], base: str | None, base_dir: Path | None, fmt: str, jobs: int,
+def impact(cases: tuple[Path, ...], base: str | None, base_dir: Path | None, fmt: str, jobs: str,
            ledger: str | None, root: Path | None) -> None:
     """Show which decisions an edit to the criteria changes, before it is approved.
 
@@ -818,9 +845,10 @@ def impact(cases: tuple[Path, ...], base: str | None, base_dir: Path | None, fmt
       arbiter impact cases/kent-2007/ --base-dir ../arbiter-before
     """
     def action() -> int:
+        processes = api.parse_jobs(jobs)
         catalog = _catalog(root, list(cases))
         with _ImpactProgress() as progress:
-            result = api.impact(catalog, list(cases), base, base_dir, jobs, ledger, progress)
+            result = api.impact(catalog, list(cases), base, base_dir, processes, ledger, progress)
         click.echo(render_impact(result, fmt))
         return EXIT_EXPECTATION if result.published_changed else EXIT_OK
     _guard(action)

@@ -556,3 +556,126 @@ def staged_fields(draw, process, appt):
             ratings.append(rating.model_copy(update={"agreed": None, "rationale": "", "resolution": None,
                                                      "individual": {m: None for m in rating.individual}}))
     return appt.model_copy(update={"ratings": tuple(ratings)})
+
+
+# YAML text, written by hand rather than dumped, so that it holds what people write: every scalar
+# style, block and flow collections, compact and indentless sequences, comments, blank lines,
+# non-ASCII text, CRLF line ends, duplicate keys and the YAML 1.1 traps the loader flags.
+# `yaml_texts()` draws a well-formed document; `broken_yaml_texts()` draws one with a few
+# characters that matter to YAML inserted, deleted or replaced, so that most no longer parse.
+
+_YAML_KEYS = ["grade", "id", "name", "findings", "met", "area", "note", "naïve", "área", "評価", "key with spaces"]
+_YAML_PLAIN = ["Kent", "good", "fair", "yes", "no", "On", "off", "y", "N", "true", "False", "null", "~", "0", "7",
+               "-3", "+4", "012", "-007", "1.5", ".5", "1e3", "-2.5E-3", ".inf", "-.NaN", "0x1F", "0o17", "0b101",
+               "2007-03-01", "12:30", "9007199254740993", "é", "café crème", "数据", "a-b", "a:b", "a#b",
+               "x y z", "C++", "50%", "e=mc2", "€5", "😀 ok"]
+_YAML_TEXT = st.text(st.sampled_from(list("ab Zé数€😀#:-,[]{}'\"\\!&*?|>%@`\n")), max_size=12)
+_COMMENTS = st.sampled_from(["", "", " # note", " # é 数", " #", "  # a: b"])
+
+
+def _single_quoted(text: str) -> str:
+    return "'" + text.replace("'", "''").replace("\n", " ") + "'"
+
+
+def _double_quoted(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return '"' + escaped + '"'
+
+
+@st.composite
+def _yaml_scalars(draw, in_flow: bool) -> tuple[str, list[str]]:
+    """A scalar as (text on its own line, lines that follow it): block scalars take lines."""
+    styles = ["plain", "single", "double", "empty"] + ([] if in_flow else ["literal", "folded", "folded_double"])
+    style = draw(st.sampled_from(styles))
+    if style == "plain":
+        return draw(st.sampled_from([p for p in _YAML_PLAIN if not in_flow or not set(p) & set(",[]{}#:")])), []
+    if style == "empty":
+        return "", []
+    if style == "single":
+        return _single_quoted(draw(_YAML_TEXT)), []
+    if style == "double":
+        return _double_quoted(draw(_YAML_TEXT)), []
+    lines = draw(st.lists(st.sampled_from(["line one", "é 数 ünïcode", "  indented more", "", "a: b # not a comment",
+                                           "- not a list"]), min_size=1, max_size=4))
+    if style == "folded_double":  # a double-quoted scalar folded over two lines
+        return '"' + lines[0].strip().replace('"', "") + "", [" " + (lines[-1].strip().replace('"', "") or "x") + '"']
+    lines[0] = lines[0].strip() or "first"  # a block scalar's first line sets its indentation
+    indicator = ("|" if style == "literal" else ">") + draw(st.sampled_from(["", "-", "+"]))
+    return indicator, lines
+
+
+@st.composite
+def _yaml_flow(draw, depth: int) -> str:
+    if depth >= 2 or draw(st.booleans()):
+        return draw(_yaml_scalars(in_flow=True))[0] or "''"
+    if draw(st.booleans()):
+        items = draw(st.lists(_yaml_flow(depth + 1), max_size=3))
+        return "[" + ", ".join(items) + "]"
+    keys = draw(st.lists(st.sampled_from(_YAML_KEYS[:6]), max_size=3))
+    return "{" + ", ".join(f"{key}: {draw(_yaml_flow(depth + 1))}" for key in keys) + "}"
+
+
+@st.composite
+def _yaml_block(draw, indent: int, depth: int, kind: str) -> list[str]:
+    """Lines of a block mapping or sequence whose entries start at column indent."""
+    pad = " " * indent
+    lines: list[str] = []
+    for _ in range(draw(st.integers(1, 3))):
+        if draw(st.integers(0, 5)) == 0:
+            lines.append(draw(st.sampled_from(["", pad + "# a comment é", "#", pad + "   "])))
+        lead = pad + (draw(st.sampled_from(_YAML_KEYS)) + ":" if kind == "map" else "-")
+        lines += draw(_yaml_entry(lead, indent, depth))
+    return lines
+
+
+@st.composite
+def _yaml_entry(draw, lead: str, indent: int, depth: int) -> list[str]:
+    """One entry: lead ('key:' or '-') followed by its value, on this line or the lines below."""
+    shape = draw(st.sampled_from(["scalar", "scalar", "flow"] + (["map", "seq"] if depth < 3 else [])))
+    comment = draw(_COMMENTS)
+    if shape == "flow":
+        return [f"{lead} {draw(_yaml_flow(0))}{comment}"]
+    if shape == "scalar":
+        head, rest = draw(_yaml_scalars(in_flow=False))
+        inner = " " * (indent + draw(st.sampled_from([2, 4])))
+        return [f"{lead} {head}".rstrip() + ("" if rest else comment)] + [inner + line if line else "" for line in rest]
+    step = draw(st.sampled_from([2, 4]))
+    if shape == "seq" and lead.endswith(":") and draw(st.booleans()):
+        step = 0  # an indentless sequence under a key
+    if lead.endswith("-") and shape == "map" and draw(st.booleans()):
+        # a compact mapping: the first key on the dash's line, the others under it
+        body = draw(_yaml_block(indent + 2, depth + 1, "map"))
+        return [lead + " " + body[0].lstrip()] + body[1:] if body[0].strip() else [lead] + body[1:]
+    return [lead + comment] + draw(_yaml_block(indent + step, depth + 1, shape))
+
+
+@st.composite
+def yaml_texts(draw) -> str:
+    """A well-formed YAML document: a block mapping, now and then a flow collection or a scalar."""
+    top = draw(st.sampled_from(["map"] * 6 + ["seq", "flow", "scalar"]))
+    if top == "flow":
+        lines = [draw(_yaml_flow(0))]
+    elif top == "scalar":
+        lines = [draw(_yaml_scalars(in_flow=True))[0] or "''"]
+    else:
+        lines = draw(_yaml_block(0, 0, top))
+    if draw(st.integers(0, 4)) == 0:
+        lines.insert(0, draw(st.sampled_from(["---", "# heading", "%YAML 1.1\n---"])))
+    end = draw(st.sampled_from(["\n", "\n", "\r\n"]))
+    return end.join(lines) + draw(st.sampled_from([end, "", end + end, end + "..." + end]))
+
+
+_YAML_SIGNIFICANT = (list(":-[]{}'\"#&*!|>%@`?,. \n\t\r~é\x85\u2028\u2029\ufeff")
+                     + ["---\n", "\n  ", ": ", "- ", "&a ", "*a", "!!str ", "\r\n", "..."])
+
+
+@st.composite
+def broken_yaml_texts(draw) -> str:
+    """A YAML document with one to three edits by characters that matter to YAML."""
+    text = draw(yaml_texts())
+    for _ in range(draw(st.integers(1, 3))):
+        at = draw(st.integers(0, len(text)))
+        edit = draw(st.sampled_from(["insert", "delete", "replace"]))
+        piece = "" if edit == "delete" else draw(st.sampled_from(_YAML_SIGNIFICANT))
+        text = text[:at] + piece + text[at + (0 if edit == "insert" else 1):]
+    return text

@@ -231,15 +231,21 @@ def test_the_kent_selection_margin():
             margins["cand-b"].down.fewest) == ("passed", 8, "tied", 1)
 
 
-def test_a_preferred_candidate_falls_to_a_tie_by_its_total_when_that_is_cheaper():
-    """Ratings of 5 against a gate of 1 cannot fail; two points off ties the runner-up."""
-    process = SelectionProcess(
+def one_exercise_gated_at_one() -> SelectionProcess:
+    """A process of one scored exercise on two areas, every rating gated at 1 (the foot of the
+    generated rating scale), the highest total among those passing the gate ranked first."""
+    return SelectionProcess(
         arbiter="selection_process", id="gen/process", title="Generated process", role="Chief Constable",
         competency_framework="gen-cvf", level=1, rating_scale="gen-rating",
         exercises=(Exercise(id="e0", title="Exercise", assesses=("v1", "v2"), scored=True),),
         gates=(Gate(id="g0", description="every rating at least", every_rating_at_least=1),),
         scoring="sum_of_agreed_ratings", ranking="highest_total_among_gate_passers", tie_policy="refer_to_panel",
         panel=processes_panel())
+
+
+def test_a_preferred_candidate_falls_to_a_tie_by_its_total_when_that_is_cheaper():
+    """Ratings of 5 against a gate of 1 cannot fail; two points off ties the runner-up."""
+    process = one_exercise_gated_at_one()
     ratings = [("a", "v1", 5), ("a", "v2", 5), ("b", "v1", 4), ("b", "v2", 4)]
     appt = Appointment(arbiter="appointment", id="gen/appointment", process=process.id, constructed=True,
                        panel=(PanelMember(id="m0", role="chair"),), candidates=(Candidate(id="a"), Candidate(id="b")),
@@ -291,3 +297,23 @@ def test_every_decision_of_every_shipped_case_carries_a_margin(catalog):
             assert record["margin"] is not None, f"{path}: {record['subject']}"
             kinds.add(record.get("kind", "inspection"))
     assert kinds == {"inspection", "candidate", "appointment", "hearing", "compliance_record", "pack"}
+
+
+def test_candidates_tied_at_the_foot_of_the_scale_cannot_go_down():
+    """Two candidates rated 1 everywhere against a gate of 1: they tie, no point can come off
+    either total and no rating can fall below the gate, so down is unreachable for both, by
+    the rules and by the oracle; up is one point."""
+    process = one_exercise_gated_at_one()
+    appt = Appointment(arbiter="appointment", id="gen/appointment", process=process.id, constructed=True,
+                       panel=(PanelMember(id="m0", role="chair"),), candidates=(Candidate(id="a"), Candidate(id="b")),
+                       ratings=tuple(Rating(candidate=c, exercise="e0", area=area, individual={"m0": 1}, agreed=1,
+                                            rationale="r", recorded_by="m0") for c in "ab" for area in ("v1", "v2")))
+    compiled = compile_selection_rules.compile_selection(process, CVF, RATING_SCALE)
+    margins = appointment_margin.candidate_margins(compiled, appt, selection.decide(compiled, appt))
+    for candidate in "ab":
+        answer = oracle.candidate_margin(process, SCALE_VALUES, appt, candidate)
+        assert (answer.outcome, answer.up, answer.down) == \
+            ("tied", oracle.Distance("found", 1), oracle.Distance("unreachable")), candidate
+        margin = margins[candidate]
+        assert (margin.outcome, _distance(margin.up), _distance(margin.down)) == \
+            (answer.outcome, answer.up, answer.down), candidate

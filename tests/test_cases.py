@@ -87,3 +87,41 @@ def test_a_published_grade_only_a_judgement_reaches_is_counted_apart(catalog):
     (result,) = run_tests([ROOT / "cases" / "kent-peel" / "2018" / "effectiveness.yaml"], catalog)
     assert result.published is not None and result.published.by == "judgement"
     assert reproduction([result]).describe() == "0 of 1 published grades reproduced by the rules, 1 only by recorded judgement"
+
+
+def test_a_disagreement_with_the_oracle_names_each_condition_it_observes_as_people_read_it():
+    """When the record states none of the conditions the oracle observes, `arbiter test` lists
+    each one: the rule, the condition's place in it counted from 1, what was counted, out of
+    how many (nothing for causes of concern, which range over no list) and whether it holds."""
+    from engine.compiler.compile import compile_criteria
+    from engine.inspections.cases import decide_case
+    from engine.language.criteria import Criteria
+    from engine.language.decision_model import validated
+    from engine.language.models import (Case, Condition, Criterion, CriteriaSet, Described, Everything, Finding,
+                                        Framework, GradeRule, Level, Limiter, Scale, Selection, Undecided)
+    from engine.oracle import reference
+    from engine.workspace.runner import engines_disagree
+
+    scale = Scale(arbiter="scale", id="gen-scale", title="Built scale",
+                  levels=tuple(Level(id=lv, label=f"Level {lv}", definition=lv) for lv in ("l0", "l1", "l2")))
+    framework = Framework(
+        arbiter="framework", id="gen", title="Built framework", version="1", scale=scale.id,
+        tiers={"fair": Described(description="every criterion")},
+        grades=(GradeRule(level="l0", when=(Condition(met=Selection(ids=("k0",)), at_least=1),
+                                            Condition(causes_of_concern=Everything(), at_most=0))),),
+        limiters=(Limiter(id="k1-not-met", cap="l1", description="k1 is not met",
+                          when=(Condition(not_met=Selection(ids=("k1",)), at_least=1),)),),
+        undecided=Undecided(outcome="professional_judgement", reason="no rule decides"))
+    criteria_set = CriteriaSet(arbiter="criteria", id="gen/set", framework="gen", title="Built area",
+                               criteria=tuple(Criterion(id=k, tier="fair", text=k) for k in ("k0", "k1")))
+    case = Case(arbiter="case", id="gen/case", criteria=criteria_set.id, subject="Built force", constructed=True,
+                findings=(Finding(criterion="k0", finding="met"), Finding(criterion="k1", finding="met")))
+    criteria = Criteria.from_models(scale, framework, criteria_set)
+    record = validated(decide_case(compile_criteria(criteria), case))
+    oracle = reference.evaluate(criteria, case)
+    assert engines_disagree(record, oracle) == ""
+    assert engines_disagree({**record, "tallies": []}, oracle).splitlines()[1:] == [
+        "  conditions the oracle observes, which durable-rules does not state: ["
+        "\"grade rule 'l0', condition 1: met 1 of 1: holds\", "
+        "\"grade rule 'l0', condition 2: causes_of_concern 0: holds\", "
+        "\"limiter 'k1-not-met', condition 1: not_met 0 of 1: does not hold\"]"]

@@ -33,13 +33,18 @@ def test_one_host_per_process():
     assert durable.host() is durable.host()
 
 
-def test_every_session_is_deleted(catalog):
-    """Sessions are capped at 1,024 live per ruleset: each evaluation deletes its own."""
+def test_one_session_serves_every_evaluation_of_a_ruleset(catalog):
+    """Sessions are capped at 1,024 live per ruleset: evaluations reuse the ruleset's one
+    session, emptied after each (tests/test_session_reuse.py), and none is left once released."""
     compiled, evidence = _kent(catalog)
     host = durable.host()
+    evaluate(compiled, evidence)
+    opened, held, first = host.sessions_opened, host.sessions_held, host.evaluations
     for _ in range(1500):  # more than the cap: would raise MemoryError if sessions leaked
         evaluate(compiled, evidence)
-    assert not host.live_session(compiled.durable_name, host.evaluations)
+    assert (host.sessions_opened, host.sessions_held, host.evaluations) == (opened, held, first + 1500)
+    host.release()
+    assert host.sessions_held == 0 and not host.live_session(compiled.durable_name, opened)
 
 
 STATE_OF_AN_OPEN_SESSION = """
@@ -54,14 +59,17 @@ evidence = Evidence.from_case(loaded.case, compiled.plan)
 host, name = durable.host(), compiled.durable_name
 with host.session(name, compiled.ruleset["durable"][name], lambda rule, matched: []) as session:
     session.assert_facts([tally_fact(compiled.plan, tally(compiled.plan, evidence))])
-    print("live:", host.live_session(name, host.evaluations), flush=True)
+    durable._core.get_state(session.handle, session.sid)  # what live_session never does to a held session
+    print("live: True", flush=True)
+host.release()
 print("deleted")
 """
 
 
 def test_asking_the_state_of_an_open_session_aborts_its_deletion():
-    """Why live_session is only asked of closed sessions: durable-rules' get_state on an open
-    session leaves it so that deleting it aborts the process (run apart, in a child process)."""
+    """Why live_session never asks durable-rules about a session the host holds: its get_state
+    on an open session leaves it so that deleting it aborts the process (run apart, in a child
+    process)."""
     import subprocess
     import sys
 
@@ -192,13 +200,14 @@ def test_nothing_is_left_behind_after_100000_evaluations(catalog):
     host = durable.host()
     for _ in range(2000):  # warm up allocator pools before the baseline
         evaluate(compiled, evidence)
-    threads, rss, first = threading.active_count(), _rss_kib(), host.evaluations + 1
+    threads, rss, opened = threading.active_count(), _rss_kib(), host.sessions_opened
     for _ in range(100_000):
         evaluate(compiled, evidence)
     assert threading.active_count() == threads
-    assert not host.live_session(compiled.durable_name, first)
-    assert not host.live_session(compiled.durable_name, host.evaluations)
+    assert host.sessions_opened == opened  # one session served them all
     assert _rss_kib() - rss < 8 * 1024, f"RSS grew by {(_rss_kib() - rss) // 1024} MiB"
+    host.release()
+    assert host.sessions_held == 0 and not host.live_session(compiled.durable_name, opened)
 
 
 def test_negation_is_refused_because_it_depends_on_fact_order():

@@ -18,6 +18,7 @@ the runtime, or hashing through the compiler, shows up here as a step backwards.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -50,8 +51,17 @@ def stage_of(module: str) -> str | None:
     return None
 
 
+def import_every_module() -> None:
+    """Commands import a part when they first call it; importing runs module and class bodies,
+    which define a stage rather than enter it, so every module is imported before a trace."""
+    for path in sorted((ROOT / "engine").rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        importlib.import_module(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+
+
 def stages_entered(*args: str) -> list[tuple[str, str]]:
     """(stage, function) each time a different stage is entered, while `arbiter ARGS` runs."""
+    import_every_module()
     entered: list[tuple[str, str]] = []
 
     def trace(frame, event, arg):

@@ -240,3 +240,38 @@ def test_exercises_sharing_a_stage_are_held_together(catalog):
     assert answer.outcome == "incomplete" and answer.totals == {"cand-a": 0, "cand-b": 0}
     kent = load_evidence(KENT, catalog).evidence
     assert oracle.selection(day_one, kent).outcome == "preferred"
+
+
+def test_a_cell_waiting_on_a_tiebreaker_in_a_stage_held_leaves_its_candidate_pending_while_incomplete():
+    """A pair table scored after its first stage: cand-a's pair 1 and 5 goes to a tiebreaker, so
+    cand-a waits while the second stage is still to fill. Durable-rules and the oracle agree on
+    who passed, who waits, the counts and ranks over the stage held, and each candidate's margin
+    (cand-a's level is pending)."""
+    from engine.language.appointment_models import Appointment, SelectionProcess
+
+    from .test_pair_table_laws import PAIR_MARGIN_WORLDS, assert_pair_margins_agree
+
+    world = json.loads((PAIR_MARGIN_WORLDS / "another-candidate-waits.json").read_text(encoding="utf-8"))
+    first = world["process"]["exercises"][0]
+    process = SelectionProcess.model_validate({**world["process"], "exercises": [
+        first, {**first, "id": "e1", "title": "Exercise 1"}]})
+    cell = {"individual": {"lead": 5, "assessor": 5}, "rationale": "r", "recorded_by": "hr"}
+    ratings = [{**cell, "candidate": "cand-b", "exercise": "e0", "area": area} for area in ("v1", "v2")]
+    ratings += [{**cell, "candidate": "cand-a", "exercise": "e0", "area": area, "individual": {"lead": low, "assessor": high}}
+                for area, low, high in (("v1", 1, 5), ("v2", 4, 4))]
+    appt = Appointment.model_validate({
+        "arbiter": "appointment", "id": "gen/staged-pairs", "process": process.id, "constructed": True,
+        "panel": [{"id": "lead", "role": "lead"}, {"id": "assessor", "role": "assessor"},
+                  {"id": "hr", "role": "hr_adviser"}],
+        "candidates": [{"id": "cand-a"}, {"id": "cand-b"}], "ratings": ratings})
+    compiled = compile_selection_rules.compile_selection(process, CVF.model_copy(update={"id": "gen-cvf"}),
+                                                         RATING_SCALE)
+    decided = selection.evaluate(compiled, appt)
+    answer = oracle.selection(process, appt)
+    totals = {t.candidate: t.total for t in decided.tallies}
+    assert (decided.outcome, decided.pending) == ("incomplete", ("cand-a",))
+    assert (decided.passed, totals, selection.ranks(decided), decided.outcome, decided.preferred, decided.tied,
+            decided.pending) == \
+        (answer.passed, answer.totals, answer.ranks, answer.outcome, answer.preferred, answer.tied, answer.pending)
+    assert oracle.standing(answer, "cand-a") == "pending"
+    assert_pair_margins_agree(process, compiled, appt)

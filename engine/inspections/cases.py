@@ -123,7 +123,7 @@ def decide_case(compiled: Compiled, case: Case, evidence: Optional[bytes] = None
         raise ValueError(f"case '{case.id}' takes sub-area grades from other decisions: decide it with "
                          "inspections.graph.decide_graph, which takes them first")
     facts = Evidence.from_case(case, compiled.plan)
-    evaluation = evaluate(compiled, facts)
+    evaluation = evaluate(compiled, facts, limiters=True)
     return decision_record(compiled, case, evaluation, margin(compiled, facts, evaluation.computed),
                            limiters_holding(compiled, evaluation), evidence)
 

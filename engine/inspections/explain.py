@@ -7,11 +7,12 @@ assessor can check by hand, with every quantifier's chosen fraction shown.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
-from ..compiler.plan import Plan, PlanCondition, PlanLevel, Quantity
+from ..compiler.plan import Plan, PlanCondition, PlanLevel, PlanRule, Quantity
 from ..language.models import NOT_GRADED, NOT_GRADED_LABEL, UNDECIDED, UNDECIDED_LABEL
 from ..runtime.decide import Evaluation
+from ..language.memo import memo_of
 
 
 def condition_holds(cond: PlanCondition, value: int) -> bool:
@@ -24,9 +25,40 @@ def condition_holds(cond: PlanCondition, value: int) -> bool:
     return value >= cond.threshold if cond.op == ">=" else value <= cond.threshold
 
 
+def plan_memo(plan: Plan) -> dict[Any, Any]:
+    """What this stage works out once from a plan alone (language/memo.py)."""
+    return memo_of(plan, "explain")
+
+
+_MEMO_ENTRIES = 4096  # per plan: conditions times the values they observed, with what else is worked out once
+
+
 def observed(plan: Plan, cond: PlanCondition, evaluation: Evaluation) -> dict[str, Any]:
+    """A condition against the value it observed, as a fresh dict: each record owns its own."""
+    return dict(_observation(plan_memo(plan), plan, cond, evaluation.quantities[cond.quantity]))
+
+
+def observed_each(plan: Plan, conditions: Iterable[PlanCondition], evaluation: Evaluation) -> list[dict[str, Any]]:
+    """`observed` for each condition, in order."""
+    memo, quantities = plan_memo(plan), evaluation.quantities
+    return [dict(_observation(memo, plan, cond, quantities[cond.quantity])) for cond in conditions]
+
+
+def _observation(memo: dict[Any, Any], plan: Plan, cond: PlanCondition, value: int) -> dict[str, Any]:
+    """The observation shared by every decision where the condition observed this value (a
+    condition observes few distinct values; the words for each are worked out once): not to
+    be changed, only copied."""
+    key = ("observed", cond.id, value)
+    found = memo.get(key)
+    if found is None:
+        if len(memo) >= _MEMO_ENTRIES:
+            memo.clear()
+        found = memo[key] = _observed(plan, cond, value)
+    return found
+
+
+def _observed(plan: Plan, cond: PlanCondition, value: int) -> dict[str, Any]:
     quantity = plan.quantity(cond.quantity)
-    value = evaluation.quantities[quantity.id]
     return {
         "condition": cond.id,
         "quantity": quantity.describe,
@@ -84,9 +116,11 @@ def why_not(plan: Plan, evaluation: Evaluation) -> list[dict[str, Any]]:
         return []
     top = len(plan.levels) if evaluation.outcome == UNDECIDED else plan.level(evaluation.outcome).rank
     given = _given_before_lowering(plan, evaluation)
+    memo, quantities = plan_memo(plan), evaluation.quantities
+    ways_to = _level_rules(plan)
     reasons = []
     for level in plan.levels[:top]:
-        rules = [r for r in plan.stage_rules("level") if r.conclude == level.id]  # its alternatives
+        rules = ways_to.get(level.id, [])  # its alternatives
         entry: dict[str, Any] = {"level": level.id, "label": level.label}
         if given is not None and level.rank >= given.rank:
             entry["failed"] = []
@@ -95,8 +129,9 @@ def why_not(plan: Plan, evaluation: Evaluation) -> list[dict[str, Any]]:
             entry["failed"] = []
             entry["reason"] = "no grade rule in the framework reaches this level"
         else:
-            failing = [[c for c in (observed(plan, plan.condition(cid), evaluation) for cid in rule.when)
-                        if not c["holds"]] for rule in rules]
+            failing = [[dict(c) for c in (_observation(memo, plan, cond, quantities[cond.quantity])
+                                          for cond in map(plan.condition, rule.when)) if not c["holds"]]
+                       for rule in rules]
             if all(failing):  # no way to the level holds: each way's conditions not reached
                 entry["failed"] = list({c["condition"]: c for failed in failing for c in failed}.values())
                 entry["reason"] = " or ".join(
@@ -129,15 +164,34 @@ def _passed_over(plan: Plan, evaluation: Evaluation, level: PlanLevel) -> str:
             f"and rule {fired.id} fired")
 
 
+def _level_rules(plan: Plan) -> dict[str, list[PlanRule]]:
+    """Level id -> the grade rules that conclude it (a level reached in several ways has several),
+    worked out once per plan."""
+    memo = plan_memo(plan)
+    if "level_rules" not in memo:
+        ways_to: dict[str, list[PlanRule]] = {}
+        for rule in plan.stage_rules("level"):
+            ways_to.setdefault(rule.conclude, []).append(rule)
+        memo["level_rules"] = ways_to
+    return memo["level_rules"]
+
+
 def _given_before_lowering(plan: Plan, evaluation: Evaluation) -> PlanLevel | None:
     """The grade the grade rules and the floors concluded, before any cap or judgement; None
     when they left it undecided."""
     given = None
     for firing in evaluation.firings:
         rule = plan.rule(firing.rule)
-        if rule.stage in ("level", "floor") and rule.conclude in {lv.id for lv in plan.levels}:
+        if rule.stage in ("level", "floor") and rule.conclude in _level_ids(plan):
             given = plan.level(rule.conclude)
     return given
+
+
+def _level_ids(plan: Plan) -> frozenset[str]:
+    memo = plan_memo(plan)
+    if "level_ids" not in memo:
+        memo["level_ids"] = frozenset(lv.id for lv in plan.levels)
+    return memo["level_ids"]
 
 
 def _lowered(plan: Plan, evaluation: Evaluation, level: PlanLevel, given: PlanLevel) -> str:
@@ -149,7 +203,7 @@ def _lowered(plan: Plan, evaluation: Evaluation, level: PlanLevel, given: PlanLe
                 and plan.rule(f.rule).limiter), None)
     if cap is not None and plan.level(cap.conclude).rank > level.rank:
         reasons.append(f"limiter '{cap.limiter}' applies: {cap.describe}")
-    if evaluation.computed != evaluation.outcome and evaluation.computed in {lv.id for lv in plan.levels} \
+    if evaluation.computed != evaluation.outcome and evaluation.computed in _level_ids(plan) \
             and plan.level(evaluation.computed).rank <= level.rank:
         reasons.append(f"a recorded professional judgement set the outcome (the rules gave "
                        f"{plan.level(evaluation.computed).label})")
@@ -166,10 +220,9 @@ def limiter_lines(plan: Plan, evaluation: Evaluation, holding: tuple) -> list[di
     marked: the cap that fired in the cap stage. One that holds but is not decisive says why:
     the grade before the caps was already at or below its cap, or a lower cap decided."""
     held = [plan.rule(f.rule) for f in holding if plan.rule(f.rule).limiter]
-    caps: dict[str, Any] = {}
-    for rule in plan.stage_rules("cap"):  # each limiter's own cap rule, not its rule for an undecided grade
-        if rule.limiter:
-            caps.setdefault(rule.limiter, rule)
+    if not held:
+        return []
+    caps = _cap_rules(plan)
     given = _given_before_lowering(plan, evaluation)
     lines = []
     for rule in held:
@@ -187,6 +240,18 @@ def limiter_lines(plan: Plan, evaluation: Evaluation, holding: tuple) -> list[di
                       "absolute": any(r.limiter == rule.limiter for r in plan.stage_rules("absolute")),
                       "description": cap.describe, "choice": rule.choice, "source": rule.source})
     return lines
+
+
+def _cap_rules(plan: Plan) -> dict[str, PlanRule]:
+    """Limiter id -> its own cap rule (not its rule for an undecided grade), worked out once per plan."""
+    memo = plan_memo(plan)
+    if "cap_rules" not in memo:
+        caps: dict[str, PlanRule] = {}
+        for rule in plan.stage_rules("cap"):
+            if rule.limiter:
+                caps.setdefault(rule.limiter, rule)
+        memo["cap_rules"] = caps
+    return memo["cap_rules"]
 
 
 def undecided_reason(plan: Plan, evaluation: Evaluation) -> str | None:
@@ -207,7 +272,10 @@ def hit_policy(plan: Plan) -> dict[str, Any]:
 
 
 def outcome_label(plan: Plan, outcome: str) -> str:
-    return {UNDECIDED: UNDECIDED_LABEL, NOT_GRADED: NOT_GRADED_LABEL}.get(outcome) or plan.level(outcome).label
+    return _NO_GRADE_LABELS.get(outcome) or plan.level(outcome).label
+
+
+_NO_GRADE_LABELS = {UNDECIDED: UNDECIDED_LABEL, NOT_GRADED: NOT_GRADED_LABEL}
 
 
 # --- rendering ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from ..language.models import Case
 from ..runtime import durable
 from ..runtime.decide import Evaluation
 from ..runtime.margin import Change, Margin, Reach
-from .explain import hit_policy, limiter_lines, observed, outcome_label, undecided_reason, why_not
+from .explain import hit_policy, limiter_lines, observed_each, outcome_label, plan_memo, undecided_reason, why_not
 
 RECORD_FORMAT = "arbiter-decision/1"
 
@@ -62,13 +62,13 @@ def decision_record(compiled: Compiled, case: Case, evaluation: Evaluation,
         "hit_policy": hit_policy(plan) if plan.graded else None,
         "decided_by": {
             "rule": deciding.rule,
-            "conditions": [observed(plan, plan.condition(c), evaluation) for c in plan.rule(deciding.rule).when],
+            "conditions": observed_each(plan, map(plan.condition, plan.rule(deciding.rule).when), evaluation),
         },
         "why_not": why_not(plan, evaluation),
         "margin": None if margin is None else _margin(plan, margin),
         "limiters": limiter_lines(plan, evaluation, holding),
         "trace": [f.to_json() for f in evaluation.firings + holding],
-        "tallies": [observed(plan, c, evaluation) for c in plan.conditions],
+        "tallies": observed_each(plan, plan.conditions, evaluation),
         "quantifiers": _quantifiers(compiled),
         "criteria_sha256": plan.criteria_sha256,
         "ruleset_sha256": compiled.sha256,
@@ -146,6 +146,14 @@ def _bound(compiled: Compiled, bound_id: str | None, stage: str) -> dict[str, An
 
 
 def _quantifiers(compiled: Compiled) -> dict[str, Any]:
+    """The quantifiers the plan's conditions use, worked out once per plan; each record gets its own copy."""
+    memo = plan_memo(compiled.plan)
+    if "quantifiers" not in memo:
+        memo["quantifiers"] = _quantifiers_used(compiled)
+    return {name: dict(q) for name, q in memo["quantifiers"].items()}
+
+
+def _quantifiers_used(compiled: Compiled) -> dict[str, Any]:
     used = {}
     for cond in compiled.plan.conditions:
         q = cond.quantifier

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from importlib import metadata
 from typing import Any
 
 import orjson
 
-from .appointment_models import is_blank
 
 ENGINE_VERSION = "0.2.0"  # engine/__init__.py's __version__ and pyproject.toml's version; in every decision id
 PERSONAL_FIELDS = ("name", "candidate_name", "note")  # held apart from an appointment decision
@@ -26,6 +24,8 @@ HASH = hashlib.sha256  # every hash Arbiter writes; the ledger's verify loop cal
 def durable_rules_version() -> str:
     """The durable-rules release installed, as every decision record states it: read from the
     package metadata once a process (it cannot change under a running interpreter)."""
+    from importlib import metadata
+
     try:
         return metadata.version("durable-rules")
     except metadata.PackageNotFoundError:  # pragma: no cover - installed without metadata
@@ -128,6 +128,8 @@ def canonical_appointment_evidence(evidence) -> bytes:
     members, cells) does not matter, without personal data (names, notes), which is kept apart,
     and without blank cells, which mean what a cell not written means (a stage still to fill):
     a scoresheet's blanks and an imported sheet's omissions are one evidence."""
+    from .appointment_models import is_blank  # appointment evidence's own models: loaded by then
+
     if getattr(evidence, "ratings", None):
         evidence = evidence.model_copy(update={"ratings": tuple(r for r in evidence.ratings if not is_blank(r))})
     data = {k: v for k, v in canonical_model(evidence).items() if k not in PERSONAL_FIELDS}

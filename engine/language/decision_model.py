@@ -48,7 +48,7 @@ FactValue = Annotated[Any, AfterValidator(_int_or_text)]
 
 class RecordModel(Model):
     # Fields are read by their JSON names only: `from`, never the Python name `from_`.
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=False, defer_build=True)
 
 
 class Firing(RecordModel):

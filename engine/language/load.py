@@ -17,6 +17,11 @@ to read a criteria file and know what the engine will read:
 
 Every value is stamped with its 1-based line and column so that later stages can say
 exactly where a problem is.
+
+Files are parsed by libyaml's C parser when PyYAML comes with it (its wheels do), and by
+PyYAML's pure-Python parser otherwise. The two give the same document and the same
+diagnostics: the Python parser is the reference, and whatever libyaml reads otherwise, refuses
+or finds fault with is read again by it.
 """
 
 from __future__ import annotations
@@ -31,6 +36,11 @@ from pathlib import Path
 from typing import Any, BinaryIO, Sequence
 
 import yaml
+
+try:  # libyaml's C parser, shipped in PyYAML's wheels; without it every file takes the Python parser
+    from yaml._yaml import CParser as _CParser
+except ImportError:  # pragma: no cover - depends on how PyYAML was installed
+    _CParser = None
 
 from .diagnostics import Diagnostic, DiagnosticError
 
@@ -310,7 +320,8 @@ def _decode(blob: bytes, shown: str) -> str:
 
 
 class _StrictComposer(yaml.SafeLoader):
-    """PyYAML's composer, refusing aliases, anchors and explicit tags as it goes."""
+    """PyYAML's composer, refusing aliases, anchors and explicit tags as it goes: the reference
+    reader, whose positions and messages every diagnostic gives."""
 
     def __init__(self, text: str, shown: str):
         super().__init__(text)
@@ -354,20 +365,126 @@ class _StrictComposer(yaml.SafeLoader):
                            "write every value out in full; anchors and aliases are not part of the dialect")]
 
 
+class _LeaveToReference(Exception):
+    """The fast reader gives way: the reference reader reads this text."""
+
+
+_FAST_NESTING = 64  # far below where the reference reader runs out of recursion
+# Characters libyaml reads otherwise than PyYAML: it skips a tab between tokens, where PyYAML
+# refuses it, and counts a byte order mark inside the text otherwise. Rare in criteria and
+# evidence, so text holding one goes to the reference reader.
+_READ_OTHERWISE_BY_LIBYAML = re.compile("[\t\ufeff]")
+_UNRESOLVED = "?"  # the builder reads a node's style and text, never its resolved tag
+
+
+def _compose_clean(parser, text: str, depth: int = 0):
+    """The node of the next event and those within it, from libyaml's events: PyYAML's
+    composer for a clean document, giving way (_LeaveToReference) on anything the strict
+    composer would report (an alias, an anchor, a tag), so that the reference reader reports
+    it, and on nesting deep enough that where Python's recursion limit stops the reference
+    reader ("nesting is too deep") must decide. text: what the parser reads."""
+    event = parser.get_event()
+    kind = type(event)
+    if kind not in _NODE_EVENTS or event.anchor is not None or event.tag is not None or depth > _FAST_NESTING:
+        raise _LeaveToReference()
+    if kind is yaml.ScalarEvent:
+        if _scalar_read_otherwise(event, text):
+            raise _LeaveToReference()
+        return yaml.ScalarNode(_UNRESOLVED, event.value, event.start_mark, event.end_mark, event.style)
+    flow = event.flow_style
+    if kind is yaml.SequenceStartEvent:
+        node = yaml.SequenceNode(_UNRESOLVED, [], event.start_mark, None, flow)
+        while not parser.check_event(yaml.SequenceEndEvent):
+            node.value.append(_compose_item(parser, text, depth, flow))
+    else:
+        node = yaml.MappingNode(_UNRESOLVED, [], event.start_mark, None, flow)
+        while not parser.check_event(yaml.MappingEndEvent):
+            node.value.append((_compose_item(parser, text, depth, flow), _compose_item(parser, text, depth, flow)))
+    node.end_mark = parser.get_event().end_mark
+    return node
+
+
+_NODE_EVENTS = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)
+
+
+def _compose_item(parser, text: str, depth: int, in_flow: bool):
+    node = _compose_clean(parser, text, depth + 1)
+    if in_flow and _read_otherwise_in_flow(node):
+        raise _LeaveToReference()
+    return node
+
+
+def _scalar_read_otherwise(event, text: str) -> bool:
+    """A scalar libyaml reads otherwise than PyYAML: an empty value at the very end of text not
+    ending in a line break, which libyaml places on a line past the text and PyYAML just after
+    its ':' or '?'; a block scalar whose header runs straight into a comment (`>#`), which
+    PyYAML refuses."""
+    if not event.value and event.start_mark.index == len(text):
+        return True
+    return event.style in _BLOCK_STYLES and _HEADER_INTO_COMMENT.match(text, event.start_mark.index) is not None
+
+
+_BLOCK_STYLES = ("|", ">")
+_HEADER_INTO_COMMENT = re.compile(r"[|>][-+0-9]*#")
+
+
+def _read_otherwise_in_flow(node) -> bool:
+    """A plain scalar in a flow collection that libyaml reads otherwise than PyYAML: PyYAML ends
+    one at '?' (and then refuses the file) where libyaml reads on, and places an empty one
+    (`{id: }`) just after its ':' where libyaml places it at the next token."""
+    return isinstance(node, yaml.ScalarNode) and not node.style and (not node.value or "?" in node.value)
+
+
 def _parse(text: str, shown: str, earlier: Sequence[Diagnostic] = ()) -> Document:
     """Compose and build the document; earlier problems (forbidden characters) go with any others."""
-    composer = _StrictComposer(text, shown)
-    try:
-        node = _compose(composer, shown)
-    except DiagnosticError as error:
-        raise DiagnosticError(list(earlier) + error.diagnostics) from None
+    node, problems = _read_fast(text, shown) or _read_reference(text, shown, earlier)
     if node is None:
         raise DiagnosticError(list(earlier) + [Diagnostic(shown, 1, 1, "E107", "file is empty",
                                                           "a file holds exactly one YAML mapping")])
     builder = _Builder(shown)
     data = builder.build(node, ())
-    problems = tuple(list(earlier) + composer.problems + composer.anchor_problems() + builder.problems)
-    return Document(shown, data, builder.positions, builder.key_positions, builder.raw, problems)
+    return Document(shown, data, builder.positions, builder.key_positions, builder.raw,
+                    tuple(list(earlier) + problems + builder.problems))
+
+
+def _read_fast(text: str, shown: str) -> tuple[Any, list[Diagnostic]] | None:
+    """The document's node read through libyaml, or None to leave the text to the reference reader.
+
+    libyaml gives the same events at the same lines and columns as PyYAML's own parser, but
+    words its errors otherwise and reads a few things otherwise (_READ_OTHERWISE_BY_LIBYAML,
+    _read_otherwise_in_flow). So it reads only text the two read alike, and only a clean file
+    is taken from it: anything it refuses or the strict composer would report (a syntax error,
+    an anchor, an alias, a tag, a second document, an empty file) is read again by the
+    reference reader, whose messages and positions are the ones diagnostics give. Such files
+    are rare, and reading one twice costs little.
+    """
+    if _CParser is None or _READ_OTHERWISE_BY_LIBYAML.search(text):
+        return None
+    parser = _CParser(text)
+    try:
+        parser.get_event()  # the stream's start
+        if parser.check_event(yaml.StreamEndEvent):
+            return None  # empty
+        parser.get_event()  # the document's start
+        node = _compose_clean(parser, text)
+        parser.get_event()  # the document's end
+        if not parser.check_event(yaml.StreamEndEvent):
+            return None  # a second document
+    except (yaml.YAMLError, RecursionError, _LeaveToReference):
+        return None
+    finally:
+        parser.dispose()
+    return node, []
+
+
+def _read_reference(text: str, shown: str, earlier: Sequence[Diagnostic]) -> tuple[Any, list[Diagnostic]]:
+    """The document's node read by PyYAML's pure-Python parser, with the dialect problems found."""
+    composer = _StrictComposer(text, shown)
+    try:
+        node = _compose(composer, shown)
+    except DiagnosticError as error:
+        raise DiagnosticError(list(earlier) + error.diagnostics) from None
+    return node, composer.problems + composer.anchor_problems()
 
 
 def _compose(composer: "_StrictComposer", shown: str):
@@ -445,7 +562,7 @@ class _Builder:
 
     def _scalar(self, node, loc: Loc) -> Any:
         text = node.value
-        if node.style is not None:  # quoted or block scalar: always text
+        if node.style:  # quoted or block scalar: always text (plain is None from PyYAML, '' from libyaml)
             return text
         self.raw[loc] = text
         value, problem = resolve_plain(text)
@@ -477,7 +594,7 @@ def resolve_plain(text: str) -> tuple[Any, tuple[str, str] | None]:
         # rules engine compares whole numbers reliably only below 2**53.
         if len(text.lstrip("+-")) > _MAX_INT_DIGITS or abs(int(text)) >= _SAFE_INT:
             return text, (f"'{_clip(text)}' is too large a number: whole numbers must be below 2**53 "
-                          f"({_SAFE_INT - 1:,})", f"write a smaller number, or quote it for text")
+                          f"({_SAFE_INT - 1:,})", "write a smaller number, or quote it for text")
         return int(text), None
     if _FLOAT.fullmatch(text) and any(ch.isdigit() for ch in text):
         value = float(text)

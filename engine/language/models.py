@@ -59,7 +59,9 @@ NOT_GRADED_LABEL = "Not graded"
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    # defer_build: a model's validator is built when it first validates, not when the class
+    # is defined; a command then builds those it uses, not the hundred-odd it imports.
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
 
 
 def coded_error(code: str, template: str, hint: str | None = None, **context: object) -> PydanticCustomError:

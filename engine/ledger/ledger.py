@@ -72,8 +72,6 @@ from ..language.diagnostics import Diagnostic, DiagnosticError
 from .chain import (FORMAT, GENESIS, LEGACY_FORMATS, SCHEMA_VERSION, SEPARATOR, Entry, current_actor, current_host,
                     entry_hash, hash_of, recipe_2_bytes)
 
-DEFAULT_LEDGER = "arbiter-ledger.sqlite"
-LEDGER_ENV = "ARBITER_LEDGER"
 # Pages of 16 KiB hold a decision record (a few KiB) without overflow pages: a large batch
 # writes and syncs about a third less than with SQLite's default of 4 KiB.
 PAGE_SIZE = 16384

@@ -6,16 +6,31 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from ..language.options import option_error
-from .ledger import DEFAULT_LEDGER, LEDGER_ENV, Ledger
-from .postgres import PostgresLedger
 
+if TYPE_CHECKING:
+    from .ledger import Ledger
+    from .postgres import PostgresLedger
+
+    Store = Union[Ledger, PostgresLedger]
+
+# The stores are imported when a ledger is opened, not with this module: the commands that
+# only name a ledger (in their help) load neither SQLite's store nor PostgreSQL's driver.
+DEFAULT_LEDGER = "arbiter-ledger.sqlite"
+LEDGER_ENV = "ARBITER_LEDGER"
 SERVER_SCHEMES = ("postgresql://", "postgres://")
 MODES = ("write", "append", "read", "verify")
-Store = Union[Ledger, PostgresLedger]
-STORES = (Ledger, PostgresLedger)
+
+
+def __getattr__(name: str) -> Any:
+    """Store: either store's class, for annotations and isinstance; asking for it loads both."""
+    if name == "Store":
+        from .ledger import Ledger
+        from .postgres import PostgresLedger
+        return Union[Ledger, PostgresLedger]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def is_server_location(text: object) -> bool:
@@ -46,8 +61,9 @@ def open_store(location: str | Path, mode: str = "write", actor: Optional[str] =
     started where no file exists), "append" (an existing ledger), "read" or "verify" (never
     written; verify opens a damaged ledger, to say where it breaks). actor records who
     writes (chain.current_actor)."""
-    store = PostgresLedger if is_server_location(location) else Ledger
-    where = str(location) if store is PostgresLedger else Path(location)
+    server = is_server_location(location)
+    store = _postgres_store() if server else _sqlite_store()
+    where = str(location) if server else Path(location)
     if mode == "write":
         return store.open_for_writing(where, actor)
     if mode == "append":
@@ -57,3 +73,13 @@ def open_store(location: str | Path, mode: str = "write", actor: Optional[str] =
     if mode == "verify":
         return store.open_for_verifying(where)
     raise ValueError(f"no ledger mode {mode!r} (one of {', '.join(MODES)})")
+
+
+def _sqlite_store() -> type[Ledger]:
+    from .ledger import Ledger
+    return Ledger
+
+
+def _postgres_store() -> type[PostgresLedger]:
+    from .postgres import PostgresLedger  # imports psycopg: only a server ledger needs it
+    return PostgresLedger

@@ -15,7 +15,7 @@ from ..compiler.compile import LIMITS_STAGE, Compiled
 from ..compiler.plan import Plan, PlanRule
 from ..language.models import NOT_GRADED, UNDECIDED
 from . import durable
-from .tally import Evidence, override_fact, tally, tally_fact
+from .tally import Evidence, override_fact, plan_memo, tally, tally_fact
 
 FIRST_EVENT = {"kind": "stage", "stage": "level"}
 
@@ -30,34 +30,73 @@ class Evaluation:
     floor: Optional[str]  # id of the floor that changed the grade
     computed: str  # the rules' outcome before any recorded professional judgement
     overruled_by: Optional[str] = None  # id of the absolute limiter that lowered a recorded judgement
+    holding: Optional[tuple[durable.Firing, ...]] = None  # limiters_holding's answer, when asked with the decision
 
 
-def evaluate(compiled: Compiled, evidence: Evidence) -> Evaluation:
+def evaluate(compiled: Compiled, evidence: Evidence, limiters: bool = False) -> Evaluation:
+    """The rules' decision on the evidence. With `limiters` (for a decision record), every
+    limiter is also asked whether it holds (limiters_holding), in the same session once the
+    decision is made, which saves asserting the tallies again."""
     plan = compiled.plan
     quantities = tally(plan, evidence)
     facts = ([tally_fact(plan, quantities)] if plan.conditions else []) + override_fact(evidence)
-    stages = stages_to_run(plan, evidence.override_rank is not None)
-    firings = durable.host().run(compiled.durable_name, compiled.ruleset["durable"][compiled.durable_name],
-                                 facts, FIRST_EVENT, _reactor(plan, stages))
-    return conclude(plan, quantities, tuple(firings), stages)
+    stages, react = _chain(plan, evidence.override_rank is not None)
+    asked = _limit_events(plan) if limiters else ()
+    name = compiled.durable_name
+    firings = durable.host().run_each(name, compiled.ruleset["durable"][name], facts, (FIRST_EVENT, *asked), react)
+    if not asked:
+        return conclude(plan, quantities, tuple(firings), stages)
+    cut = len(firings) - len(asked)  # the chain's firings, then the limiters' (conclude checks the chain's)
+    holding = tuple(firings[cut:])
+    if any(plan.rule(f.rule).stage != LIMITS_STAGE for f in holding):
+        raise durable.EngineError(f"expected one firing per limiter, got {[f.rule for f in holding]}")
+    return conclude(plan, quantities, tuple(firings[:cut]), stages, holding)
+
+
+def _chain(plan: Plan, has_override: bool):
+    """The stages to run and the action behind their rules, worked out once per plan."""
+    memo = plan_memo(plan)
+    key = ("chain", has_override)
+    if key not in memo:
+        stages = stages_to_run(plan, has_override)
+        memo[key] = (stages, _reactor(plan, stages))
+    return memo[key]
+
+
+def _limit_events(plan: Plan) -> tuple[dict[str, Any], ...]:
+    """One event per limiter, asking whether its conditions hold; worked out once per plan."""
+    memo = plan_memo(plan)
+    if "limit_events" not in memo:
+        memo["limit_events"] = tuple({"kind": "stage", "stage": LIMITS_STAGE, "limiter": rule.limiter}
+                                     for rule in plan.stage_rules(LIMITS_STAGE) if rule.limiter)
+    return memo["limit_events"]
 
 
 def limiters_holding(compiled: Compiled, evaluation: Evaluation) -> tuple[durable.Firing, ...]:
     """Every limiter asked, one event each, whether its conditions hold: `holds:<id>` fires
     when they do, `holds:none` when they do not (compiler/compile.py). Apart from the decision,
-    which caps with the one decisive limiter only: the record names every one that holds."""
+    which caps with the one decisive limiter only: the record names every one that holds.
+    An evaluation that asked them already (evaluate's `limiters`) has the answer."""
+    if evaluation.holding is not None:
+        return evaluation.holding
     plan = compiled.plan
-    limiters = [rule.limiter for rule in plan.stage_rules(LIMITS_STAGE) if rule.limiter]
-    if not limiters:
+    asked = _limit_events(plan)
+    if not asked:
         return ()
     name = compiled.durable_name
-    with durable.host().session(name, compiled.ruleset["durable"][name], lambda rule, matched: []) as session:
-        session.assert_facts([tally_fact(plan, evaluation.quantities)])  # the decision's own tallies
-        firings = tuple(f for limiter in limiters for f in session.post(
-            {"kind": "stage", "stage": LIMITS_STAGE, "limiter": limiter}))
-    if len(firings) != len(limiters):
+    return _one_each(asked, tuple(durable.host().run_each(
+        name, compiled.ruleset["durable"][name], [tally_fact(plan, evaluation.quantities)],  # the decision's own tallies
+        asked, _no_effects)))
+
+
+def _one_each(asked: tuple[dict[str, Any], ...], firings: tuple[durable.Firing, ...]) -> tuple[durable.Firing, ...]:
+    if len(firings) != len(asked):
         raise durable.EngineError(f"expected one firing per limiter, got {[f.rule for f in firings]}")
     return firings
+
+
+def _no_effects(rule: str, matched: dict[str, dict[str, Any]]) -> list:
+    return []
 
 
 def stages_to_run(plan: Plan, has_override: bool) -> tuple[str, ...]:
@@ -101,19 +140,18 @@ def stage_event(stage: str, rank: Optional[int]) -> dict[str, Any]:
 
 
 def conclude(plan: Plan, quantities: dict[str, int], firings: tuple[durable.Firing, ...],
-             stages: tuple[str, ...]) -> Evaluation:
+             stages: tuple[str, ...], holding: Optional[tuple[durable.Firing, ...]] = None) -> Evaluation:
     """Read the conclusions the fired rules recorded; one firing per stage is required."""
-    fired = [plan.rule(f.rule).stage for f in firings]
-    if fired != list(stages):
-        raise durable.EngineError(f"expected one firing per stage {list(stages)}, got {fired}")
+    rules = [plan.rule(f.rule) for f in firings]
+    if [rule.stage for rule in rules] != list(stages):
+        raise durable.EngineError(f"expected one firing per stage {list(stages)}, got {[r.stage for r in rules]}")
     if not plan.graded:
-        return Evaluation(quantities, firings, NOT_GRADED, NOT_GRADED, None, None, NOT_GRADED)
+        return Evaluation(quantities, firings, NOT_GRADED, NOT_GRADED, None, None, NOT_GRADED, holding=holding)
     level_of = lambda rank: UNDECIDED if rank is None else plan.level_at(rank).id  # noqa: E731
     rank: Optional[int] = None
     uncapped = computed = UNDECIDED
     limiter = floor = overruled_by = None
-    for firing in firings:
-        rule = plan.rule(firing.rule)
+    for firing, rule in zip(firings, rules):
         if rule.stage == "override":
             computed = level_of(rank)  # the rules' outcome, before the recorded judgement
         rank = _concluded_rank(plan, rule, firing.matched)
@@ -128,4 +166,4 @@ def conclude(plan: Plan, quantities: dict[str, int], firings: tuple[durable.Firi
     outcome = level_of(rank)
     if "override" not in stages:
         computed = outcome
-    return Evaluation(quantities, firings, uncapped, outcome, limiter, floor, computed, overruled_by)
+    return Evaluation(quantities, firings, uncapped, outcome, limiter, floor, computed, overruled_by, holding)

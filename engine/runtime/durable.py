@@ -11,8 +11,10 @@ contains all of them:
 - Ruleset names can be registered once per host: names carry a hash of the rules, and
   each is registered at most once. `register_rulesets` mutates its argument, so it is
   given a deep copy.
-- Sessions are capped at 1,024 live per ruleset: every evaluation gets a fresh sid that
-  is deleted in `finally`, so at most one is ever live.
+- Sessions are capped at 1,024 live per ruleset, and opening one costs more than an
+  evaluation's own work: each ruleset keeps one emptied session that evaluations reuse (every
+  fact asserted is retracted, every event posted is consumed), deleted instead whenever an
+  evaluation fails or leaves anything behind; at most MAX_IDLE_SESSIONS are kept.
 - Some rule shapes loop forever inside the C core, and past measured sizes it crashes,
   hangs or fails (bench/limits.py: 255 properties in one fact segfault, 65 tests holding
   at once for one fact abort the process, 512 sibling tests hang registration, a rule of
@@ -36,9 +38,10 @@ import threading
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import durable_rules_engine as _core
+import orjson
 from durable import engine as _engine
 
 # Sizes durable-rules 2.0.28's C core handles, measured by bench/limits.py, and the limits kept
@@ -54,6 +57,7 @@ MAX_PROPERTIES = 120  # per fact or event, counting the id and sid the engine ad
 MAX_STRING = 1 << 20  # characters in one string value: 16 MiB of them segfault
 MAX_ACTIONS = 64  # per message: a stage event is answered by one action (an inspection's chain of stages by
 #                   one per stage); more means a runaway cascade
+MAX_IDLE_SESSIONS = 32  # emptied sessions kept for reuse, one per ruleset, the least recently used deleted first
 SESSION_PREFIX = "arbiter-"
 
 
@@ -89,14 +93,23 @@ class _QuietHost(_engine.Host):
 
 
 class DurableHost:
-    """One per process (see `host()`): registers rulesets and runs evaluations."""
+    """One per process (see `host()`): registers rulesets and runs evaluations.
+
+    Each ruleset keeps one idle session between evaluations, emptied: every fact asserted in
+    it retracted, every event posted consumed by the rule that fired on it. An evaluation takes
+    it (or opens a fresh one), and gives it back only when it ended without an error and left
+    nothing behind; otherwise the session is deleted, and the next evaluation opens a fresh one.
+    At most MAX_IDLE_SESSIONS are kept, the least recently used deleted first."""
 
     def __init__(self) -> None:
         self._host = _QuietHost()
         self._thread = threading.get_ident()
-        self._opened = 0  # sessions opened so far; each evaluation's sid is its number
+        self._opened = 0  # sessions opened so far; each session's sid is its number
+        self._runs = 0  # evaluations run, each in a session opened for it or reused
         self._handles: dict[str, int] = {}
         self._kinds: dict[str, frozenset[str]] = {}  # ruleset -> the kinds of fact and event its rules accept
+        self._idle: dict[str, Session] = {}  # ruleset -> its emptied session, least recently used first
+        self._held: set[str] = set()  # sids of the sessions open now, idle or in use
 
     def ensure_registered(self, name: str, rules: dict[str, Any]) -> int:
         if name not in self._handles:
@@ -111,57 +124,126 @@ class DurableHost:
 
     @contextmanager
     def session(self, name: str, rules: dict[str, Any], react: React) -> Iterator["Session"]:
-        """A fresh session on a registered ruleset, deleted however the block ends."""
-        if threading.get_ident() != self._thread:
-            raise EngineError("durable-rules is not thread-safe: use one host per process, from one thread")
-        handle = self.ensure_registered(name, rules)
-        self._opened += 1
-        sid = f"{SESSION_PREFIX}{self._opened}"
+        """An empty session on a registered ruleset for one evaluation: given back emptied, or
+        deleted if the block raises or leaves a fact or event behind."""
+        session = self._take(name, rules, react)
         try:
-            yield Session(handle, sid, react, self._kinds[name])
-        except _core.error as error:
-            raise EngineError(f"durable-rules failed: {error}") from None
-        finally:
-            self._delete(handle, sid)
+            yield session
+        except BaseException as error:
+            raise self._failed(session, error)
+        self._give_back(name, session)
 
     def run(self, name: str, rules: dict[str, Any], facts: list[dict[str, Any]],
             first_event: dict[str, Any], react: React) -> list[Firing]:
         """Assert facts, post one event, and return every rule that fired, in order."""
-        with self.session(name, rules, react) as session:
-            session.assert_facts(facts)
-            return session.post(first_event)
+        return self.run_each(name, rules, facts, (first_event,), react)
 
-    def _delete(self, handle: int, sid: str) -> None:
+    def run_each(self, name: str, rules: dict[str, Any], facts: list[dict[str, Any]],
+                 events: Iterable[dict[str, Any]], react: React) -> list[Firing]:
+        """Assert facts, post each event in turn once the last one's actions are done, and
+        return every rule that fired, in order (a `session` block without its cost)."""
+        session = self._take(name, rules, react)
         try:
-            _core.delete_state(handle, sid)
+            session.assert_facts(facts)
+            fired = [firing for event in events for firing in session.post(event)]
+        except BaseException as error:
+            raise self._failed(session, error)
+        self._give_back(name, session)
+        return fired
+
+    def _failed(self, session: "Session", error: BaseException) -> BaseException:
+        """What an evaluation that raised `error` raises, once its session is deleted (never
+        reused: it may hold half of what was sent): the C core's error as an EngineError."""
+        self._delete(session)
+        if not isinstance(error, _core.error):
+            return error
+        failure = EngineError(f"durable-rules failed: {error}")
+        failure.__suppress_context__ = True  # as `raise ... from None`: the core's error is in the message
+        return failure
+
+    def _take(self, name: str, rules: dict[str, Any], react: React) -> "Session":
+        if threading.get_ident() != self._thread:
+            raise EngineError("durable-rules is not thread-safe: use one host per process, from one thread")
+        handle = self.ensure_registered(name, rules)
+        self._runs += 1
+        session = self._idle.pop(name, None)
+        if session is None:
+            self._opened += 1
+            session = Session(handle, f"{SESSION_PREFIX}{self._opened}", react, self._kinds[name])
+            self._held.add(session.sid)
+        session.react = react
+        return session
+
+    def _give_back(self, name: str, session: "Session") -> None:
+        """Keep the session for the ruleset's next evaluation if it is empty again (none is kept
+        already: a nested evaluation on the same ruleset opened a second one); else delete it."""
+        if not session.empty() or name in self._idle:
+            self._delete(session)
+            return
+        session.react = _no_reaction
+        self._idle[name] = session
+        if len(self._idle) > MAX_IDLE_SESSIONS:
+            self._delete(self._idle.pop(next(iter(self._idle))))
+
+    def _delete(self, session: "Session") -> None:
+        self._held.discard(session.sid)
+        try:
+            _core.delete_state(session.handle, session.sid)
         except _core.error:
             pass  # 309: the session was never created because the first assert failed
 
+    def release(self) -> None:
+        """Delete every idle session: afterwards the C core holds no session of this host."""
+        while self._idle:
+            self._delete(self._idle.pop(next(iter(self._idle))))
+
     def live_session(self, name: str, sid_number: int) -> bool:
-        """Whether a session is still held by the C core (used by tests to prove cleanup). Ask it
-        only of a session already closed: asked of an open one, durable-rules 2.0.28's get_state
-        leaves that session so that deleting it aborts the process (free(): invalid pointer)."""
+        """Whether a session is still held by the C core (used by tests to prove cleanup). A
+        session this host holds (idle or in use) is live, and the C core is not asked: asked of
+        an open session, durable-rules 2.0.28's get_state leaves it so that deleting it aborts
+        the process (free(): invalid pointer). Any other sid is asked of the core."""
+        sid = f"{SESSION_PREFIX}{sid_number}"
+        if sid in self._held:
+            return True
         try:
-            _core.get_state(self._handles[name], f"{SESSION_PREFIX}{sid_number}")
+            _core.get_state(self._handles[name], sid)
             return True
         except _core.error:
             return False
 
     @property
     def evaluations(self) -> int:
+        """How many evaluations this host has run (sessions taken, fresh or reused)."""
+        return self._runs
+
+    @property
+    def sessions_opened(self) -> int:
         """How many sessions this host has opened (the last sid number issued)."""
         return self._opened
 
+    @property
+    def sessions_held(self) -> int:
+        """How many sessions are open now: the idle ones and any evaluation's in progress."""
+        return len(self._held)
+
+
+def _no_reaction(rule: str, matched: dict[str, dict[str, Any]]) -> list[Effect]:
+    raise EngineError(f"rule {rule} fired in an idle session")
+
 
 class Session:
-    """One evaluation's session: assert facts, post events, collect what fired.
+    """One evaluation's use of a session: assert facts, post events, collect what fired.
 
     `react(rule, matched)` is called for each firing and returns the effects of its
     action, ("post", event) or ("assert", fact): how an action records a conclusion.
+    The session remembers each fact asserted and counts the events posted, so that `empty`
+    can leave it as a fresh one: every rule joins exactly one event, consumed when it fires.
     """
 
     def __init__(self, handle: int, sid: str, react: React, kinds: frozenset[str]):
-        self._handle, self._sid, self._react, self._kinds = handle, sid, react, kinds
+        self.handle, self.sid, self.react, self._kinds = handle, sid, react, kinds
+        self._facts: list[str] = []  # each fact asserted, as sent: retracted by `empty`
+        self._unconsumed = 0  # events posted less rules fired
 
     def _check(self, message: dict[str, Any]) -> None:
         """A message no rule accepts is refused here: given one, the C core fails the assert
@@ -170,23 +252,42 @@ class Session:
         if message.get("kind") not in self._kinds:
             raise EngineError(f"no rule accepts a message of kind {message.get('kind')!r} in this ruleset")
 
+    def _stamped(self, message: dict[str, Any]) -> str:
+        """The message with this session's sid, keys sorted: the core hands a matched fact back
+        as the text it was given, so a firing's facts come back with their keys in order."""
+        return _dumps({**message, "sid": self.sid})
+
     def assert_facts(self, facts: list[dict[str, Any]]) -> None:
         if not facts:
             return
         for fact in facts:
             self._check(fact)
-        state = _result(_core.assert_facts(self._handle, _dumps([{**f, "sid": self._sid} for f in facts])), "facts")
+        texts = [self._stamped(f) for f in facts]
+        self._facts += texts
+        state = _result(_core.assert_facts(self.handle, "[" + ",".join(texts) + "]"), "facts")
         if self._drain(state):
             raise EngineError("a rule fired on facts alone; every rule must wait for a stage event")
 
     def post(self, event: dict[str, Any]) -> list[Firing]:
         """Post a stage event and run every action it leads to; return those firings."""
         self._check(event)
-        state = _result(_core.assert_event(self._handle, _dumps({**event, "sid": self._sid})), "event")
+        self._unconsumed += 1
+        state = _result(_core.assert_event(self.handle, self._stamped(event)), "event")
         return self._drain(state)
 
+    def empty(self) -> bool:
+        """Retract every fact asserted; True when the session holds nothing any more (every
+        event posted was consumed by a rule that fired), so that it can serve again."""
+        try:
+            for text in self._facts:
+                _core.retract_fact(self.handle, text)
+        except _core.error:
+            return False  # the evaluation's answer stands; the session is deleted, not reused
+        self._facts.clear()
+        return self._unconsumed == 0
+
     def _drain(self, state: int) -> list[Firing]:
-        handle = self._handle
+        handle = self.handle
         fired: list[Firing] = []
         started = _core.start_action_for_state(handle, state)
         message = started[1] if started else None
@@ -194,16 +295,19 @@ class Session:
             if len(fired) >= MAX_ACTIONS:
                 _core.abandon_action(handle, state)
                 raise EngineError(f"more than {MAX_ACTIONS} actions from one message: a cascade did not stop")
-            (rule, matched), = json.loads(message).items()
+            (rule, matched), = _loads(message).items()
             firing = Firing(rule, {alias: _strip(fact) for alias, fact in matched.items()})
             fired.append(firing)
+            self._unconsumed -= 1
             try:
-                for verb, effect in self._react(rule, firing.matched):
+                for verb, effect in self.react(rule, firing.matched):
                     self._check(effect)
-                    stamped = _dumps({**effect, "sid": self._sid})
+                    stamped = self._stamped(effect)
                     if verb == "post":
+                        self._unconsumed += 1
                         _result(_core.assert_event(handle, stamped), "event")
                     elif verb == "assert":
+                        self._facts.append(stamped)
                         _result(_core.assert_fact(handle, stamped), "fact")
                     else:  # an action that names no known effect would otherwise assert by default
                         raise EngineError(f"rule {rule}: unknown effect {verb!r}; an action posts or asserts")
@@ -215,15 +319,25 @@ class Session:
 
 
 _HOST: DurableHost | None = None
-_HOST_PID: int | None = None
 
 
 def host() -> DurableHost:
     """The process's host, created on first use (and anew in a forked child)."""
-    global _HOST, _HOST_PID
-    if _HOST is None or _HOST_PID != os.getpid():
-        _HOST, _HOST_PID = DurableHost(), os.getpid()
+    global _HOST
+    if _HOST is None:
+        _HOST = DurableHost()
     return _HOST
+
+
+def _forget_host() -> None:
+    """In a forked child: the parent's host, its thread and its sessions are the parent's. The
+    child's first evaluation creates a host of its own (asking the pid on every call instead
+    would cost a system call per evaluation)."""
+    global _HOST
+    _HOST = None
+
+
+os.register_at_fork(after_in_child=_forget_host)
 
 
 def _result(result: tuple, what: str) -> int:
@@ -236,11 +350,18 @@ def _result(result: tuple, what: str) -> int:
 
 
 def _strip(fact: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in sorted(fact.items()) if k not in ("sid", "id")}
+    """A matched fact, just parsed, without the sid and id; its keys are in order already
+    (Session._stamped)."""
+    fact.pop("sid", None)
+    fact.pop("id", None)
+    return fact
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+def _dumps(value: dict[str, Any]) -> str:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
+_loads = orjson.loads
 
 
 def check_value(message: dict[str, Any]) -> None:
@@ -262,8 +383,21 @@ def check_value(message: dict[str, Any]) -> None:
                 raise EngineError(f"value {value} for {key!r} is too large to compare reliably")
         else:
             raise EngineError(f"value {value!r} for {key!r} is not an int or a string")
-        if type(key) is not str or key[:1] == "$" or "." in key:
-            raise EngineError(f"key {key!r} cannot be sent to durable-rules")
+        if key not in _PLAIN_KEYS:
+            _check_key(key)
+
+
+def _check_key(key: Any) -> None:
+    """A key the engine reads as written (no operator, no path), remembered once checked: the
+    same few keys (kinds, stages, condition ids) come with every message."""
+    if type(key) is not str or key[:1] == "$" or "." in key:
+        raise EngineError(f"key {key!r} cannot be sent to durable-rules")
+    if len(_PLAIN_KEYS) < _MAX_PLAIN_KEYS:
+        _PLAIN_KEYS.add(key)
+
+
+_PLAIN_KEYS: set[str] = set()
+_MAX_PLAIN_KEYS = 4096
 
 
 _SAFE_INT = 2**53

@@ -9,11 +9,13 @@ reach the threshold, which grade, which limiter) is made by rules firing on thos
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import countOf
 from types import MappingProxyType
-from typing import Mapping, Optional, Union
+from typing import Any, Mapping, Optional, Union
 
 from ..compiler.plan import Plan, Quantity
 from ..language.models import Case
+from ..language.memo import memo_of
 
 
 @dataclass(frozen=True)
@@ -69,8 +71,14 @@ def quantity_value(quantity: Quantity, evidence: Evidence) -> int:
 
 
 def tally(plan: Plan, evidence: Evidence) -> dict[str, int]:
-    """Each quantity's value, by quantity id."""
-    return {q.id: quantity_value(q, evidence) for q in plan.quantities}
+    """Each quantity's value, by quantity id. Findings counted by value are the most common
+    quantity, on every decision and every change the margin tries: counted in C (countOf)."""
+    findings = evidence.findings.get
+    return {q.id: countOf(map(findings, q.members), q.kind) if q.kind in _FINDING_COUNTS
+            else quantity_value(q, evidence) for q in plan.quantities}
+
+
+_FINDING_COUNTS = frozenset(("met", "not_met", "not_assessed"))
 
 
 def score_of(value: Union[str, int, None]) -> int:
@@ -94,5 +102,19 @@ def tally_fact(plan: Plan, quantities: Mapping[str, int]) -> dict:
 
     Values are ints: durable-rules coerces '1' == 1 == True."""
     fact: dict = {"kind": "tally", "id": TALLY_FACT_ID}
-    fact.update((c.id, int(quantities[c.quantity])) for c in plan.conditions)
+    for condition, quantity in _read_by(plan):
+        fact[condition] = int(quantities[quantity])
     return fact
+
+
+def _read_by(plan: Plan) -> tuple[tuple[str, str], ...]:
+    """(condition id, the quantity it reads) for each condition, in plan order."""
+    memo = plan_memo(plan)
+    if "read_by" not in memo:
+        memo["read_by"] = tuple((c.id, c.quantity) for c in plan.conditions)
+    return memo["read_by"]
+
+
+def plan_memo(plan: Plan) -> dict[Any, Any]:
+    """What this stage works out once from a plan alone (language/memo.py)."""
+    return memo_of(plan, "decide")

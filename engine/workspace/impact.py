@@ -22,6 +22,7 @@ import subprocess
 import tarfile
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from functools import lru_cache
 from dataclasses import dataclass, replace
@@ -33,8 +34,10 @@ from ..language.catalog import Catalog
 from ..language.diagnostics import Diagnostic, DiagnosticError
 from ..language.load import real_path
 from ..language.options import option_error
+from ..runtime.durable import EngineError
 from .compare import first_differing_firing
-from .runner import Scored, case_files, evidence_kind, files_below, published_source, score_each
+from .parallel import Ties, tied, ties_of
+from .runner import Scored, case_files, decide_read, evidence_kind, files_below, published_source, read_each
 
 BASE_FOLDERS = ("criteria", "cases")  # what a catalog needs to grade a case: its criteria, and the cases it takes grades from
 AT_BASE, WORKING_COPY = "base", "working copy"
@@ -329,11 +332,27 @@ def _problem_text(problems: list[Diagnostic], where: str) -> str:
 
 
 def grade_pairs(root: str, base_root: str, pairs: list[tuple[str, str, str]]) -> list[FileImpact]:
-    """Grade each (working file, base file, which) under both catalogs. Run in a worker process
-    too: everything it takes and returns is plain, picklable data."""
+    """Grade each (working file, base file, which) under both catalogs, as one run each."""
+    return grade_chunk(root, base_root, pairs)[0]
+
+
+def grade_chunk(root: str, base_root: str, pairs: list[tuple[str, str, str]]
+                ) -> tuple[list[FileImpact], list[Ties], list[Ties]]:
+    """As grade_pairs, with what ties each file to the other files of the whole run on either
+    side (parallel.Ties): a chunk's files tied to files outside it are graded again with all
+    of them. Run in a worker process too: everything it takes and returns is plain data."""
     working, base = _catalogs(root, base_root)
-    after = score_each([Path(p) for p, _, _ in pairs], working)
-    before = score_each([Path(b) for _, b, _ in pairs], base)
+    after, after_ties = _scored_with_ties([Path(p) for p, _, _ in pairs], working)
+    before, before_ties = _scored_with_ties([Path(b) for _, b, _ in pairs], base)
+    return _file_impacts(root, pairs, before, after), after_ties, before_ties
+
+
+def _scored_with_ties(paths: list[Path], catalog: Catalog) -> tuple[list, list[Ties]]:
+    read = read_each(paths, catalog)
+    return decide_read(read, catalog), [ties_of(path, item) for path, item, _ in read]
+
+
+def _file_impacts(root: str, pairs: list[tuple[str, str, str]], before: list, after: list) -> list[FileImpact]:
     found = []
     for (path, _, which), (_, old, old_problems), (_, new, new_problems) in zip(pairs, before, after):
         found.append(file_impact(_shown(Path(path), Path(root)), which, old, new, (old_problems, new_problems)))
@@ -405,8 +424,7 @@ def impact(catalog: Catalog, base: Base, paths: list[Path], jobs: int = 1,
     files = case_files(paths or [catalog.root / "cases"])
     pairs = [(str(w), str(b), which) for w, b, which in pair_with_base(catalog, base, files)]
     chunks = _chunks(pairs, jobs)
-    results = _run_chunks(str(catalog.root), str(base.root), chunks, jobs, progress, len(pairs))
-    impacts = [each for chunk in results for each in chunk]
+    impacts = _run_chunks(str(catalog.root), str(base.root), chunks, jobs, progress, len(pairs))
     return Impact(base.name, len(files), tuple(c for each in impacts for c in each.changes),
                   sum(each.unchanged for each in impacts))
 
@@ -435,21 +453,30 @@ def _chunks(pairs: list, jobs: int) -> list[list]:
 
 
 def _run_chunks(root: str, base_root: str, chunks: list[list], jobs: int, progress: Optional[Progress],
-                total: int) -> list[list[FileImpact]]:
+                total: int) -> list[FileImpact]:
     """Each chunk graded, in this process (jobs 1) or over a pool started with 'spawn': each
-    worker is a fresh interpreter with its own durable-rules host, never a fork of this one's."""
-    done = 0
-    results: list[list[FileImpact]] = []
+    worker is a fresh interpreter with its own durable-rules host, never a fork of this one's.
+    Files whose grades rest on files of other chunks (decision graphs, packs: parallel.tied, on
+    either side) are graded again here, all together, so the output never depends on jobs."""
+    graded = []
     if jobs == 1:
         for chunk in chunks:
-            results.append(grade_pairs(root, base_root, chunk))
-            done += len(chunk)
-            progress and progress(done, total)
-        return results
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(grade_pairs, root, base_root, chunk) for chunk in chunks]
-        for chunk, future in zip(chunks, futures):  # in order: the output never depends on jobs
-            results.append(future.result())
-            done += len(chunk)
-            progress and progress(done, total)
-    return results
+            graded.append(grade_chunk(root, base_root, chunk))
+            progress and progress(sum(len(c) for c in chunks[:len(graded)]), total)
+    else:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = [pool.submit(grade_chunk, root, base_root, chunk) for chunk in chunks]
+            try:
+                for future in futures:  # in order
+                    graded.append(future.result())
+                    progress and progress(sum(len(c) for c in chunks[:len(graded)]), total)
+            except BrokenProcessPool:
+                raise EngineError("a process grading files ended unexpectedly (a crash inside durable-rules?); "
+                                  "run without --jobs to see which file") from None
+    impacts = [each for found, _, _ in graded for each in found]
+    again = sorted(set(tied([t for _, after, _ in graded for t in after]))
+                   | set(tied([t for _, _, before in graded for t in before])))
+    pairs = [pair for chunk in chunks for pair in chunk]
+    for index, regraded in zip(again, grade_pairs(root, base_root, [pairs[i] for i in again])):
+        impacts[index] = regraded
+    return impacts

@@ -12,9 +12,9 @@ import os
 import re
 from collections import Counter
 from dataclasses import astuple, dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from ..appointments.appointment_record import expectation as appointment_expectation
 from ..appointments.appointment_record import records_for, render
@@ -22,7 +22,6 @@ from ..appointments.appointments import (EVIDENCE_KINDS, RULE_KINDS, LoadedEvide
                                          load_reference, read_evidence)
 from ..appointments import pack as packs
 from ..appointments.scoresheet import parse_panel, scoresheet
-from ..appointments import ratings_import, spreadsheet
 from ..compiler.compile import compile_criteria, compile_set, write_all
 from ..language.criteria import load_criteria, load_scale
 from .crosscheck import cross_check_misshapen
@@ -33,7 +32,6 @@ from ..inspections.graph import Outcome as GraphOutcome
 from ..language.appointment_check import check_cvf
 from ..language.catalog import MISSING, REGULAR, Catalog, declared_kind, expected_id, file_of_kind, file_status, kind_phrase
 from ..language.check import check_framework, check_scale
-from ..language.decision_model import RecordModel, model_for
 from ..language.diagnostics import Diagnostic, DiagnosticError, sorted_unique, suggest
 from ..language.load import Document, display_path, from_data, is_regular_file, load_file, read_regular_file, read_source, real_path
 from ..language.models import ID_MAX_LENGTH, NOT_GRADED, id_length_problem
@@ -41,6 +39,9 @@ from ..language.options import option_error
 from ..language.output import write_new_file
 from ..language.validate import file_kind
 from ..oracle import appointment_reference, pack_reference, reference
+
+if TYPE_CHECKING:
+    from ..language.decision_model import RecordModel
 
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _PATH_ID = re.compile(r"[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*")
@@ -70,6 +71,8 @@ class Scored:
     @cached_property
     def decisions(self) -> tuple[RecordModel, ...]:
         """The decision records as frozen objects (decision.outcome, decision.why_not, ...)."""
+        from ..language.decision_model import model_for  # read-back models: only callers of this need them
+
         return tuple(model_for(record).model_validate(record) for record in self.records)
 
     def json_lines(self) -> list[str]:
@@ -286,6 +289,8 @@ def make_workbook(catalog: Catalog, process: str, candidates: Optional[list[str]
                   sheet_id: str | None, output: Path | None, source: Path | None) -> bytes:
     """The workbook form of a scoresheet (.xlsx): blank for the candidates and panel given, or
     filled from an evidence file (`source`), which is checked as `arbiter score` checks it."""
+    from ..appointments import spreadsheet  # openpyxl: only the workbook commands load it
+
     loaded = catalog.load(_process_path(catalog, process), "selection_process")
     compile_rules(catalog, loaded)
     cvf = load_reference(catalog, loaded, "competency_framework", "competency_framework")
@@ -308,6 +313,8 @@ def import_scoresheet(catalog: Catalog, path: Path, output: Path | None, sheet_i
                       process: str | None, panel: Optional[list[str]]) -> str:
     """The evidence file (YAML) a filled workbook or CSV file holds, checked as `arbiter score`
     checks it. A workbook names its process and panel; a CSV file's come from the options."""
+    from ..appointments import ratings_import  # openpyxl: only the workbook commands load it
+
     shown, suffix = display_path(path), path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise DiagnosticError([Diagnostic(shown, 0, 0, "E114", f"not a workbook or CSV file: '{path.suffix}'",
@@ -410,8 +417,7 @@ def _scored(path: Path, loaded: LoadedEvidence) -> Scored:
     """Decide appointment evidence, then build the records from the decision."""
     records = records_for(loaded, decide(loaded))
     expected, actual, met = appointment_expectation(loaded, records)
-    return Scored(path, loaded.kind, records, expected, actual, met,
-                  lambda mode, markdown: render(loaded, records, mode, markdown), loaded)
+    return Scored(path, loaded.kind, records, expected, actual, met, partial(render, loaded, records), loaded)
 
 
 def _pack_scored(path: Path, loaded: packs.LoadedPack, scored: dict[Path, Scored]) -> Scored:
@@ -421,8 +427,7 @@ def _pack_scored(path: Path, loaded: packs.LoadedPack, scored: dict[Path, Scored
     records = packs.pack_records(loaded.pack, loaded.compiled, packs.decision_inputs(
         {field: result.records for field, result in zip(loaded.inputs, inputs)}))
     expected, actual, met = packs.expectation(loaded.pack, records)
-    return Scored(path, packs.KIND, records, expected, actual, met,
-                  lambda mode, markdown: packs.render(records, mode, markdown), loaded, inputs)
+    return Scored(path, packs.KIND, records, expected, actual, met, partial(packs.render, records), loaded, inputs)
 
 
 def _case_scored(path: Path, decided: Decided, inputs: tuple[Scored, ...]) -> Scored:
@@ -430,7 +435,7 @@ def _case_scored(path: Path, decided: Decided, inputs: tuple[Scored, ...]) -> Sc
     record = decided.record
     outcome = expectation(decided.loaded, record)
     return Scored(path, "case", [record], outcome.expected or "", outcome.actual, outcome.met,
-                  lambda mode, markdown: render_text(record, mode, markdown), decided.loaded, inputs)
+                  partial(render_text, record), decided.loaded, inputs)
 
 
 def score_each(paths: list[Path], catalog: Catalog,
@@ -438,6 +443,12 @@ def score_each(paths: list[Path], catalog: Catalog,
     """Each evidence file scored, in the order given, or its problems. Cases are decided
     together as one graph of decisions feeding decisions: each once, inputs first, however
     many it feeds and in whatever order the files come."""
+    return decide_read(read_each(paths, catalog), catalog, recorded)
+
+
+def read_each(paths: list[Path], catalog: Catalog) -> list[tuple[Path, Any, list[Diagnostic]]]:
+    """Each evidence file loaded and checked, in the order given: a case or a pack as loaded
+    (decided by `decide_read`), other appointment evidence already scored, or its problems."""
     read: list[tuple[Path, Any, list[Diagnostic]]] = []
     for path in paths:
         try:
@@ -450,6 +461,12 @@ def score_each(paths: list[Path], catalog: Catalog,
                 read.append((path, _scored(path, _every_problem_at_once(path, kind, catalog, load_evidence)), []))
         except DiagnosticError as error:
             read.append((path, None, error.diagnostics))
+    return read
+
+
+def decide_read(read: list[tuple[Path, Any, list[Diagnostic]]], catalog: Catalog,
+                recorded: Optional[RecordedInput] = None) -> list[tuple[Path, Optional[Scored], list[Diagnostic]]]:
+    """The files `read_each` read, scored: the cases as one graph, then the packs."""
     cases = {item.case.id: (path, item) for path, item, _ in read if isinstance(item, LoadedCase)}
     scored, outcome = _decide_cases(cases, catalog, recorded)
     read = _packs_decided(read)
@@ -499,12 +516,21 @@ def score_paths(paths: list[Path], catalog: Catalog,
                 recorded: Optional[RecordedInput] = None) -> tuple[list[Scored], list[Diagnostic]]:
     """Every evidence file below paths scored, and the problems of those that could not be.
     A case's inputs come just before the first case that takes a grade from them, once."""
+    return gather_scored(score_each(case_files(paths), catalog, recorded))
+
+
+def gather_scored(scored_files: list[tuple[Path, Optional[Scored], list[Diagnostic]]]
+                  ) -> tuple[list[Scored], list[Diagnostic]]:
+    """The results of `score_each` in order, each decision once (inputs before the first case
+    that needs them), and every problem, sorted."""
     results: list[Scored] = []
+    listed: set[int] = set()  # ids of the results listed, which stay alive in results: one look-up per result
     problems: list[Diagnostic] = []
-    for _, result, found in score_each(case_files(paths), catalog, recorded):
+    for _, result, found in scored_files:
         problems += found
         for each in (result.inputs + (result,)) if result else ():
-            if not any(each is earlier for earlier in results):
+            if id(each) not in listed:
+                listed.add(id(each))
                 results.append(each)
     return results, sorted_unique(problems)
 
@@ -581,6 +607,18 @@ def cited_publication(case: Any) -> Optional[str]:
 def run_tests(paths: list[Path], catalog: Catalog, update: bool = False) -> list[TestResult]:
     """Run cases found below folders, and files named directly, which must be cases (or
     examples under invalid/): a file that is no test is refused, never counted as none."""
+    return run_test_files(files_to_test(paths), catalog, update)
+
+
+def run_test_files(tests: list[Path], catalog: Catalog, update: bool = False) -> list[TestResult]:
+    """Each file `files_to_test` found run, in order; the cases scored together, as one graph."""
+    scored = {path: (result, problems) for path, result, problems
+              in score_each([path for path in tests if "invalid" not in path.parts], catalog)}
+    return [result_of_test(path, *scored.get(path, (None, [])), catalog, update) for path in tests]
+
+
+def files_to_test(paths: list[Path]) -> list[Path]:
+    """The files `run_tests` runs, in order: cases below the folders, and every file named."""
     named = [path for path in paths if not path.is_dir()]
     _raise_if([problem for path in named for problem in _not_a_test(path)])
     tests = [path for path in yaml_files(paths)
@@ -588,16 +626,17 @@ def run_tests(paths: list[Path], catalog: Catalog, update: bool = False) -> list
     _refuse_empty([folder for folder in paths if folder.is_dir()
                    and not any(folder in test.parents for test in tests)],
                   "cases and no invalid/ examples")
-    scored = {path: (result, problems) for path, result, problems
-              in score_each([path for path in tests if "invalid" not in path.parts], catalog)}
-    results = []
-    for path in tests:
-        name = _name(path, catalog)
-        if "invalid" in path.parts:
-            results.append(_test_invalid(path, name, catalog, update))
-        else:
-            results.append(_test_case(name, *scored[path], catalog))
-    return results
+    return tests
+
+
+def result_of_test(path: Path, result: Optional[Scored], problems: list[Diagnostic], catalog: Catalog,
+                   update: bool) -> TestResult:
+    """One file run: an example under invalid/ against its golden diagnostics, a case (scored
+    as result, or its problems) against its expectation and the oracle."""
+    name = _name(path, catalog)
+    if "invalid" in path.parts:
+        return _test_invalid(path, name, catalog, update)
+    return _test_case(name, result, problems, catalog)
 
 
 def _not_a_test(path: Path) -> list[Diagnostic]:

@@ -1,0 +1,96 @@
+"""A command imports what it needs and nothing else: `arbiter --help` starts without the
+models, the rules engine or any driver, and `arbiter score` without the ledger, the reports
+or the lint. Each check runs the command in a fresh interpreter and reads sys.modules
+afterwards, so what another test imported cannot hide an import. Nothing here is timed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import ROOT
+
+MARK = "--- modules ---"
+
+# Run the command as the console script does, then list every module it left imported.
+RUN_COMMAND = f"""
+import sys
+from engine.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print({MARK!r})
+print("\\n".join(sorted(sys.modules)))
+"""
+
+# Loaded only by the commands that write a report or a PDF, or open a PostgreSQL ledger.
+DRIVERS_AND_RENDERERS = ("psycopg", "jinja2", "markupsafe", "playwright")
+# What starting the engine costs: the models, the YAML parser, the rules engine, the hashes.
+ENGINE_AT_WORK = ("pydantic", "yaml", "durable", "durable_rules_engine", "orjson", "rfc8785", "importlib.metadata",
+                  "tabulate", "openpyxl", "sqlite3", "multiprocessing")
+PARTS = ("engine.language.models", "engine.language.catalog", "engine.compiler", "engine.runtime", "engine.workspace",
+         "engine.inspections", "engine.appointments", "engine.ledger.ledger", "engine.lint", "engine.report")
+
+
+def imported_by(*arguments: str) -> tuple[str, set[str]]:
+    """(what the command printed, the modules imported once it has run)."""
+    done = subprocess.run([sys.executable, "-c", RUN_COMMAND, *arguments], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, check=True)
+    printed, _, modules = done.stdout.partition(MARK + "\n")
+    return printed, set(modules.split())
+
+
+def loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    """The names among modules, or below one of them (`engine.runtime.durable` for `engine.runtime`)."""
+    return sorted(m for m in modules if any(m == name or m.startswith(name + ".") for name in names))
+
+
+@pytest.mark.parametrize("arguments", [("--help",), ("score", "--help"), ("ledger", "--help"), ("report", "-h")])
+def test_help_loads_no_part_of_the_engine_and_no_library_it_uses(arguments: tuple[str, ...]):
+    printed, modules = imported_by(*arguments)
+    assert "Example:" in printed, arguments
+    assert loaded(modules, PARTS + ENGINE_AT_WORK + DRIVERS_AND_RENDERERS) == []
+
+
+def test_the_version_is_the_engines():
+    from engine.language.canonical import ENGINE_VERSION
+
+    printed, modules = imported_by("--version")
+    assert printed == f"arbiter, version {ENGINE_VERSION}\n"
+    assert loaded(modules, DRIVERS_AND_RENDERERS + ("engine.workspace", "engine.ledger.ledger")) == []
+
+
+def test_scoring_a_case_loads_no_ledger_report_lint_or_driver():
+    printed, modules = imported_by("score", "cases/kent-2007/missing-persons.yaml", "--format", "json")
+    assert printed.startswith('{"format": "arbiter-decision/1"'), printed[:200]
+    assert "engine.runtime.durable" in modules  # durable-rules decided it
+    assert loaded(modules, DRIVERS_AND_RENDERERS) == []
+    stores = ("engine.ledger.ledger", "engine.ledger.postgres", "engine.ledger.audit", "sqlite3")
+    assert loaded(modules, stores + ("engine.lint", "engine.report")) == []
+
+
+def test_the_checks_see_an_import_a_command_makes():
+    """The check itself: a command that reads the ledger shows the ledger's modules."""
+    _, modules = imported_by("head", "--ledger", "no-such-ledger.sqlite")
+    assert "engine.ledger.ledger" in loaded(modules, PARTS)
+    assert "sqlite3" in modules
+
+
+def test_importing_the_package_loads_the_api_on_demand():
+    """`import engine` is cheap, and every name of the API is there when asked for, the same
+    object as engine.api's; `lint` stays the API's function once the lint part is imported."""
+    program = """
+import sys
+import engine
+cheap = not any(m in sys.modules for m in ("pydantic", "engine.workspace.runner", "engine.ledger.ledger"))
+missing = [name for name in engine.__all__ if getattr(engine, name) is not getattr(engine.api, name)]
+import engine.lint
+from engine.lint import LintReport
+print(cheap, missing, engine.lint is engine.api.lint, LintReport.__module__)
+"""
+    done = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          check=True)
+    assert done.stdout.split() == ["True", "[]", "True", "engine.lint"], done.stdout + done.stderr
