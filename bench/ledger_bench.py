@@ -271,8 +271,11 @@ def main(argv: list[str] | None = None) -> int:
             line, kept = verify_line(new_location("PostgreSQL"), _SHARED[:6], sizes.verify_entries)
             print(line)
             sound &= kept
-            print("load average (1, 5, 15 min) at the end: " + ", ".join(f"{n:.1f}" for n in os.getloadavg())
-                  + f" on {os.cpu_count()} cores (above the number of cores, other jobs were slowing these figures)")
+            load = os.getloadavg()
+            print("load average (1, 5, 15 min) at the end: " + ", ".join(f"{n:.1f}" for n in load)
+                  + f" on {os.cpu_count()} cores"
+                  + (" (above the number of cores: other jobs were slowing these figures)"
+                     if load[0] > (os.cpu_count() or 1) else ""))
         finally:
             cluster.stop()
             pg.remove_folder(cluster.folder)

@@ -66,43 +66,46 @@ def canonical_json(data: Any) -> bytes:
 _ORJSON_JCS = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
 
 
-_JCS_INTEGERS = range(-(2**53) + 1, 2**53)  # JCS refuses integers outside IEEE 754's exact range
+_JCS_LIMIT = 2**53  # JCS refuses integers outside IEEE 754's exact range: -(2**53 - 1) to 2**53 - 1
 _LAST_BMP = "\uffff"  # above it, code point order and UTF-16 order differ
 
 
 def _spelled_alike(data: Any) -> bool:
     """Whether orjson spells data as RFC 8785 does: no floats (their shortest forms differ:
     1.0, 1e21), no integers JCS refuses, no keys outside the Basic Multilingual Plane. A loop
-    over a stack, not recursion, and an object's keys checked together in one string: it runs
-    on every hashed object, and records are large. A key that is not text, or text of a
-    subclass, is left to rfc8785 (orjson refuses the second)."""
+    over a stack, not recursion, the commonest kinds tried first, and an object's keys checked
+    together in one string: it runs on every hashed object, and records are large. A key that
+    is not text, or text of a subclass, is left to rfc8785 (orjson refuses the second)."""
     pending = [data]
     pop, extend = pending.pop, pending.extend
     while pending:
         item = pop()
         kind = type(item)
-        if kind is str or kind is bool or item is None:
+        if kind is str:
             continue
         if kind is dict:
-            if not _bmp_keys(item):
+            try:
+                keys = _join(item)
+            except TypeError:  # a key that is not text: rfc8785 decides
+                return False
+            if not keys.isascii() and max(keys) > _LAST_BMP:
                 return False
             extend(item.values())
-        elif kind is list or kind is tuple:
+        elif kind is list:
             extend(item)
         elif kind is int:
-            if item not in _JCS_INTEGERS:
+            if not -_JCS_LIMIT < item < _JCS_LIMIT:
                 return False
+        elif item is None or kind is bool:
+            continue
+        elif kind is tuple:
+            extend(item)
         else:
             return False
     return True
 
 
-def _bmp_keys(mapping: dict) -> bool:
-    try:
-        keys = "".join(mapping)
-    except TypeError:  # a key that is not text: rfc8785 decides
-        return False
-    return keys.isascii() or max(keys) <= _LAST_BMP
+_join = "".join
 
 
 def sha256_bytes(blob: bytes) -> str:

@@ -22,11 +22,12 @@ deciding it. Recording stays in the calling process.
 
 Processes. Workers are forked from this process where the platform has fork (Linux), and
 spawned elsewhere. durable-rules keeps its state in C globals and one host per process:
-`runtime.durable.host()` makes a new host in any process other than the one that made the
-last, so each worker registers the rulesets it uses in its own host and no session or
-ruleset is shared between processes (what a fork copies of this process's host, its rulesets
-and any session it keeps, is never touched in a worker). A fork pool starts every worker before it starts any
-thread of its own, so nothing is forked mid-way through another thread's work. A worker
+a forked child forgets its parent's host (`runtime/durable.py`), and a spawned one starts
+without one, so each worker registers the rulesets it uses in a host of its own and no
+session or ruleset is shared between processes (what a fork copies of this process's host,
+its rulesets and any session it keeps, is never touched in a worker). A fork pool starts
+every worker before it starts any thread of its own, so nothing is forked mid-way through
+another thread's work. A worker
 that dies (a crash inside the C core) fails the run with EngineError, never a partial result.
 """
 
