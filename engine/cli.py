@@ -239,7 +239,7 @@ def score(cases: tuple[Path, ...], fmt: str, explain: str | None, record: bool, 
     def action() -> int:
         _require_record_for(record, by=by, reason=reason)
         processes = api.parse_jobs(jobs)
-        with _ImpactProgress() as progress:
+        with _Progress() as progress:
             results, problems = api.score_files(_catalog(root, list(cases)), list(cases), ledger, processes, progress,
                                                 sources=record)
         _render_scores(results, fmt, explain or ("off" if fmt == "json" else "fails"))
@@ -796,7 +796,7 @@ def test(paths: tuple[Path, ...], update: bool, jobs: str, root: Path | None) ->
         processes = api.parse_jobs(jobs)
         catalog = _catalog(root, list(paths))
         targets = list(paths) or [catalog.root / "cases"]
-        with _ImpactProgress() as progress:
+        with _Progress() as progress:
             results = api.run_tests(catalog, targets, update, processes, progress)
         rows = [[r.name, r.expected, r.actual, "pass" if r.passed else "FAIL"] for r in results]
         click.echo(tabulate(rows, headers=["case", "expected", "actual", "result"], tablefmt="simple"))
@@ -813,7 +813,7 @@ def test(paths: tuple[Path, ...], update: bool, jobs: str, root: Path | None) ->
 
 
 
-IMPACT_PROGRESS_MIN = 20  # case files; fewer are graded before a bar would be worth drawing
+PROGRESS_MIN = 20  # case files; fewer are graded before a bar would be worth drawing
 
 
 @main.command()
@@ -847,25 +847,25 @@ def impact(cases: tuple[Path, ...], base: str | None, base_dir: Path | None, fmt
     def action() -> int:
         processes = api.parse_jobs(jobs)
         catalog = _catalog(root, list(cases))
-        with _ImpactProgress() as progress:
+        with _Progress() as progress:
             result = api.impact(catalog, list(cases), base, base_dir, processes, ledger, progress)
         click.echo(render_impact(result, fmt))
         return EXIT_EXPECTATION if result.published_changed else EXIT_OK
     _guard(action)
 
 
-class _ImpactProgress:
+class _Progress:
     """A progress bar on standard error, drawn only when it is a terminal and the run is long."""
 
     def __init__(self) -> None:
         self.bar: Any = None
         self.shown = 0
 
-    def __enter__(self) -> "_ImpactProgress":
+    def __enter__(self) -> "_Progress":
         return self
 
     def __call__(self, done: int, total: int) -> None:
-        if self.bar is None and total > IMPACT_PROGRESS_MIN and sys.stderr.isatty():
+        if self.bar is None and total > PROGRESS_MIN and sys.stderr.isatty():
             self.bar = click.progressbar(length=total, label="grading", file=sys.stderr)
             self.bar.__enter__()
         if self.bar is not None:

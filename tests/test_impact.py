@@ -307,7 +307,7 @@ class Terminal(io.StringIO):
 def test_the_progress_bar_is_drawn_only_on_a_terminal_for_a_long_run(terminal, files, drawn, monkeypatch):
     stream = Terminal() if terminal else io.StringIO()
     monkeypatch.setattr(sys, "stderr", stream)
-    with cli._ImpactProgress() as progress:
+    with cli._Progress() as progress:
         for done in range(1, files + 1):
             progress(done, files)
     assert ("grading" in stream.getvalue()) == drawn
