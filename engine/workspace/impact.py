@@ -36,12 +36,11 @@ from ..language.load import real_path
 from ..language.options import option_error
 from ..runtime.durable import EngineError
 from .compare import first_differing_firing
-from .parallel import Ties, tied, ties_of
+from .parallel import Ties, check_jobs, cut_in_chunks, tied, ties_of
 from .runner import Scored, case_files, decide_read, evidence_kind, files_below, published_source, read_each
 
 BASE_FOLDERS = ("criteria", "cases")  # what a catalog needs to grade a case: its criteria, and the cases it takes grades from
 AT_BASE, WORKING_COPY = "base", "working copy"
-_CHUNKS_PER_JOB = 4  # more chunks than processes keeps them all busy, and the progress bar moving
 _GIT_TIMEOUT = 120
 
 
@@ -423,7 +422,7 @@ def impact(catalog: Catalog, base: Base, paths: list[Path], jobs: int = 1,
     _refuse_other_files(paths)
     files = case_files(paths or [catalog.root / "cases"])
     pairs = [(str(w), str(b), which) for w, b, which in pair_with_base(catalog, base, files)]
-    chunks = _chunks(pairs, jobs)
+    chunks = cut_in_chunks(pairs, jobs)
     impacts = _run_chunks(str(catalog.root), str(base.root), chunks, jobs, progress, len(pairs))
     return Impact(base.name, len(files), tuple(c for each in impacts for c in each.changes),
                   sum(each.unchanged for each in impacts))
@@ -442,14 +441,6 @@ def _refuse_other_files(paths: list[Path]) -> None:
         raise DiagnosticError(problems)
 
 
-def check_jobs(jobs: int) -> None:
-    if jobs < 1:
-        raise option_error("--jobs", f"{jobs} is not a number of processes", "give --jobs 1 or more")
-
-
-def _chunks(pairs: list, jobs: int) -> list[list]:
-    size = max(1, -(-len(pairs) // (jobs * _CHUNKS_PER_JOB)))
-    return [pairs[i:i + size] for i in range(0, len(pairs), size)]
 
 
 def _run_chunks(root: str, base_root: str, chunks: list[list], jobs: int, progress: Optional[Progress],

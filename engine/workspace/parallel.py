@@ -111,9 +111,9 @@ def ties_of(path: Path, item: Any) -> Ties:
         return Ties(case_id=item.case.id, takes_from=tuple(target for _, target in case_links(item.case)),
                     linked=bool(input_links(item.case)))
     if isinstance(item, packs.LoadedPack):
-        return Ties(pack_inputs=tuple(os.path.realpath(file) for file, _ in item.inputs.values()))
+        return Ties(pack_inputs=tuple(runner.file_key(file) for file, _ in item.inputs.values()))
     if isinstance(item, Scored):
-        return Ties(evidence=os.path.realpath(path))
+        return Ties(evidence=runner.file_key(path))
     return Ties()  # it could not be read: it rests on nothing
 
 
@@ -232,9 +232,10 @@ def _processes(jobs: int, paths: list[Path]) -> int:
     return max(1, min(jobs, len(paths)))
 
 
-def _chunks(paths: list[Path], jobs: int) -> list[list[Path]]:
-    size = max(1, -(-len(paths) // (jobs * CHUNKS_PER_JOB)))
-    return [paths[i:i + size] for i in range(0, len(paths), size)]
+def cut_in_chunks(items: list, jobs: int) -> list[list]:
+    """Items cut into about CHUNKS_PER_JOB runs a process, in their order."""
+    size = max(1, -(-len(items) // (jobs * CHUNKS_PER_JOB)))
+    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 def _in_processes(work: Callable[..., list], paths: list[Path], catalog: Catalog, jobs: int,
@@ -242,7 +243,7 @@ def _in_processes(work: Callable[..., list], paths: list[Path], catalog: Catalog
     """work(chunk, option) for each chunk of paths over a pool of processes; the results
     joined in the order of paths, whatever order the chunks finish in."""
     jobs = _processes(jobs, paths)
-    chunks = _chunks(paths, jobs)
+    chunks = cut_in_chunks(paths, jobs)
     done: list = []
     with _pool(jobs, catalog) as pool:
         futures = [pool.submit(work, chunk, option) for chunk in chunks]

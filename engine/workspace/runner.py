@@ -423,7 +423,7 @@ def _scored(path: Path, loaded: LoadedEvidence) -> Scored:
 def _pack_scored(path: Path, loaded: packs.LoadedPack, scored: dict[Path, Scored]) -> Scored:
     """Decide a pack's three evidence records (each once in a run: those scored already are
     taken as they are), then the pack on their records."""
-    inputs = tuple(scored.get(_file_key(file)) or _scored(file, evidence) for file, evidence in loaded.inputs.values())
+    inputs = tuple(scored.get(file_key(file)) or _scored(file, evidence) for file, evidence in loaded.inputs.values())
     records = packs.pack_records(loaded.pack, loaded.compiled, packs.decision_inputs(
         {field: result.records for field, result in zip(loaded.inputs, inputs)}))
     expected, actual, met = packs.expectation(loaded.pack, records)
@@ -479,12 +479,12 @@ def _packs_decided(read: list[tuple[Path, Any, list[Diagnostic]]]) -> list[tuple
     names where the run scored them too."""
     if not any(isinstance(item, packs.LoadedPack) for _, item, _ in read):
         return read
-    scored = {_file_key(path): item for path, item, _ in read if isinstance(item, Scored)}
+    scored = {file_key(path): item for path, item, _ in read if isinstance(item, Scored)}
     return [(path, _pack_scored(path, item, scored), problems) if isinstance(item, packs.LoadedPack)
             else (path, item, problems) for path, item, problems in read]
 
 
-def _file_key(path: Path) -> str:
+def file_key(path: Path) -> str:
     """The file a path names, however it was written (every path here was read already)."""
     return os.path.realpath(path)
 
