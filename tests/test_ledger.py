@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -167,6 +168,24 @@ def test_a_broken_last_entry_is_refused_before_anything_is_written(ledger_locati
 def decision_ids_unchecked(location: str) -> list[str]:
     with open_store(store.ledger_location(location), "verify") as ledger:
         return [e.ref for e in ledger.entries() if e.type == "decision"]
+
+
+def test_a_case_recorded_with_other_evidence_supersedes_its_own_decisions_only(ledger_location, tmp_path):
+    """The history a recording is checked against is found by the case each entry's body names,
+    which the store reads from the body's text (on the server too): the revision of one Kent
+    case supersedes that case's decision and no other, and the case's history holds both."""
+    recorded(ledger_location, *KENT)
+    data = yaml.safe_load(KENT[0].read_text(encoding="utf-8"))
+    data["findings"][0]["finding"] = "not_met" if data["findings"][0]["finding"] == "met" else "met"
+    changed = tmp_path / KENT[0].name
+    changed.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    result = run("score", changed, "--format", "json", "--record", "--ledger", ledger_location, "--root", ROOT,
+                 "--by", "HMI")
+    assert result.exit_code == 0, result.output
+    with opened(ledger_location) as ledger:
+        first, *_, revision = [e for e in ledger.entries() if e.type == "decision"]
+        assert json.loads(revision.body)["supersedes"] == [{"decision_id": first.ref, "entry": first.seq}]
+        assert audit.decisions_of_cases(ledger, [data["id"]]) == [first, revision]
 
 
 def test_an_override_is_a_new_entry_and_needs_a_rationale(ledger_location):

@@ -215,17 +215,22 @@ def test_one_call_naming_a_case_twice_records_it_once(tmp_path):
     assert len(table(path, "SELECT seq FROM entries")) == 1
 
 
-def test_a_batch_larger_than_one_query_is_read_in_parts(tmp_path, catalog, monkeypatch):
-    """The history a batch is checked against is read a few cases at a time (SQLite refuses a
-    condition of more than 1,000 terms): here two at a time."""
-    monkeypatch.setattr(audit, "CASES_PER_QUERY", 2)
-    results, problems = score_paths(KENT, catalog)
-    assert not problems
+def test_a_batch_finds_each_case_s_history_by_the_case_exactly(tmp_path, catalog):
+    """The history a batch is checked against is found by the case each entry's body names:
+    ids that begin one another (batch/1, batch/10 to batch/19) are told apart, in a batch and
+    when one case is asked for."""
+    (result,), _ = score_paths([CHILD_ABUSE], catalog)
+
+    def scored(i):
+        return dataclasses.replace(result, records=[{**result.records[0], "case": f"batch/{i}",
+                                                     "decision_id": f"{i:016x}"}])
+
     with Ledger.open_for_writing(tmp_path / "ledger.sqlite") as opened:
-        first = audit.record_decisions(opened, results)
-        second = audit.record_decisions(opened, results)
-        assert len(first.entries) == len(KENT) and not first.already
-        assert not second.entries and second.already == first.entries
+        first = audit.record_decisions(opened, [scored(1)])
+        second = audit.record_decisions(opened, [scored(i) for i in range(10, 20)] + [scored(1)])
+        assert len(second.entries) == 10 and second.already == first.entries
+        assert audit.decisions_of_cases(opened, ["batch/1"]) == list(first.entries)
+        assert [e.ref for e in audit.decisions_of_cases(opened, ["batch/12", "batch/1"])] == [f"{i:016x}" for i in (1, 12)]
         assert opened.verify().ok
 
 

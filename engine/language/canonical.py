@@ -53,9 +53,12 @@ def canonical_json(data: Any) -> bytes:
     tests/test_hash_recipe.py holds the two equal on any JSON data."""
     if _spelled_alike(data):
         try:
-            return orjson.dumps(data, option=_ORJSON_JCS)
+            written = orjson.dumps(data, option=_ORJSON_JCS)
         except TypeError:  # orjson's refusals: a lone surrogate, a key not text, deeper nesting than it goes
             pass
+        else:
+            if not _beyond_the_bmp(written):
+                return written
     import rfc8785  # only for what orjson does not spell as JCS does: most commands never need it
 
     return rfc8785.dumps(data)
@@ -67,15 +70,14 @@ _ORJSON_JCS = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
 
 
 _JCS_LIMIT = 2**53  # JCS refuses integers outside IEEE 754's exact range: -(2**53 - 1) to 2**53 - 1
-_LAST_BMP = "\uffff"  # above it, code point order and UTF-16 order differ
 
 
 def _spelled_alike(data: Any) -> bool:
-    """Whether orjson spells data as RFC 8785 does: no floats (their shortest forms differ:
-    1.0, 1e21), no integers JCS refuses, no keys outside the Basic Multilingual Plane. A loop
-    over a stack, not recursion, the commonest kinds tried first, and an object's keys checked
-    together in one string: it runs on every hashed object, and records are large. A key that
-    is not text, or text of a subclass, is left to rfc8785 (orjson refuses the second)."""
+    """Whether orjson spells data's values as RFC 8785 does: no floats (their shortest forms
+    differ: 1.0, 1e21), no integers JCS refuses, nothing but the JSON types themselves. A loop
+    over a stack, not recursion, the commonest kinds tried first: it runs on every hashed
+    object, and records are large. Keys are left to orjson, which refuses any that is not
+    text, and to _beyond_the_bmp."""
     pending = [data]
     pop, extend = pending.pop, pending.extend
     while pending:
@@ -84,12 +86,6 @@ def _spelled_alike(data: Any) -> bool:
         if kind is str:
             continue
         if kind is dict:
-            try:
-                keys = _join(item)
-            except TypeError:  # a key that is not text: rfc8785 decides
-                return False
-            if not keys.isascii() and max(keys) > _LAST_BMP:
-                return False
             extend(item.values())
         elif kind is list:
             extend(item)
@@ -105,7 +101,16 @@ def _spelled_alike(data: Any) -> bool:
     return True
 
 
-_join = "".join
+# UTF-8's lead bytes of the characters above the Basic Multilingual Plane, where code point
+# order (orjson's sort) and UTF-16 order (JCS's) differ.
+_BEYOND_THE_BMP = (b"\xf0", b"\xf1", b"\xf2", b"\xf3", b"\xf4")
+
+
+def _beyond_the_bmp(written: bytes) -> bool:
+    """Whether written text holds a character above the Basic Multilingual Plane, in a key or
+    anywhere else: then rfc8785 decides the order of keys. One byte search each, run over the
+    text written rather than over every key of every object."""
+    return any(lead in written for lead in _BEYOND_THE_BMP)
 
 
 def sha256_bytes(blob: bytes) -> str:

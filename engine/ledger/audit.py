@@ -171,32 +171,28 @@ def _subject(record: dict[str, Any]) -> tuple[str, str, str]:
     return record["case"], record.get("kind", "case"), record["subject"]
 
 
-CASES_PER_QUERY = 200  # SQLite refuses a condition of more than 1,000 terms (and each term costs a pass)
-
-
 def _history_newest_first(ledger: Ledger, cases: list[str]) -> Iterator[tuple[Entry, dict[str, Any]]]:
-    """The decisions recorded about these cases, newest first: found by the store for a few
-    cases; for a large batch, by one pass over every decision (a query per few hundred cases
-    would read the whole ledger each time)."""
+    """The decisions recorded about these cases, newest first, with their parsed bodies."""
     wanted = set(cases)
-    if len(cases) <= CASES_PER_QUERY:
-        found = ledger.decisions_holding(_case_fragments(cases), newest_first=True)
-        yield from ((entry, body) for entry in found if (body := _decision_body(ledger, entry))["case"] in wanted)
-        return
-    held = [(entry, body) for entry in ledger.entries() if entry.type == "decision"
-            if (body := _decision_body(ledger, entry))["case"] in wanted]
-    yield from reversed(held)
+    found = ledger.decisions_about(_case_texts(cases), newest_first=True)
+    yield from ((entry, body) for entry in found if (body := _decision_body(ledger, entry))["case"] in wanted)
 
 
 def decisions_of_cases(ledger: Ledger, cases: list[str]) -> list[Entry]:
-    """Every decision entry recorded for these case ids, in order: found by the case's key as
-    the canonical body writes it, then checked on the parsed body."""
+    """Every decision entry recorded for these case ids, in order: found by the case as the
+    canonical body spells it, then checked on the parsed body."""
     wanted = set(cases)
-    return [e for e in ledger.decisions_holding(_case_fragments(cases)) if _decision_body(ledger, e)["case"] in wanted]
+    return [e for e in ledger.decisions_about(_case_texts(cases)) if _decision_body(ledger, e)["case"] in wanted]
 
 
-def _case_fragments(cases: list[str]) -> list[str]:
-    return [canonical_json({"case": case}).decode()[1:-1] for case in cases]  # '"case":"<id>"'
+def _case_texts(cases: list[str]) -> list[str]:
+    """Each case id as a canonical body spells it, without its quotes. The store reads a body's
+    case up to the first quote, so an id whose spelling holds one (no id the models accept does)
+    could not be found: refused here rather than missed."""
+    texts = [canonical_json(case).decode()[1:-1] for case in cases]
+    if any('"' in text for text in texts):
+        raise ValueError(f"a case id with a quote cannot be looked up in the ledger: {cases}")
+    return texts
 
 
 def _decision_body(ledger: Ledger, entry: Entry) -> dict[str, Any]:

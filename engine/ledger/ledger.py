@@ -60,6 +60,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import functools
+import json
 import os
 import secrets
 import sqlite3
@@ -156,6 +157,14 @@ class Blob:
 # and host, which read as NULL: its entries are recipe-1 entries.
 _ENTRY_COLUMNS = {2: "seq, prev, hash, type, ref, refs, recorded_at, body, actor, host",
                   1: "seq, prev, hash, type, ref, refs, recorded_at, body, NULL, NULL"}
+
+
+# The case a decision entry's body names, read from its text: what follows its '"case":"' up
+# to the next quote. A canonical body spells that key once, on the body itself (nested objects
+# have no such key), and inside a string every quote is escaped, so the first '"case":"' is it;
+# a case id holds no quote. Callers check each entry found on its parsed body.
+_CASE_AT = """instr(body, '"case":"') + 8"""
+CASE_IN_BODY = f"""substr(body, {_CASE_AT}, instr(substr(body, {_CASE_AT}), '"') - 1)"""
 
 
 def _entry(row: tuple) -> Entry:
@@ -641,17 +650,16 @@ class Ledger(SharedQueries):
         except sqlite3.DatabaseError as error:
             raise damaged(self.path, error) from None
 
-    def decisions_holding(self, fragments: list[str], newest_first: bool = False) -> Iterator[Entry]:
-        """Each decision entry whose body holds one of these texts, in order (or newest first, so
-        that a caller may stop early): a plain substring search (no JSON parsing, no index: the
-        schema is fixed), which callers narrow down."""
-        if not fragments:
-            return
-        tests = " OR ".join("instr(body, ?) > 0" for _ in fragments)
-        query = (f"SELECT {self._columns} FROM entries WHERE type = 'decision' AND ({tests}) "
-                 f"ORDER BY seq{' DESC' if newest_first else ''}")
+    def decisions_about(self, cases: list[str], newest_first: bool = False) -> Iterator[Entry]:
+        """Each decision entry whose body names one of these cases (each as canonical JSON
+        spells it, without quotes), in order (or newest first, so that a caller may stop early).
+        SQLite reads the case from the body's text (CASE_IN_BODY) and looks it up in the list,
+        so any number of cases costs one pass over the entries; callers check each entry on its
+        parsed body."""
+        query = (f"SELECT {self._columns} FROM entries WHERE type = 'decision' AND {CASE_IN_BODY} IN "
+                 f"(SELECT value FROM json_each(?)) ORDER BY seq{' DESC' if newest_first else ''}")
         try:
-            for row in self._db.execute(query, tuple(fragments)):
+            for row in self._db.execute(query, (json.dumps(cases),)):
                 yield _entry(row)
         except sqlite3.DatabaseError as error:
             raise damaged(self.path, error) from None

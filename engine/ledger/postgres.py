@@ -46,6 +46,10 @@ TABLES = {"meta": ("key", "value"),
           "entries": ("seq", "prev", "hash", "type", "ref", "refs", "recorded_at", "body", "actor", "host"),
           "blobs": ("sha256", "kind", "content", "erased_at")}
 _ENTRY_COLUMNS = ", ".join(TABLES["entries"])
+# The case a decision entry's body names, read from its text as the SQLite store reads it
+# (ledger.CASE_IN_BODY says why that is the case): what follows its first '"case":"' up to the
+# next quote.
+_CASE_IN_BODY = """split_part(substr(body, strpos(body, '"case":"') + 8), '"', 1)"""
 BATCH = 20_000  # rows per round trip of verify's server-side cursors
 RETRY_HINT = ("nothing of this call was recorded, or all of it: run the same command again; a decision already "
               "recorded is not recorded twice")
@@ -310,13 +314,13 @@ class PostgresLedger(SharedQueries):
     def entries(self) -> Iterator[Entry]:
         return self._pages("type <> ''", ())  # every entry: type is never empty
 
-    def decisions_holding(self, fragments: list[str], newest_first: bool = False) -> Iterator[Entry]:
-        """Each decision entry whose body holds one of these texts, in order (or newest first, so
-        that a caller may stop early): a plain substring search, which callers narrow down."""
-        if not fragments:
-            return iter(())
-        tests = " OR ".join("strpos(body, %s) > 0" for _ in fragments)
-        return self._pages(f"type = 'decision' AND ({tests})", tuple(fragments), newest_first)
+    def decisions_about(self, cases: list[str], newest_first: bool = False) -> Iterator[Entry]:
+        """Each decision entry whose body names one of these cases (each as canonical JSON
+        spells it, without quotes), in order (or newest first, so that a caller may stop early):
+        the server reads the case from the body's text as SQLite's store does (CASE_IN_BODY) and
+        looks it up in the list, so any number of cases costs one pass; callers check each entry
+        on its parsed body."""
+        return self._pages(f"type = 'decision' AND {_CASE_IN_BODY} = ANY(%s)", (list(cases),), newest_first)
 
     def _pages(self, condition: str, parameters: tuple, newest_first: bool = False) -> Iterator[Entry]:
         """The entries meeting a condition, a page at a time, each page a query of its own after
