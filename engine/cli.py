@@ -1085,10 +1085,12 @@ def ledger_upgrade(yes: bool, ledger: str | None) -> None:
 
 
 def _copied(copied: api.Copied) -> str:
-    start = f"{copied.destination} held the first {copied.held} entries of {copied.source}; " if copied.held else ""
+    held = "the first entry" if copied.held == 1 else f"the first {copied.held} entries"
+    start = f"{copied.destination} held {held} of {copied.source}; " if copied.held else ""
     if not copied.copied:
         return f"{start}nothing to copy: both heads are {copied.head}"
     first, last = copied.held + 1, copied.held + copied.copied
     span = f"entry {first}" if first == last else f"entries {first} to {last}"
-    return (f"{start}copied {span} ({copied.blobs} blobs) from {copied.source} to {copied.destination}; "
+    blobs = "1 blob" if copied.blobs == 1 else f"{copied.blobs} blobs"
+    return (f"{start}copied {span} ({blobs}) from {copied.source} to {copied.destination}; "
             f"both heads are {copied.head}")

@@ -223,7 +223,7 @@ def test_copy_continues_a_destination_holding_the_first_entries(tmp_path):
     record(source, *KENT[1:3])
     result = copy(source, target)
     assert result.exit_code == 0, result.output
-    assert result.output.startswith(f"{target} held the first 1 entries of {source}; copied entries 2 to 3")
+    assert result.output.startswith(f"{target} held the first entry of {source}; copied entries 2 to 3")
     assert head(target) == head(source) and exported(target) == exported(source)
 
 
@@ -293,7 +293,7 @@ def test_copy_stops_at_the_head_it_verified(tmp_path):
     with api.open_ledger(source, "read") as reading, api.open_ledger(target, "write") as writing:
         copied = transfer.copy(reading, writing, verified)
     assert (copied.held, copied.copied, copied.head) == (0, 1, verified.head) and head(target) == verified.head
-    assert copy(source, target).output.startswith(f"{target} held the first 1 entries of {source}; copied entry 2 ")
+    assert copy(source, target).output.startswith(f"{target} held the first entry of {source}; copied entry 2 ")
 
 
 def test_an_empty_ledger_copies_as_nothing(tmp_path):
