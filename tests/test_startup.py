@@ -72,6 +72,74 @@ def test_scoring_a_case_loads_no_ledger_report_lint_or_driver():
     assert loaded(modules, stores + ("engine.lint", "engine.report")) == []
 
 
+INSPECTION_CASE = "cases/kent-2007/child-abuse.yaml"
+APPOINTMENT_PACK = "cases/appointments/kent-cc-2022/pack.yaml"  # with the selection, compliance and hearing it names
+APPOINTMENT_WORDS = ("appointment", "pack", "selection", "hearing", "compliance")
+PROCESS_POOL = ("multiprocessing", "concurrent.futures")
+
+
+def appointment_modules() -> tuple[str, ...]:
+    """The appointment part, and every module of the layers below it named for an appointment
+    kind: read from the tree, so a module added there is covered too."""
+    found = ["engine.appointments"]
+    for layer in ("language", "compiler", "runtime", "oracle"):
+        found += [f"engine.{layer}.{path.stem}" for path in sorted((ROOT / "engine" / layer).glob("*.py"))
+                  if any(word in path.stem for word in APPOINTMENT_WORDS)]
+    return tuple(found)
+
+
+@pytest.mark.parametrize("output", [(), ("--format", "json")])
+def test_scoring_an_inspection_case_loads_no_appointment_part_and_no_process_pool(output: tuple[str, ...]):
+    printed, modules = imported_by("score", INSPECTION_CASE, *output)
+    assert "Child abuse" in printed, printed[:200]
+    assert "engine.runtime.durable" in modules  # durable-rules decided it
+    assert len(appointment_modules()) > 10  # the tree was read
+    assert loaded(modules, appointment_modules() + PROCESS_POOL) == []
+
+
+def test_more_jobs_than_files_starts_no_process_pool():
+    _, modules = imported_by("score", INSPECTION_CASE, "--jobs", "2", "--format", "json")
+    assert loaded(modules, PROCESS_POOL) == []
+
+
+def test_the_checks_see_the_appointment_part_and_the_pool_once_a_run_needs_them():
+    """The check itself: a run that meets an appointment file, or spreads over processes, shows them."""
+    _, modules = imported_by("score", INSPECTION_CASE, APPOINTMENT_PACK, "--jobs", "2", "--format", "json")
+    assert {"engine.appointments.pack", "engine.runtime.selection", "engine.language.appointment_models"} <= modules
+    assert "concurrent.futures.process" in modules
+
+
+@pytest.mark.parametrize("output", [(), ("--format", "json")])
+def test_an_appointment_file_after_an_inspection_case_scores_as_it_does_alone(output: tuple[str, ...]):
+    """The appointment part, imported mid-way through a run, decides as it does when a run
+    starts with it: the two files scored together print what each prints alone."""
+    together, _ = imported_by("score", INSPECTION_CASE, APPOINTMENT_PACK, *output)
+    case_alone, _ = imported_by("score", INSPECTION_CASE, *output)
+    pack_alone, _ = imported_by("score", APPOINTMENT_PACK, *output)
+    assert "kent-2007/child-abuse" in case_alone and "kent-cc-2022/pack" in pack_alone
+    assert together == case_alone + pack_alone
+
+
+def test_the_kinds_named_for_the_dispatch_are_the_appointment_parts_own():
+    """The runner names the appointment kinds without importing that part; the validator knows
+    each kind's model without importing every model. Both agree with the parts themselves."""
+    from engine.appointments.appointments import EVIDENCE_KINDS, RULE_KINDS
+    from engine.appointments.pack import KIND
+    from engine.language.appointment_models import APPOINTMENT_MODELS
+    from engine.language.models import MODELS
+    from engine.language.pack_models import PACK_MODELS
+    from engine.language.validate import ALL_MODELS, FILE_KINDS
+    from engine.workspace import runner
+
+    assert runner.APPOINTMENT_EVIDENCE_KINDS == EVIDENCE_KINDS
+    assert runner.APPOINTMENT_RULE_KINDS == RULE_KINDS
+    assert runner.PACK_KIND == KIND and runner.PACK_RULES_KIND in PACK_MODELS
+    every_model = {**MODELS, **APPOINTMENT_MODELS, **PACK_MODELS}
+    assert list(ALL_MODELS.items()) == list(every_model.items())
+    assert FILE_KINDS == tuple(every_model)
+    assert "no-such-kind" not in ALL_MODELS
+
+
 def test_the_checks_see_an_import_a_command_makes():
     """The check itself: a command that reads the ledger shows the ledger's modules."""
     _, modules = imported_by("head", "--ledger", "no-such-ledger.sqlite")

@@ -11,21 +11,52 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import importlib
 import re
 import types
 import typing
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from .appointment_models import APPOINTMENT_MODELS
 from .diagnostics import CODES, Diagnostic, DiagnosticError, suggest, valid_list
 from .load import Document
-from .models import MODELS, Model
-from .pack_models import PACK_MODELS
+from .models import Model
 
-ALL_MODELS: dict[str, type[Model]] = {**MODELS, **APPOINTMENT_MODELS, **PACK_MODELS}
+# Where each kind's model is defined (its module, and the table there naming it), the kinds in
+# the order they are offered to authors. A module is imported when a file of one of its kinds is
+# first met: reading an inspection case builds none of the appointment models.
+_KINDS_BY_MODULE: dict[tuple[str, str], tuple[str, ...]] = {
+    ("models", "MODELS"): ("scale", "framework", "criteria", "case"),
+    ("appointment_models", "APPOINTMENT_MODELS"): ("competency_framework", "selection_process", "appointment",
+                                                   "panel_rules", "hearing", "compliance", "compliance_record"),
+    ("pack_models", "PACK_MODELS"): ("pack_rules", "appointment_pack"),
+}
+
+
+class _ModelsByKind(Mapping):
+    """Each file kind's model, by kind; a kind's module is imported on first use."""
+
+    def __init__(self, kinds_by_module: dict[tuple[str, str], tuple[str, ...]]):
+        self._home = {kind: home for home, kinds in kinds_by_module.items() for kind in kinds}
+
+    def __getitem__(self, kind: str) -> type[Model]:
+        module, table = self._home[kind]
+        return getattr(importlib.import_module(f".{module}", __package__), table)[kind]
+
+    def __contains__(self, kind: object) -> bool:
+        return kind in self._home  # without importing the kind's module
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._home)
+
+    def __len__(self) -> int:
+        return len(self._home)
+
+
+ALL_MODELS: Mapping[str, type[Model]] = _ModelsByKind(_KINDS_BY_MODULE)
 FILE_KINDS = tuple(ALL_MODELS)
 
 _TYPE_WORDS = {

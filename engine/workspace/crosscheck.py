@@ -16,18 +16,17 @@ from typing import Callable
 
 from pydantic import ValidationError
 
-from ..appointments.appointments import REFERENCES, compile_rules, load_reference
-from ..appointments.pack import reference_problems
 from ..compiler.compile import compile_set
 from ..language.criteria import load_framework, load_scale
 from ..inspections.cases import case_id_matches_place, check_case_against, criteria_named_by
-from ..language.appointment_check import (check_appointment, check_compliance_framework, check_compliance_record, check_cvf,
-                                check_hearing, check_process, check_rating_scale)
 from ..language.catalog import Catalog, Loaded, expected_id
 from ..language.check import check_criteria_set, check_framework, check_scale
 from ..language.diagnostics import Diagnostic, DiagnosticError
 from ..language.load import Document, load_file
 from ..language.validate import ALL_MODELS, Damage, salvage
+
+# The checks of the appointment kinds import that part when a misshapen file of such a kind is
+# met: checking an inspection case loads none of it.
 
 # The required top-level fields each kind's checks read: with one of them wrong, nothing is checked.
 NEEDS: dict[str, frozenset[str]] = {kind: frozenset(fields) for kind, fields in {
@@ -122,10 +121,15 @@ def _case(catalog: Catalog, loaded: Loaded, damage: Damage) -> list[Diagnostic]:
 
 
 def _competency_framework(catalog: Catalog, loaded: Loaded, damage: Damage) -> list[Diagnostic]:
+    from ..language.appointment_check import check_cvf
+
     return check_cvf(loaded.model, loaded.doc, damage)
 
 
 def _selection_process(catalog: Catalog, loaded: Loaded, damage: Damage) -> list[Diagnostic]:
+    from ..appointments.appointments import load_reference
+    from ..language.appointment_check import check_cvf, check_process, check_rating_scale
+
     cvf = load_reference(catalog, loaded, "competency_framework", "competency_framework")
     scale = load_reference(catalog, loaded, "rating_scale", "scale")
     problems = check_cvf(cvf.model, cvf.doc) + check_rating_scale(scale.model, scale.doc)
@@ -139,10 +143,15 @@ def _no_references(catalog: Catalog, loaded: Loaded, damage: Damage) -> list[Dia
 
 
 def _compliance(catalog: Catalog, loaded: Loaded, damage: Damage) -> list[Diagnostic]:
+    from ..language.appointment_check import check_compliance_framework
+
     return check_compliance_framework(loaded.model, loaded.doc)  # it refers to no other file
 
 
 def _evidence(catalog: Catalog, loaded: Loaded, damage: Damage) -> list[Diagnostic]:
+    from ..appointments.appointments import REFERENCES, compile_rules, load_reference
+    from ..language.appointment_check import check_appointment, check_compliance_record, check_hearing
+
     model, doc = loaded.model, loaded.doc
     field, kind = REFERENCES[model.arbiter]
     rules = load_reference(catalog, loaded, field, kind)
@@ -156,6 +165,8 @@ def _evidence(catalog: Catalog, loaded: Loaded, damage: Damage) -> list[Diagnost
 
 
 def _pack(catalog: Catalog, loaded: Loaded, damage: Damage) -> list[Diagnostic]:
+    from ..appointments.pack import reference_problems
+
     return reference_problems(catalog, loaded)  # each reference salvage kept, as read_pack reads it
 
 

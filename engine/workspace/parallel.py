@@ -29,22 +29,19 @@ its rulesets and any session it keeps, is never touched in a worker). A fork poo
 every worker before it starts any thread of its own, so nothing is forked mid-way through
 another thread's work. A worker
 that dies (a crash inside the C core) fails the run with EngineError, never a partial result.
+The process pool's modules are imported only by a run that starts one: a run in one process
+(`--jobs 1`, or a single file) loads none of them.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from ..appointments import pack as packs
-from ..appointments.appointments import EVIDENCE_KINDS
 from ..inspections.cases import LoadedCase
 from ..inspections.graph import RecordedInput, case_links, input_links
 from ..language.catalog import Catalog
@@ -52,7 +49,10 @@ from ..language.diagnostics import Diagnostic
 from ..language.options import option_error
 from ..runtime.durable import EngineError
 from . import runner
-from .runner import Scored, TestResult
+from .runner import APPOINTMENT_EVIDENCE_KINDS, Scored, TestResult
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 AUTO = "auto"  # --jobs auto: as many processes as this process may run on at once
 EXPLAIN_MODES = ("off", "fails", "full")
@@ -110,7 +110,7 @@ def ties_of(path: Path, item: Any) -> Ties:
     if isinstance(item, LoadedCase):
         return Ties(case_id=item.case.id, takes_from=tuple(target for _, target in case_links(item.case)),
                     linked=bool(input_links(item.case)))
-    if isinstance(item, packs.LoadedPack):
+    if runner.is_pack(item):
         return Ties(pack_inputs=tuple(runner.file_key(file) for file, _ in item.inputs.values()))
     if isinstance(item, Scored):
         return Ties(evidence=runner.file_key(path))
@@ -187,7 +187,7 @@ def _portable(result: Scored, sources: bool) -> Scored:
     inputs = tuple(_portable(each, sources) for each in result.inputs)
     if sources:
         return replace(result, inputs=inputs)
-    render = Rendered.of(result) if result.kind in EVIDENCE_KINDS else result.render
+    render = Rendered.of(result) if result.kind in APPOINTMENT_EVIDENCE_KINDS else result.render
     return replace(result, render=render, source=None, inputs=inputs)
 
 
@@ -242,6 +242,8 @@ def _in_processes(work: Callable[..., list], paths: list[Path], catalog: Catalog
                   progress: Optional[Progress], option: Any) -> list:
     """work(chunk, option) for each chunk of paths over a pool of processes; the results
     joined in the order of paths, whatever order the chunks finish in."""
+    from concurrent.futures.process import BrokenProcessPool
+
     jobs = _processes(jobs, paths)
     chunks = cut_in_chunks(paths, jobs)
     done: list = []
@@ -263,6 +265,9 @@ def _in_processes(work: Callable[..., list], paths: list[Path], catalog: Catalog
 def _pool(jobs: int, catalog: Catalog) -> ProcessPoolExecutor:
     """A pool of jobs processes, forked where the platform can (each inherits the project as
     read so far), else spawned (each reads it anew)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     forking = "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if forking else "spawn")
     project = catalog if forking else Catalog(catalog.root)

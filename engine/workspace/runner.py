@@ -2,6 +2,8 @@
 
 Files are dispatched by the kind they declare: inspection cases go through
 `inspections.cases`, the appointment evidence kinds through `appointments.appointments`.
+The appointment part and its oracle are imported when a file of one of its kinds is met (once
+per file, never per decision), so scoring inspection cases loads none of it.
 """
 
 from __future__ import annotations
@@ -16,12 +18,6 @@ from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from ..appointments.appointment_record import expectation as appointment_expectation
-from ..appointments.appointment_record import records_for, render
-from ..appointments.appointments import (EVIDENCE_KINDS, RULE_KINDS, LoadedEvidence, compile_rules, decide, load_evidence,
-                                         load_reference, read_evidence)
-from ..appointments import pack as packs
-from ..appointments.scoresheet import parse_panel, scoresheet
 from ..compiler.compile import compile_criteria, compile_set, write_all
 from ..language.criteria import load_criteria, load_scale
 from .crosscheck import cross_check_misshapen
@@ -29,7 +25,6 @@ from ..inspections.cases import LoadedCase, expectation, load_case, read_case, s
 from ..inspections.explain import render_text
 from ..inspections.graph import Decided, RecordedInput, case_path, decide_graph
 from ..inspections.graph import Outcome as GraphOutcome
-from ..language.appointment_check import check_cvf
 from ..language.catalog import MISSING, REGULAR, Catalog, declared_kind, expected_id, file_of_kind, file_status, kind_phrase
 from ..language.check import check_framework, check_scale
 from ..language.diagnostics import Diagnostic, DiagnosticError, sorted_unique, suggest
@@ -38,9 +33,11 @@ from ..language.models import ID_MAX_LENGTH, NOT_GRADED, id_length_problem
 from ..language.options import option_error
 from ..language.output import write_new_file
 from ..language.validate import file_kind
-from ..oracle import appointment_reference, pack_reference, reference
+from ..oracle import reference
 
 if TYPE_CHECKING:
+    from ..appointments.appointments import LoadedEvidence
+    from ..appointments.pack import LoadedPack
     from ..language.decision_model import RecordModel
 
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
@@ -48,7 +45,13 @@ _PATH_ID = re.compile(r"[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*")
 JSON_SUFFIXES = (".jsonl", ".json")  # decision records, as `arbiter score --format json` writes them
 
 EXPECTED_SUFFIX = ".expected"
-CASE_KINDS = ("case",) + EVIDENCE_KINDS + (packs.KIND,)
+# The kinds the appointment part decides, named here rather than read from it so that knowing
+# them imports none of it (tests/test_startup.py holds them equal to the part's own).
+APPOINTMENT_EVIDENCE_KINDS = ("appointment", "hearing", "compliance_record")
+APPOINTMENT_RULE_KINDS = ("selection_process", "panel_rules", "compliance")
+PACK_KIND = "appointment_pack"
+PACK_RULES_KIND = "pack_rules"
+CASE_KINDS = ("case",) + APPOINTMENT_EVIDENCE_KINDS + (PACK_KIND,)
 
 
 @dataclass(frozen=True)
@@ -206,13 +209,17 @@ def _validate_as(kind: str, path: Path, catalog: Catalog) -> None:
         # the decisions it takes grades from are checked and decided, to know each is a grade
         outcome = decide_graph({loaded.case.id: loaded}, catalog, load_case, score, decide_roots=False)
         _raise_if(outcome.problems_of(loaded.case.id))
-    elif kind in EVIDENCE_KINDS:
+    elif kind in APPOINTMENT_EVIDENCE_KINDS:
+        from ..appointments.appointments import load_evidence
         load_evidence(path, catalog)
-    elif kind == packs.KIND:
-        packs.load_pack(path, catalog)
-    elif kind == "pack_rules":
-        packs.compile_pack_rules(catalog, catalog.load(path, kind))
-    elif kind in RULE_KINDS:
+    elif kind == PACK_KIND:
+        from ..appointments.pack import load_pack
+        load_pack(path, catalog)
+    elif kind == PACK_RULES_KIND:
+        from ..appointments.pack import compile_pack_rules
+        compile_pack_rules(catalog, catalog.load(path, kind))
+    elif kind in APPOINTMENT_RULE_KINDS:
+        from ..appointments.appointments import compile_rules
         compile_rules(catalog, catalog.load(path, kind))
     elif kind == "criteria":
         compile_criteria(load_criteria(catalog, catalog.load(path, kind).model.id, path))
@@ -227,6 +234,7 @@ def _standalone_checks(catalog: Catalog, kind: str, loaded) -> list[Diagnostic]:
         problems = check_scale(scale.model, scale.doc) + check_framework(loaded.model, loaded.doc, scale.model)
         return problems or _as_compiled_with_its_sets(catalog, loaded)
     if kind == "competency_framework":
+        from ..language.appointment_check import check_cvf
         return check_cvf(loaded.model, loaded.doc)
     return check_scale(loaded.model, loaded.doc)
 
@@ -252,12 +260,15 @@ def _raise_if(problems: list[Diagnostic]) -> None:
 
 def compilers(catalog: Catalog) -> list[tuple[str, Callable]]:
     """Everything under criteria/ that compiles to rules/, by id."""
+    from ..appointments.appointments import compile_rules
+    from ..appointments.pack import compile_pack_rules
+
     found: list[tuple[str, Callable]] = [(s, lambda s=s: compile_set(catalog, s)) for s in catalog.criteria_set_ids()]
-    for kind in RULE_KINDS:
+    for kind in APPOINTMENT_RULE_KINDS:
         found += [(i, lambda i=i, k=kind: compile_rules(catalog, catalog.load(catalog.path_of(i), k)))
                   for i in catalog.ids_of_kind(kind)]
-    found += [(i, lambda i=i: packs.compile_pack_rules(catalog, catalog.load(catalog.path_of(i), "pack_rules")))
-              for i in catalog.ids_of_kind("pack_rules")]
+    found += [(i, lambda i=i: compile_pack_rules(catalog, catalog.load(catalog.path_of(i), PACK_RULES_KIND)))
+              for i in catalog.ids_of_kind(PACK_RULES_KIND)]
     return found
 
 
@@ -270,6 +281,9 @@ def compile_all(catalog: Catalog, check_only: bool) -> tuple[list[str], list[Dia
 def make_scoresheet(catalog: Catalog, process: str, candidates: list[str], panel: list[str],
                     sheet_id: str | None, output: Path | None) -> str:
     """A blank appointment file for a process given by id (or path)."""
+    from ..appointments.appointments import compile_rules, load_reference
+    from ..appointments.scoresheet import parse_panel, scoresheet
+
     loaded = catalog.load(_process_path(catalog, process), "selection_process")
     compile_rules(catalog, loaded)  # the process must be valid before a sheet is made from it
     cvf = load_reference(catalog, loaded, "competency_framework", "competency_framework")
@@ -290,6 +304,8 @@ def make_workbook(catalog: Catalog, process: str, candidates: Optional[list[str]
     """The workbook form of a scoresheet (.xlsx): blank for the candidates and panel given, or
     filled from an evidence file (`source`), which is checked as `arbiter score` checks it."""
     from ..appointments import spreadsheet  # openpyxl: only the workbook commands load it
+    from ..appointments.appointments import compile_rules, load_evidence, load_reference
+    from ..appointments.scoresheet import parse_panel
 
     loaded = catalog.load(_process_path(catalog, process), "selection_process")
     compile_rules(catalog, loaded)
@@ -314,6 +330,7 @@ def import_scoresheet(catalog: Catalog, path: Path, output: Path | None, sheet_i
     """The evidence file (YAML) a filled workbook or CSV file holds, checked as `arbiter score`
     checks it. A workbook names its process and panel; a CSV file's come from the options."""
     from ..appointments import ratings_import  # openpyxl: only the workbook commands load it
+    from ..appointments.scoresheet import parse_panel
 
     shown, suffix = display_path(path), path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
@@ -403,9 +420,11 @@ def score_data(data: Any, catalog: Catalog, name: str = "evidence", recorded: Op
     if kind not in CASE_KINDS:
         raise DiagnosticError(list(doc.problems) + [doc.diag(("arbiter",), "E114", f"{name} is not a case: it declares "
                                                              f"arbiter: {kind!r}", _CASE_HINT)])
-    if kind == packs.KIND:
-        return _pack_scored(Path(name), packs.read_pack(doc, catalog), {})
+    if kind == PACK_KIND:
+        from ..appointments.pack import read_pack
+        return _pack_scored(Path(name), read_pack(doc, catalog), {})
     if kind != "case":
+        from ..appointments.appointments import read_evidence
         return _scored(Path(name), read_evidence(doc, catalog))
     loaded = read_case(doc, catalog)
     scored, outcome = _decide_cases({loaded.case.id: (Path(name), loaded)}, catalog, recorded)
@@ -415,14 +434,20 @@ def score_data(data: Any, catalog: Catalog, name: str = "evidence", recorded: Op
 
 def _scored(path: Path, loaded: LoadedEvidence) -> Scored:
     """Decide appointment evidence, then build the records from the decision."""
+    from ..appointments.appointment_record import expectation as appointment_expectation
+    from ..appointments.appointment_record import records_for, render
+    from ..appointments.appointments import decide
+
     records = records_for(loaded, decide(loaded))
     expected, actual, met = appointment_expectation(loaded, records)
     return Scored(path, loaded.kind, records, expected, actual, met, partial(render, loaded, records), loaded)
 
 
-def _pack_scored(path: Path, loaded: packs.LoadedPack, scored: dict[Path, Scored]) -> Scored:
+def _pack_scored(path: Path, loaded: LoadedPack, scored: dict[Path, Scored]) -> Scored:
     """Decide a pack's three evidence records (each once in a run: those scored already are
     taken as they are), then the pack on their records."""
+    from ..appointments import pack as packs
+
     inputs = tuple(scored.get(file_key(file)) or _scored(file, evidence) for file, evidence in loaded.inputs.values())
     records = packs.pack_records(loaded.pack, loaded.compiled, packs.decision_inputs(
         {field: result.records for field, result in zip(loaded.inputs, inputs)}))
@@ -453,11 +478,13 @@ def read_each(paths: list[Path], catalog: Catalog) -> list[tuple[Path, Any, list
     for path in paths:
         try:
             kind = evidence_kind(path, "only cases and appointment evidence are scored")
-            if kind == packs.KIND:
-                read.append((path, _every_problem_at_once(path, kind, catalog, packs.load_pack), []))
+            if kind == PACK_KIND:
+                from ..appointments.pack import load_pack
+                read.append((path, _every_problem_at_once(path, kind, catalog, load_pack), []))
             elif kind == "case":
                 read.append((path, _every_problem_at_once(path, kind, catalog, load_case), []))
             else:
+                from ..appointments.appointments import load_evidence
                 read.append((path, _scored(path, _every_problem_at_once(path, kind, catalog, load_evidence)), []))
         except DiagnosticError as error:
             read.append((path, None, error.diagnostics))
@@ -477,11 +504,20 @@ def decide_read(read: list[tuple[Path, Any, list[Diagnostic]]], catalog: Catalog
 def _packs_decided(read: list[tuple[Path, Any, list[Diagnostic]]]) -> list[tuple[Path, Any, list[Diagnostic]]]:
     """Each pack decided after the evidence of the run, on the same decisions of the files it
     names where the run scored them too."""
-    if not any(isinstance(item, packs.LoadedPack) for _, item, _ in read):
+    if not any(is_pack(item) for _, item, _ in read):
         return read
     scored = {file_key(path): item for path, item, _ in read if isinstance(item, Scored)}
-    return [(path, _pack_scored(path, item, scored), problems) if isinstance(item, packs.LoadedPack)
+    return [(path, _pack_scored(path, item, scored), problems) if is_pack(item)
             else (path, item, problems) for path, item, problems in read]
+
+
+def is_pack(item: Any) -> bool:
+    """Whether `read_each` read this item as a pack. What else it reads is a case, a result or
+    nothing, so the pack part is imported only for a run that read something else."""
+    if item is None or isinstance(item, (LoadedCase, Scored)):
+        return False
+    from ..appointments.pack import LoadedPack
+    return isinstance(item, LoadedPack)
 
 
 def file_key(path: Path) -> str:
@@ -688,14 +724,16 @@ def oracle_disagrees(result: Scored, catalog: Catalog) -> str:
     if result.kind == "case":
         case = result.source.case
         return engines_disagree(result.records[0], reference.evaluate(load_criteria(catalog, case.criteria), case))
-    if result.kind == packs.KIND:
+    if result.kind == PACK_KIND:
         return pack_disagreement(result.source, result.records[-1])
     return appointment_disagreement(result.source, result.records)
 
 
-def pack_disagreement(loaded: packs.LoadedPack, record: dict[str, Any]) -> str:
+def pack_disagreement(loaded: LoadedPack, record: dict[str, Any]) -> str:
     """'' when the oracle, deciding the three evidence records itself, reaches the pack's checks
     and outcome as durable-rules did."""
+    from ..oracle import pack_reference
+
     evidence = {field: each for field, (_, each) in loaded.inputs.items()}
     selection, compliance, hearing = evidence["selection"], evidence["compliance"], evidence["hearing"]
     answer = pack_reference.pack(selection.rules.model, selection.evidence, compliance.rules.model,
@@ -708,6 +746,8 @@ def pack_disagreement(loaded: packs.LoadedPack, record: dict[str, Any]) -> str:
 
 
 def appointment_disagreement(loaded: LoadedEvidence, records: list[dict[str, Any]]) -> str:
+    from ..oracle import appointment_reference
+
     final = records[-1]
     if loaded.kind == "appointment":
         answer = appointment_reference.selection(loaded.rules.model, loaded.evidence)
