@@ -395,7 +395,7 @@ def test_a_forked_process_uses_sessions_of_its_own(catalog):
     if child == 0:  # the child: decide, report, leave without running the parent's clean-up
         try:
             outcome = evaluate(compiled, evidence).outcome
-            fresh_host = durable.host() is not host and durable.host().sessions_opened == 1
+            fresh_host = durable.host() is not host and (durable.host().sessions_opened, durable.host().evaluations) == (1, 1)
             os.write(write, json.dumps([outcome, fresh_host]).encode())
         finally:
             os._exit(0)
@@ -405,3 +405,125 @@ def test_a_forked_process_uses_sessions_of_its_own(catalog):
     os.waitpid(child, 0)
     assert reported == [before.outcome, True]
     assert durable.host() is host and evaluate(compiled, evidence) == before
+
+
+# --- the size of a pattern and the keys of a message, checked before the C core sees them -------
+
+STAGE_EVENT = {"ev": {"$and": [{"kind": "stage"}, {"stage": "level"}]}}
+
+
+def _one_pattern(test) -> dict:
+    """A ruleset of one rule joining a tally pattern (its test as given) with the stage event."""
+    return {"r": {"all": [{"t": test}, STAGE_EVENT], "pri": 0, "run": "r"}}
+
+
+def _nested(depth: int, inner: dict) -> dict:
+    """A tally test whose $and nest `depth` deep, the innermost test being `inner`."""
+    test = inner
+    for _ in range(depth - 1):
+        test = {"$and": [test]}
+    return {"$and": [{"kind": "tally"}, test]}
+
+
+def _tests(count: int) -> dict:
+    return {"$and": [{"kind": "tally"}, *({"$gte": {f"c{i % 100}": -i}} for i in range(count - 1))]}
+
+
+def _properties(count: int) -> dict:
+    return {"$and": [{"kind": "tally"}, *({f"c{i}": 1} for i in range(count - 1))]}
+
+
+@pytest.mark.parametrize("shape,limit,refusal", [
+    (lambda n: _nested(n, {"x": 1}), durable.MAX_NESTING, "pattern t of rule r nests $and/$or more than 7 deep"),
+    (_tests, durable.MAX_TESTS, "pattern t of rule r has 251 tests; the limit is 250"),
+    (_properties, durable.MAX_PROPERTIES - 2, "pattern t of rule r tests 119 properties; a fact holds at most 118"),
+])
+def test_a_pattern_at_a_size_limit_is_accepted_and_one_past_it_is_refused(shape, limit, refusal):
+    """The limits are counted as the core meets them (tests/test_limits.py runs each size
+    through it): every test of an $and, each property an operator tests, each level of $and."""
+    durable.check_ruleset_shape("at", _one_pattern(shape(limit)))
+    with pytest.raises(durable.EngineError) as refused:
+        durable.check_ruleset_shape("past", _one_pattern(shape(limit + 1)))
+    assert str(refused.value) == refusal
+
+
+def test_the_tests_at_the_deepest_level_within_the_limit_are_counted():
+    """The tests of the deepest $and a pattern may have count, an operator's properties each as
+    a test."""
+    wide = {"$gte": {f"c{i}": 0 for i in range(durable.MAX_TESTS)}}
+    with pytest.raises(durable.EngineError) as refused:
+        durable.check_ruleset_shape("wide", _one_pattern(_nested(durable.MAX_NESTING, wide)))
+    assert str(refused.value) == "pattern t of rule r has 251 tests; the limit is 250"
+
+
+def test_a_pattern_names_its_kind_first():
+    """The kind a pattern is on is its first test (the discriminator every rule is indexed by)."""
+    durable.check_ruleset_shape("first", _one_pattern({"$and": [{"kind": "tally"}, {"x": 1}]}))
+    with pytest.raises(durable.EngineError, match="discriminator"):
+        durable.check_ruleset_shape("second", _one_pattern({"$and": [{"x": 1}, {"kind": "tally"}]}))
+
+
+@pytest.mark.parametrize("key", ["$s", "a.b", "$a.b", 1])
+def test_a_key_the_engine_would_misread_is_refused_by_name(key):
+    with pytest.raises(durable.EngineError) as refused:
+        durable.check_value({key: 1})
+    assert str(refused.value) == f"key {key!r} cannot be sent to durable-rules"
+
+
+@pytest.mark.parametrize("key", ["a$", "a_b", "c1"])
+def test_a_plain_key_is_accepted(key):
+    durable.check_value({key: 1})
+    durable.check_value({key: 1})  # and again, once remembered
+
+
+def test_calls_from_another_thread_are_refused_saying_why(catalog):
+    compiled, evidence = _kent(catalog)
+    evaluate(compiled, evidence)
+    errors = []
+    worker = threading.Thread(target=lambda: _capture(errors, lambda: evaluate(compiled, evidence)))
+    worker.start()
+    worker.join()
+    assert [str(e) for e in errors] == ["durable-rules is not thread-safe: use one host per process, from one thread"]
+
+
+def test_a_core_error_in_a_session_is_an_engine_error_and_the_session_is_deleted(catalog):
+    """What the C core raises mid-evaluation reaches the caller as EngineError, its message
+    saying so, without the core's exception chained to it; the session is not kept."""
+    compiled, evidence = _kent(catalog)
+    host = durable.host()
+    evaluate(compiled, evidence)
+    held, taken = host.sessions_held, _idle_sid_number(host, compiled)
+    with pytest.raises(durable.EngineError) as failed:
+        with host.session(*_rules(compiled), lambda rule, matched: []):
+            raise durable._core.error("boom")
+    assert str(failed.value) == "durable-rules failed: boom" and failed.value.__suppress_context__ is True
+    assert host.sessions_held == held - 1 and not host.live_session(compiled.durable_name, taken)
+
+
+def test_a_kept_session_is_live_and_answers_no_rule(catalog):
+    """The session kept idle is one the host holds, and its action is the guard that refuses a
+    firing: an idle session has nothing to decide."""
+    compiled, evidence = _kent(catalog)
+    host = durable.host()
+    evaluate(compiled, evidence)
+    assert host.live_session(compiled.durable_name, _idle_sid_number(host, compiled))
+    react = host._idle[compiled.durable_name].react
+    with pytest.raises(durable.EngineError) as refused:
+        react("level:fair", {})
+    assert str(refused.value) == "rule level:fair fired in an idle session"
+
+
+def test_the_least_recently_used_idle_session_goes_once_the_bound_is_reached(catalog):
+    """Exactly MAX_IDLE_SESSIONS are kept: one more ruleset's session deletes the one used
+    longest ago, and that one only."""
+    compiled, _ = _kent(catalog)
+    name, rules = _rules(compiled)
+    host = durable.host()
+    host.release()
+    names = [f"bound_{i}" for i in range(durable.MAX_IDLE_SESSIONS + 1)]
+    for each in names:
+        with host.session(each, rules, lambda rule, matched: []):
+            pass
+    assert host.sessions_held == durable.MAX_IDLE_SESSIONS
+    assert list(host._idle) == names[1:]
+    host.release()

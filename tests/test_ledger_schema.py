@@ -231,6 +231,11 @@ def test_a_batch_finds_each_case_s_history_by_the_case_exactly(tmp_path, catalog
         assert len(second.entries) == 10 and second.already == first.entries
         assert audit.decisions_of_cases(opened, ["batch/1"]) == list(first.entries)
         assert [e.ref for e in audit.decisions_of_cases(opened, ["batch/12", "batch/1"])] == [f"{i:016x}" for i in (1, 12)]
+        assert audit.decisions_of_cases(opened, ['batch/1"']) == []
+        quoted = audit.record_decisions(opened, [dataclasses.replace(result, records=[  # an id no model accepts
+            {**result.records[0], "case": 'batch/1"', "decision_id": "q" * 16}])])
+        assert audit.decisions_of_cases(opened, ['batch/1"']) == list(quoted.entries)
+        assert audit.decisions_of_cases(opened, ["batch/1"]) == list(first.entries)
         assert opened.verify().ok
 
 
