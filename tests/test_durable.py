@@ -94,7 +94,7 @@ def test_refuses_calls_from_another_thread(catalog):
     worker = threading.Thread(target=lambda: _capture(errors, lambda: evaluate(compiled, evidence)))
     worker.start()
     worker.join()
-    assert errors and "thread" in str(errors[0])
+    assert [str(e) for e in errors] == ["durable-rules is not thread-safe: use one host per process, from one thread"]
 
 
 def _capture(errors, action):
@@ -474,16 +474,6 @@ def test_a_key_the_engine_would_misread_is_refused_by_name(key):
 def test_a_plain_key_is_accepted(key):
     durable.check_value({key: 1})
     durable.check_value({key: 1})  # and again, once remembered
-
-
-def test_calls_from_another_thread_are_refused_saying_why(catalog):
-    compiled, evidence = _kent(catalog)
-    evaluate(compiled, evidence)
-    errors = []
-    worker = threading.Thread(target=lambda: _capture(errors, lambda: evaluate(compiled, evidence)))
-    worker.start()
-    worker.join()
-    assert [str(e) for e in errors] == ["durable-rules is not thread-safe: use one host per process, from one thread"]
 
 
 def test_a_core_error_in_a_session_is_an_engine_error_and_the_session_is_deleted(catalog):
