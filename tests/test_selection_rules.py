@@ -318,3 +318,29 @@ def test_a_failed_candidate_with_the_top_total_is_neither_preferred_nor_tied():
     process, tie = _field({"a": [4, 4, 4], "b": [5, 5, 2], "c": [3, 4, 5]})
     decided = selection.evaluate(compile_selection(process, cvf, RATING_SCALE), tie)
     assert (decided.outcome, decided.tied) == ("tie", ("a", "c"))
+
+
+# --- the words the sensitivity scan uses ------------------------------------------------------
+
+@pytest.mark.parametrize("outcome,preferred,tied,pending,words", [
+    ("preferred", "cand-a", (), (), "preferred cand-a"),
+    ("tie", None, ("cand-a", "cand-b"), (), "tie between cand-a, cand-b"),
+    ("resolution_required", None, (), ("cand-b", "cand-c"), "a tiebreaker or discussion for cand-b, cand-c"),
+    ("incomplete", None, (), (), "incomplete"),
+    ("none_appointable", None, (), (), "no appointable candidate"),
+])
+def test_each_outcome_is_put_in_words(outcome, preferred, tied, pending, words):
+    evaluation = selection.SelectionEvaluation((), {}, outcome, preferred, tied, (), pending)
+    assert selection.describe_outcome(evaluation) == words
+
+
+@pytest.mark.parametrize("path", SELECTION_CASES, ids=lambda p: p.stem)
+def test_a_change_to_an_agreed_rating_names_no_member(catalog, path):
+    """The sensitivity scan's entries: where the process rates by agreed ratings, an entry names
+    the cell, the rating before and after and what changes, and no panel member."""
+    loaded = load_evidence(path, catalog)
+    if loaded.compiled.plan.pair_table is not None:
+        pytest.skip("a pair table's entries are each member's own rating")
+    base = selection.evaluate(loaded.compiled, loaded.evidence)
+    found = selection.sensitivity(base, selection.one_point_variants(loaded.compiled, loaded.evidence, base))
+    assert found and all(set(entry) == {"candidate", "exercise", "area", "from", "to", "changes"} for entry in found)
