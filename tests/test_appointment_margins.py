@@ -317,3 +317,27 @@ def test_candidates_tied_at_the_foot_of_the_scale_cannot_go_down():
         margin = margins[candidate]
         assert (margin.outcome, _distance(margin.up), _distance(margin.down)) == \
             (answer.outcome, answer.up, answer.down), candidate
+
+
+def test_the_outcome_changes_are_the_one_point_variants_that_change_who_is_preferred_tied_or_pending():
+    """The record's single changes for a selection: every one-point variant whose outcome,
+    preferred candidate, tie or pending candidates differ from the field's, and no other, each
+    named candidate/exercise/area (and the member, for a pair table's individual rating)."""
+    from engine.appointments.appointments import decide, load_evidence
+    from engine.language.catalog import Catalog
+
+    from .conftest import ROOT
+
+    kent = decide(load_evidence(ROOT / "cases" / "appointments" / "kent-cc-2022" / "selection.yaml", Catalog(ROOT)))
+    assert [(c.id, c.before, c.after, after.outcome, after.preferred) for c, after in kent.outcome_changes] == [
+        ("cand-a/media/transparency", 3, 2, "preferred", "cand-b"),
+        ("cand-a/interview/we_are_collaborative", 3, 2, "preferred", "cand-b")]
+    resolved = decide(load_evidence(ROOT / "cases" / "examples-pair-table" / "resolved.yaml", Catalog(ROOT)))
+    base = resolved.decision.evaluation
+    changing = [v for v in resolved.decision.variants
+                if (v.evaluation.outcome, v.evaluation.preferred, v.evaluation.tied, v.evaluation.pending)
+                != (base.outcome, base.preferred, base.tied, base.pending)]
+    assert 0 < len(changing) < len(resolved.decision.variants)
+    assert [(c.id, c.before, c.after, after) for c, after in resolved.outcome_changes] == \
+        [(f"{v.candidate}/{v.exercise}/{v.area}/{v.member}", v.before, v.after, v.evaluation) for v in changing]
+    assert resolved.outcome_changes[0][0].id == "cand-a/interview/we_take_ownership/lead"

@@ -517,3 +517,17 @@ def test_the_least_recently_used_idle_session_goes_once_the_bound_is_reached(cat
     assert host.sessions_held == durable.MAX_IDLE_SESSIONS
     assert list(host._idle) == names[1:]
     host.release()
+
+
+def test_every_test_in_one_object_counts():
+    """A plain test and an operator's tests in one object all count."""
+    crowded = {"kind": "tally", "$gte": {f"c{i}": 0 for i in range(durable.MAX_TESTS)}}
+    with pytest.raises(durable.EngineError) as refused:
+        durable.check_ruleset_shape("crowded", _one_pattern({"$and": [crowded]}))
+    assert str(refused.value) == "pattern t of rule r has 251 tests; the limit is 250"
+
+
+def test_a_rule_with_keys_of_its_own_is_refused_naming_only_those():
+    with pytest.raises(durable.EngineError) as refused:
+        durable.check_ruleset_shape("bad", {"r": _stage_rule({"count": 3})})
+    assert str(refused.value) == "rule r has keys ['count']"

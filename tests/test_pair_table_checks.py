@@ -190,3 +190,29 @@ def test_the_compiled_table_keeps_its_choice_and_source(drawn, source):
     made = SelectionProcess.model_validate({**drawn.model_dump(), "scoring": scoring})
     table = compile_selection(made, CVF, RATING_SCALE).plan.pair_table
     assert (table.choice, table.source) == (made.scoring.choice, source)
+
+
+def test_a_resolution_the_check_would_refuse_still_never_replaces_the_tables_category(catalog):
+    """E159 refuses a resolution of a pair the table settles; given one all the same (evidence
+    built in code, never checked), the rules keep the table's category: `resolution:not-needed`
+    answers the cell, whose graded fact says it needs no resolving, and the outcome is the one
+    without the resolution."""
+    from engine.appointments.appointments import load_evidence
+    from engine.runtime import selection
+
+    loaded = load_evidence(RESOLVED, catalog)
+    appt = loaded.evidence
+    settled = next(r.resolution for r in appt.ratings if r.resolution is not None)
+    first = appt.ratings[0]  # cand-a's 5 and 5: strong, which passes and ranks
+    assert (first.candidate, sorted(first.individual.values()), first.resolution) == ("cand-a", [5, 5], None)
+    wrong = first.model_copy(update={"resolution": settled.model_copy(update={"pair": (5, 5), "category": "not_yet"})})
+    changed = appt.model_copy(update={"ratings": (wrong, *appt.ratings[1:])})
+    decided = selection.evaluate(loaded.compiled, changed)
+    [answer] = [f for f in decided.firings if f.rule.startswith("resolution:")
+                and (f.matched["r"]["cand"], f.matched["r"]["area"]) == ("cand-a", first.area)]
+    assert (answer.rule, answer.matched["g"]["category"], answer.matched["g"]["resolve"]) == \
+        ("resolution:not-needed", "strong", 0)
+    before = selection.evaluate(loaded.compiled, appt)
+    assert (decided.passed, decided.tallies, decided.outcome, decided.preferred) == \
+        (before.passed, before.tallies, before.outcome, before.preferred) == \
+        (before.passed, before.tallies, "preferred", "cand-a")

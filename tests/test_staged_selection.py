@@ -275,3 +275,35 @@ def test_a_cell_waiting_on_a_tiebreaker_in_a_stage_held_leaves_its_candidate_pen
         (answer.passed, answer.totals, answer.ranks, answer.outcome, answer.preferred, answer.tied, answer.pending)
     assert oracle.standing(answer, "cand-a") == "pending"
     assert_pair_margins_agree(process, compiled, appt)
+
+
+def test_while_a_pair_table_stage_is_still_to_fill_no_passer_can_move_up():
+    """A pair table scored after its first stage, both candidates passing and nobody waiting:
+    the outcome is incomplete, so neither passer can rise to a tie or to preferred until the
+    second stage is in (up is unreachable for both, by the rules and by the oracle)."""
+    from engine.language.appointment_models import Appointment, SelectionProcess
+
+    from .test_pair_table_laws import PAIR_MARGIN_WORLDS, assert_pair_margins_agree
+
+    world = json.loads((PAIR_MARGIN_WORLDS / "another-candidate-waits.json").read_text(encoding="utf-8"))
+    first = world["process"]["exercises"][0]
+    process = SelectionProcess.model_validate({**world["process"], "exercises": [
+        first, {**first, "id": "e1", "title": "Exercise 1"}]})
+    cell = {"individual": {"lead": 5, "assessor": 5}, "rationale": "r", "recorded_by": "hr"}
+    ratings = [{**cell, "candidate": "cand-b", "exercise": "e0", "area": area} for area in ("v1", "v2")]
+    ratings += [{**cell, "candidate": "cand-a", "exercise": "e0", "area": area, "individual": {"lead": low, "assessor": high}}
+                for area, low, high in (("v1", 1, 1), ("v2", 4, 4))]  # 1 and 1 passes but does not rank
+    appt = Appointment.model_validate({
+        "arbiter": "appointment", "id": "gen/staged-pairs", "process": process.id, "constructed": True,
+        "panel": [{"id": "lead", "role": "lead"}, {"id": "assessor", "role": "assessor"},
+                  {"id": "hr", "role": "hr_adviser"}],
+        "candidates": [{"id": "cand-a"}, {"id": "cand-b"}], "ratings": ratings})
+    compiled = compile_selection_rules.compile_selection(process, CVF.model_copy(update={"id": "gen-cvf"}),
+                                                         RATING_SCALE)
+    decided = selection.decide(compiled, appt)
+    assert (decided.evaluation.outcome, decided.evaluation.pending, decided.evaluation.passed) == \
+        ("incomplete", (), {"cand-a": True, "cand-b": True})
+    margins = appointment_margin.candidate_margins(compiled, appt, decided)
+    assert {c: (m.outcome, m.up.status, m.up.target) for c, m in margins.items()} == \
+        {"cand-a": ("passed", "unreachable", "tied"), "cand-b": ("passed", "unreachable", "tied")}
+    assert_pair_margins_agree(process, compiled, appt)
