@@ -125,3 +125,25 @@ def test_a_disagreement_with_the_oracle_names_each_condition_it_observes_as_peop
         "\"grade rule 'l0', condition 1: met 1 of 1: holds\", "
         "\"grade rule 'l0', condition 2: causes_of_concern 0: holds\", "
         "\"limiter 'k1-not-met', condition 1: not_met 0 of 1: does not hold\"]"]
+
+
+def test_the_oracle_names_the_rule_each_condition_belongs_to_by_its_kind():
+    """The rule `arbiter test` names beside each condition the oracle observes: a grade rule by
+    its id (or its level), a floor as a floor and a limiter as a limiter, each by its id."""
+    from engine.language.models import (Condition, Described, Floor, Framework, GradeRule, Level, Limiter, Scale,
+                                        Selection, Undecided)
+    from engine.oracle import reference
+
+    scale = Scale(arbiter="scale", id="gen-scale", title="Built scale",
+                  levels=tuple(Level(id=lv, label=f"Level {lv}", definition=lv) for lv in ("l0", "l1", "l2")))
+    met = Condition(met=Selection(ids=("k0",)), at_least=1)
+    framework = Framework(
+        arbiter="framework", id="gen", title="Built framework", version="1", scale=scale.id,
+        tiers={"fair": Described(description="every criterion")},
+        grades=(GradeRule(level="l0", when=(met,)),),
+        floors=(Floor(id="k0-met", floor="l1", description="k0 is met", when=(met,)),),
+        limiters=(Limiter(id="k1-not-met", cap="l1", description="k1 is not met",
+                          when=(Condition(not_met=Selection(ids=("k1",)), at_least=1),)),),
+        undecided=Undecided(outcome="professional_judgement", reason="no rule decides"))
+    assert [(where[0], rule) for where, rule, _ in reference.written_conditions(framework)] == [
+        ("grades", "grade rule 'l0'"), ("floors", "floor 'k0-met'"), ("limiters", "limiter 'k1-not-met'")]

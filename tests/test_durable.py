@@ -3,6 +3,7 @@ session each ruleset keeps for reuse (below: it carries nothing from one evaluat
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -531,3 +532,30 @@ def test_a_rule_with_keys_of_its_own_is_refused_naming_only_those():
     with pytest.raises(durable.EngineError) as refused:
         durable.check_ruleset_shape("bad", {"r": _stage_rule({"count": 3})})
     assert str(refused.value) == "rule r has keys ['count']"
+
+
+def test_one_plan_decides_with_and_without_a_recorded_judgement_as_fresh_plans_do(catalog):
+    """What a plan works out once (the stages to run, with or without an override stage) is kept
+    apart for each: one compiled plan deciding a case with a recorded judgement and then without
+    (or the other way round) decides each as a plan compiled for it alone."""
+    path = ROOT / "cases" / "kent-peel" / "2018" / "q2-investigating-crime.yaml"
+    fresh = lambda: load_case(path, type(catalog)(ROOT))  # noqa: E731 - a new catalog compiles anew
+    loaded = fresh()
+    judged = Evidence.from_case(loaded.case, loaded.compiled.plan)
+    unjudged = dataclasses.replace(judged, override_rank=None)
+    assert judged.override_rank is not None
+    alone = {name: evaluate(fresh().compiled, evidence) for name, evidence in (("judged", judged), ("unjudged", unjudged))}
+    for order in (("judged", "unjudged"), ("unjudged", "judged")):
+        shared = fresh().compiled
+        assert {name: evaluate(shared, {"judged": judged, "unjudged": unjudged}[name]) for name in order} == alone
+
+
+@pytest.mark.parametrize("area", ["missing-persons", "child-abuse", "public-protection"])
+def test_the_limiters_asked_apart_answer_as_those_asked_with_the_decision(catalog, area):
+    """`limiters_holding` on an evaluation made without them (as the lint asks) runs the limiter
+    events in a session of their own: the same firings as when they are asked with the decision."""
+    from engine.runtime.decide import limiters_holding
+
+    compiled, evidence = _kent(catalog, area)
+    with_decision = evaluate(compiled, evidence, limiters=True)
+    assert with_decision.holding and limiters_holding(compiled, evaluate(compiled, evidence)) == with_decision.holding

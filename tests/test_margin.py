@@ -409,3 +409,21 @@ def test_a_search_cut_short_says_so(catalog):
     assert "up a level takes 2 changes (e.g. mp-systems-integration met and mp-ppu-alignment met give Good); " \
            "down a level takes more than 1 change (the search stops after 2 sets of two or more changes)" \
            in render_text(record, "fails")
+
+
+def test_the_largest_sets_are_given_up_when_their_product_passes_the_limit():
+    """Two classes of nine interchangeable findings, each with two useful ways: ten ways of
+    sharing nine changes for each class, so a hundred largest sets in all, more than
+    MAX_LARGEST_SETS (64) though neither class alone has as many: the search goes by size
+    instead. One such class alone gives its ten."""
+    from engine.runtime.margin import MAX_LARGEST_SETS, ItemClass, Search, Way, largest_sets
+
+    members = tuple(f"k{i}" for i in range(9))
+    classes = (ItemClass("finding", "met", members, frozenset({"q"})),
+               ItemClass("finding", "not_met", tuple(f"j{i}" for i in range(9)), frozenset({"q"})))
+    ways = (Way(0, "not_met", (("q", 1),)), Way(0, "not_assessed", (("q", 1),)),
+            Way(1, "met", (("q", 1),)), Way(1, "not_assessed", (("q", 1),)))
+    assert 10 <= MAX_LARGEST_SETS < 10 * 10
+    assert largest_sets(Search(classes, ways, (0, 1, 2, 3), True, ("q",))) is None
+    alone = largest_sets(Search(classes, ways, (0, 1), True, ("q",)))
+    assert alone is not None and len(alone) == 10 and all(sum(counts.values()) == 9 for counts in alone)
