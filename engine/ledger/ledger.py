@@ -161,8 +161,9 @@ _ENTRY_COLUMNS = {2: "seq, prev, hash, type, ref, refs, recorded_at, body, actor
 
 # The case a decision entry's body names, read from its text: what follows its '"case":"' up
 # to the next quote. A canonical body spells that key once, on the body itself (nested objects
-# have no such key), and inside a string every quote is escaped, so the first '"case":"' is it;
-# a case id holds no quote. Callers check each entry found on its parsed body.
+# have no such key), and inside a string every quote is escaped, so the first '"case":"' is it.
+# That is the whole id for any id the models accept (none holds a quote); callers look an id up
+# by the same text (audit._case_texts) and check each entry found on its parsed body.
 _CASE_AT = """instr(body, '"case":"') + 8"""
 CASE_IN_BODY = f"""substr(body, {_CASE_AT}, instr(substr(body, {_CASE_AT}), '"') - 1)"""
 
@@ -651,8 +652,8 @@ class Ledger(SharedQueries):
             raise damaged(self.path, error) from None
 
     def decisions_about(self, cases: list[str], newest_first: bool = False) -> Iterator[Entry]:
-        """Each decision entry whose body names one of these cases (each as canonical JSON
-        spells it, without quotes), in order (or newest first, so that a caller may stop early).
+        """Each decision entry whose body names one of these cases (each as the body's text
+        spells it up to any quote), in order (or newest first, so that a caller may stop early).
         SQLite reads the case from the body's text (CASE_IN_BODY) and looks it up in the list,
         so any number of cases costs one pass over the entries; callers check each entry on its
         parsed body."""

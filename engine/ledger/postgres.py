@@ -315,8 +315,8 @@ class PostgresLedger(SharedQueries):
         return self._pages("type <> ''", ())  # every entry: type is never empty
 
     def decisions_about(self, cases: list[str], newest_first: bool = False) -> Iterator[Entry]:
-        """Each decision entry whose body names one of these cases (each as canonical JSON
-        spells it, without quotes), in order (or newest first, so that a caller may stop early):
+        """Each decision entry whose body names one of these cases (each as the body's text
+        spells it up to any quote), in order (or newest first, so that a caller may stop early):
         the server reads the case from the body's text as SQLite's store does (CASE_IN_BODY) and
         looks it up in the list, so any number of cases costs one pass; callers check each entry
         on its parsed body."""
