@@ -187,3 +187,15 @@ def test_a_bound_no_score_can_meet_is_refused_saying_the_range(place):
     assert problem.message.endswith(" runs from 0 to 12, never at least 30")
     [single] = _problems(_criteria((GradeRule(level="l0", when=(Condition(score="v0", at_most=0),)),)))
     assert single.message.endswith(" runs from 1 to 4, never at most 0") and single.suggestion == "write a bound from 1 to 4"
+
+
+@pytest.mark.parametrize("place", ["grade", "limiter"])
+def test_a_count_more_than_the_set_has_is_refused_saying_how_many_it_has(place):
+    """Five met of three fair criteria can never hold, in a grade rule or in a limiter alike:
+    a limiter that may find none is excused only where its selection finds none."""
+    condition = Condition(met=Selection(tier="fair"), at_least=5)
+    grades = (GradeRule(level="l0", when=(condition if place == "grade" else Condition(score_sum=SUM, at_least=0),)),)
+    limiters = (Limiter(id="cap", cap="l2", description="never", when=(condition,)),) if place == "limiter" else ()
+    [problem] = [d for d in _problems(_criteria(grades, limiters=limiters)) if d.code == "E133"]
+    assert (problem.message, problem.suggestion) == ("condition can never hold in set 'gen/set': needs 5 but only 3 to "
+                                                     "count", "lower the bound or widen the selection")
