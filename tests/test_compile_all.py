@@ -108,3 +108,34 @@ def test_what_check_suggests_for_a_stale_and_an_orphaned_file(tmp_path):
     _, problems, _ = compile_all(catalog, check_only=True)
     assert {(d.code, d.suggestion) for d in problems} == {
         ("E140", "run: arbiter compile"), ("E142", "delete it if the criteria set was removed on purpose")}
+
+
+def test_a_set_over_a_compile_limit_is_refused_at_the_place_the_limit_names(tmp_path):
+    """In process (tests/test_limits.py runs the same sets through the command line): one
+    condition over is E135 at that condition, one limiter over is E134 at the `limiters:` key,
+    each with its suggestion."""
+    import pytest
+
+    from engine.compiler import compile as compiler
+    from engine.compiler.compile import compile_set
+    from engine.language.diagnostics import DiagnosticError
+
+    from .test_limits import line_of, write_project
+
+    def refusal(conditions: int, limiters: int, code: str):
+        root = tmp_path / code
+        write_project(root, conditions, limiters)
+        with pytest.raises(DiagnosticError) as refused:
+            compile_set(Catalog(root), "limits/area")
+        [problem] = [d for d in refused.value.diagnostics if d.code == code]
+        return problem, root / "criteria/limits/framework.yaml"
+
+    conditions, framework = refusal(compiler.MAX_CONDITIONS + 1, 0, "E135")
+    assert (conditions.line, conditions.col) == (line_of(framework, f"[k{compiler.MAX_CONDITIONS}]"), 9)
+    assert conditions.suggestion == ("use fewer distinct conditions (one written the same way in several rules "
+                                     "counts once), or split the rules across frameworks")
+    limiters = (compiler.MAX_RULES - 6) // 2 + 1
+    rules, framework = refusal(1, limiters, "E134")
+    assert (rules.line, rules.col) == (line_of(framework, "limiters:"), 1)
+    assert f"compiles to {2 * limiters + 6} rules" in rules.message
+    assert rules.suggestion == "use fewer grades, floors or limiters, or split them across frameworks"
