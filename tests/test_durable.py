@@ -117,6 +117,8 @@ def _stage_rule(extra=None):
     ({"all": [{"m": {"v": 1}}, {"ev": {"kind": "stage"}}], "run": "r"}, "discriminator"),
     (_stage_rule({"pri": -5}), "0..65535"),
     (_stage_rule({"count": 3}), "keys"),
+    ({"run": "r"}, "exactly one stage event"),  # no patterns at all
+    ({"all": [{"a": {"kind": "never"}}, {"n": {"kind": "never"}}], "run": "r"}, "exactly one stage event"),
 ])
 def test_looping_and_unsafe_shapes_are_refused(rule, message):
     """Shapes that loop forever in the C core (state joins, absent-only tests, rules on
