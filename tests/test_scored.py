@@ -199,3 +199,27 @@ def test_a_count_more_than_the_set_has_is_refused_saying_how_many_it_has(place):
     [problem] = [d for d in _problems(_criteria(grades, limiters=limiters)) if d.code == "E133"]
     assert (problem.message, problem.suggestion) == ("condition can never hold in set 'gen/set': needs 5 but only 3 to "
                                                      "count", "lower the bound or widen the selection")
+
+
+@pytest.mark.parametrize("not_assessed,grade", [(2, "l0"), (1, "professional_judgement")])
+def test_findings_not_assessed_are_counted_as_such(not_assessed, grade):
+    """A grade that needs two fair criteria not assessed: the rules count them as the oracle does."""
+    criteria = _criteria((GradeRule(level="l0", when=(Condition(not_assessed=Selection(tier="fair"), at_least=2),)),))
+    compiled = compile_criteria(criteria)
+    findings = ["not_assessed"] * not_assessed + ["met"] * (3 - not_assessed)
+    case = _case(v0=3, v1=3, v2=3, **{f"k{i}": finding for i, finding in enumerate(findings)})
+    assert evaluate(compiled, Evidence.from_case(case, compiled.plan)).computed == grade
+    assert reference.evaluate(criteria, case).computed == grade
+
+
+def test_the_rule_for_two_grades_holding_at_once_cites_the_hit_policy():
+    """Under a unique hit policy, the rule that leaves the grade undecided when two grades' rules
+    hold carries the policy's source and choice."""
+    grades = (GradeRule(level="l0", when=(Condition(met=Selection(tier="fair"), at_least=2),)),
+              GradeRule(level="l1", when=(Condition(met=Selection(tier="fair"), at_least=1),)))
+    criteria = _criteria(grades)
+    policy = HitPolicy(policy="unique", choice="at most one grade's rule may hold", source="001:12")
+    framework = criteria.framework.model.model_copy(update={"hit_policy": policy})
+    plan = compile_criteria(Criteria.from_models(SCALE, framework, _set())).plan
+    both = [rule for rule in plan.rules if rule.id.startswith("level:both:")]
+    assert both and all((rule.source, rule.choice) == ("001:12", "at most one grade's rule may hold") for rule in both)

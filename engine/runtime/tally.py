@@ -45,9 +45,8 @@ class Evidence:
 
 
 def quantity_value(quantity: Quantity, evidence: Evidence) -> int:
+    """A quantity other than findings counted by value (which `tally` counts itself)."""
     kind, members = quantity.kind, quantity.members
-    if kind in ("met", "not_met", "not_assessed"):
-        return sum(1 for m in members if evidence.findings.get(m) == kind)
     if kind == "factors_present":
         return sum(1 for m in members if evidence.factors.get(m) is True)
     if kind == "causes_of_concern":
