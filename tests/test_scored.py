@@ -223,3 +223,9 @@ def test_the_rule_for_two_grades_holding_at_once_cites_the_hit_policy():
     plan = compile_criteria(Criteria.from_models(SCALE, framework, _set())).plan
     both = [rule for rule in plan.rules if rule.id.startswith("level:both:")]
     assert both and all((rule.source, rule.choice) == ("001:12", "at most one grade's rule may hold") for rule in both)
+
+
+def test_a_count_below_none_is_refused_with_its_suggestion():
+    [problem] = _problems(_criteria((GradeRule(level="l0", when=(Condition(met=Selection(tier="fair"), below=0),)),)))
+    assert (problem.code, problem.message, problem.suggestion) == (
+        "E133", "condition can never hold in set 'gen/set': needs fewer than none", "raise the bound")
