@@ -242,14 +242,12 @@ def test_exercises_sharing_a_stage_are_held_together(catalog):
     assert oracle.selection(day_one, kent).outcome == "preferred"
 
 
-def test_a_cell_waiting_on_a_tiebreaker_in_a_stage_held_leaves_its_candidate_pending_while_incomplete():
-    """A pair table scored after its first stage: cand-a's pair 1 and 5 goes to a tiebreaker, so
-    cand-a waits while the second stage is still to fill. Durable-rules and the oracle agree on
-    who passed, who waits, the counts and ranks over the stage held, and each candidate's margin
-    (cand-a's level is pending)."""
+def _pair_table_after_its_first_stage(cand_a_pairs: tuple) -> tuple:
+    """(process, compiled, appointment): a pair table of two exercises scored after the first,
+    cand-b rated 5 and 5 in both areas, cand-a given the pairs (area, lead, assessor) named."""
     from engine.language.appointment_models import Appointment, SelectionProcess
 
-    from .test_pair_table_laws import PAIR_MARGIN_WORLDS, assert_pair_margins_agree
+    from .test_pair_table_laws import PAIR_MARGIN_WORLDS
 
     world = json.loads((PAIR_MARGIN_WORLDS / "another-candidate-waits.json").read_text(encoding="utf-8"))
     first = world["process"]["exercises"][0]
@@ -258,7 +256,7 @@ def test_a_cell_waiting_on_a_tiebreaker_in_a_stage_held_leaves_its_candidate_pen
     cell = {"individual": {"lead": 5, "assessor": 5}, "rationale": "r", "recorded_by": "hr"}
     ratings = [{**cell, "candidate": "cand-b", "exercise": "e0", "area": area} for area in ("v1", "v2")]
     ratings += [{**cell, "candidate": "cand-a", "exercise": "e0", "area": area, "individual": {"lead": low, "assessor": high}}
-                for area, low, high in (("v1", 1, 5), ("v2", 4, 4))]
+                for area, low, high in cand_a_pairs]
     appt = Appointment.model_validate({
         "arbiter": "appointment", "id": "gen/staged-pairs", "process": process.id, "constructed": True,
         "panel": [{"id": "lead", "role": "lead"}, {"id": "assessor", "role": "assessor"},
@@ -266,6 +264,17 @@ def test_a_cell_waiting_on_a_tiebreaker_in_a_stage_held_leaves_its_candidate_pen
         "candidates": [{"id": "cand-a"}, {"id": "cand-b"}], "ratings": ratings})
     compiled = compile_selection_rules.compile_selection(process, CVF.model_copy(update={"id": "gen-cvf"}),
                                                          RATING_SCALE)
+    return process, compiled, appt
+
+
+def test_a_cell_waiting_on_a_tiebreaker_in_a_stage_held_leaves_its_candidate_pending_while_incomplete():
+    """A pair table scored after its first stage: cand-a's pair 1 and 5 goes to a tiebreaker, so
+    cand-a waits while the second stage is still to fill. Durable-rules and the oracle agree on
+    who passed, who waits, the counts and ranks over the stage held, and each candidate's margin
+    (cand-a's level is pending)."""
+    from .test_pair_table_laws import assert_pair_margins_agree
+
+    process, compiled, appt = _pair_table_after_its_first_stage((("v1", 1, 5), ("v2", 4, 4)))
     decided = selection.evaluate(compiled, appt)
     answer = oracle.selection(process, appt)
     totals = {t.candidate: t.total for t in decided.tallies}
@@ -281,25 +290,10 @@ def test_while_a_pair_table_stage_is_still_to_fill_no_passer_can_move_up():
     """A pair table scored after its first stage, both candidates passing and nobody waiting:
     the outcome is incomplete, so neither passer can rise to a tie or to preferred until the
     second stage is in (up is unreachable for both, by the rules and by the oracle)."""
-    from engine.language.appointment_models import Appointment, SelectionProcess
+    from .test_pair_table_laws import assert_pair_margins_agree
 
-    from .test_pair_table_laws import PAIR_MARGIN_WORLDS, assert_pair_margins_agree
-
-    world = json.loads((PAIR_MARGIN_WORLDS / "another-candidate-waits.json").read_text(encoding="utf-8"))
-    first = world["process"]["exercises"][0]
-    process = SelectionProcess.model_validate({**world["process"], "exercises": [
-        first, {**first, "id": "e1", "title": "Exercise 1"}]})
-    cell = {"individual": {"lead": 5, "assessor": 5}, "rationale": "r", "recorded_by": "hr"}
-    ratings = [{**cell, "candidate": "cand-b", "exercise": "e0", "area": area} for area in ("v1", "v2")]
-    ratings += [{**cell, "candidate": "cand-a", "exercise": "e0", "area": area, "individual": {"lead": low, "assessor": high}}
-                for area, low, high in (("v1", 1, 1), ("v2", 4, 4))]  # 1 and 1 passes but does not rank
-    appt = Appointment.model_validate({
-        "arbiter": "appointment", "id": "gen/staged-pairs", "process": process.id, "constructed": True,
-        "panel": [{"id": "lead", "role": "lead"}, {"id": "assessor", "role": "assessor"},
-                  {"id": "hr", "role": "hr_adviser"}],
-        "candidates": [{"id": "cand-a"}, {"id": "cand-b"}], "ratings": ratings})
-    compiled = compile_selection_rules.compile_selection(process, CVF.model_copy(update={"id": "gen-cvf"}),
-                                                         RATING_SCALE)
+    # cand-a's 1 and 1 passes but does not rank
+    process, compiled, appt = _pair_table_after_its_first_stage((("v1", 1, 1), ("v2", 4, 4)))
     decided = selection.decide(compiled, appt)
     assert (decided.evaluation.outcome, decided.evaluation.pending, decided.evaluation.passed) == \
         ("incomplete", (), {"cand-a": True, "cand-b": True})

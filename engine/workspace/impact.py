@@ -441,8 +441,6 @@ def _refuse_other_files(paths: list[Path]) -> None:
         raise DiagnosticError(problems)
 
 
-
-
 def _run_chunks(root: str, base_root: str, chunks: list[list], jobs: int, progress: Optional[Progress],
                 total: int) -> list[FileImpact]:
     """Each chunk graded, in this process (jobs 1) or over a pool started with 'spawn': each
