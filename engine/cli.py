@@ -20,6 +20,26 @@ from .api import DEFAULT_LEDGER, LEDGER_ENV, Diagnostic, DiagnosticError, render
 if TYPE_CHECKING:
     from .api import Catalog, Replay, Scored
 
+
+def _pydantic_without_plugins() -> None:
+    """The first time pydantic builds a validator it looks for plugins among the entry points
+    of every installed distribution, importing importlib.metadata to do so: about a tenth of
+    a one-case command's time (PYDANTIC_DISABLE_PLUGINS skips the search but not the import).
+    A command validates criteria and cases with Arbiter's models as written, never as a
+    plugin installed beside them would watch or change them, so the command line gives
+    pydantic a plugin loader that finds none. Arbiter imported as a library leaves pydantic's
+    own loader in place; so does a process where pydantic has loaded it already.
+    tests/test_startup.py pins the name pydantic asks for."""
+    import types
+
+    loader = types.ModuleType(PYDANTIC_PLUGIN_LOADER, "Arbiter's command line: pydantic plugins are not loaded.")
+    loader.get_plugins = lambda: ()
+    sys.modules.setdefault(PYDANTIC_PLUGIN_LOADER, loader)
+
+
+PYDANTIC_PLUGIN_LOADER = "pydantic.plugin._loader"  # pydantic.plugin._schema_validator: `from ._loader import get_plugins`
+_pydantic_without_plugins()
+
 DATE_FORM = "YYYY-MM-DD"
 
 

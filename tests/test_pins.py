@@ -39,3 +39,34 @@ def test_durable_rules_is_pinned_exactly_in_the_package():
     """The engine's workarounds and limits were measured on 2.0.28; another release may differ."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert "durable-rules==2.0.28" in project["dependencies"]
+
+
+def test_the_records_durable_rules_version_is_the_installed_one():
+    """Read from the wheel's METADATA beside the package, it is what importlib.metadata says."""
+    from engine.language.canonical import durable_rules_version
+
+    assert durable_rules_version() == metadata.version("durable-rules") == "2.0.28"
+
+
+def test_the_durable_rules_version_is_asked_of_importlib_metadata_without_that_folder(monkeypatch):
+    import importlib.util
+
+    from engine.language import canonical
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    canonical.durable_rules_version.cache_clear()
+    try:
+        assert canonical.durable_rules_version() == metadata.version("durable-rules")
+    finally:
+        canonical.durable_rules_version.cache_clear()
+
+
+def test_only_the_version_header_is_read(tmp_path):
+    from engine.language.canonical import _metadata_version
+
+    written = tmp_path / "METADATA"
+    written.write_text("Metadata-Version: 2.1\nName: durable_rules\nVersion: 2.0.28\nSummary: x\n\nVersion: 9\n",
+                       encoding="utf-8")
+    assert _metadata_version(written) == "2.0.28"
+    written.write_text("Metadata-Version: 2.1\nName: durable_rules\n\nVersion: 9\n", encoding="utf-8")
+    assert _metadata_version(written) is None

@@ -52,7 +52,8 @@ def loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
 def test_help_loads_no_part_of_the_engine_and_no_library_it_uses(arguments: tuple[str, ...]):
     printed, modules = imported_by(*arguments)
     assert "Example:" in printed, arguments
-    assert loaded(modules, PARTS + ENGINE_AT_WORK + DRIVERS_AND_RENDERERS) == []
+    # The command line's stand-in for pydantic's plugin loader (engine/cli.py) is not pydantic.
+    assert loaded(modules - {"pydantic.plugin._loader"}, PARTS + ENGINE_AT_WORK + DRIVERS_AND_RENDERERS) == []
 
 
 def test_the_version_is_the_engines():
@@ -70,6 +71,7 @@ def test_scoring_a_case_loads_no_ledger_report_lint_or_driver():
     assert loaded(modules, DRIVERS_AND_RENDERERS) == []
     stores = ("engine.ledger.ledger", "engine.ledger.postgres", "engine.ledger.audit", "sqlite3")
     assert loaded(modules, stores + ("engine.lint", "engine.report")) == []
+    assert loaded(modules, ("engine.oracle", "engine.workspace.crosscheck")) == []  # `test` and a bad file need them
 
 
 INSPECTION_CASE = "cases/kent-2007/child-abuse.yaml"
@@ -162,3 +164,47 @@ print(cheap, missing, engine.lint is engine.api.lint, LintReport.__module__)
     done = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, timeout=300,
                           check=True)
     assert done.stdout.split() == ["True", "[]", "True", "engine.lint"], done.stdout + done.stderr
+
+
+def test_scoring_reads_no_package_metadata_but_for_the_table():
+    """Neither pydantic's search for plugins nor the durable-rules version in every record
+    imports importlib.metadata; the table printed by default does (tabulate looks up its own
+    version when imported), which the check itself shows."""
+    _, as_json = imported_by("score", INSPECTION_CASE, "--format", "json")
+    _, as_table = imported_by("score", INSPECTION_CASE)
+    assert loaded(as_json, ("importlib.metadata",)) == []
+    assert "tabulate" in as_table and "importlib.metadata" in as_table
+
+
+def test_the_command_line_gives_pydantic_no_plugins():
+    """What a command validates with, under the name pydantic imports its plugin loader by; a
+    library user's pydantic keeps its own loader."""
+    program = """
+import sys
+import engine.cli
+from engine.language.models import Case
+Case.model_rebuild()
+loader = sys.modules[engine.cli.PYDANTIC_PLUGIN_LOADER]
+print(list(loader.get_plugins()), getattr(loader, "__file__", None))
+"""
+    done = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          check=True)
+    assert done.stdout.split() == ["[]", "None"], done.stdout + done.stderr
+    library = "import sys\nfrom engine.language.models import Case\nCase.model_rebuild()\n" \
+              "print(sys.modules['pydantic.plugin._loader'].__file__)"
+    done = subprocess.run([sys.executable, "-c", library], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          check=True)
+    assert done.stdout.strip().endswith("_loader.py"), done.stdout + done.stderr
+
+
+def test_pydantic_still_imports_its_plugin_loader_by_that_name():
+    """The name the command line fills in is the one the pinned pydantic asks for: a release
+    that loads plugins otherwise fails here rather than searching for them unnoticed."""
+    import inspect
+
+    from pydantic.plugin import _schema_validator
+
+    from engine.cli import PYDANTIC_PLUGIN_LOADER
+
+    assert PYDANTIC_PLUGIN_LOADER == "pydantic.plugin._loader"
+    assert "from ._loader import get_plugins" in inspect.getsource(_schema_validator.create_schema_validator)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -22,14 +23,38 @@ HASH = hashlib.sha256  # every hash Arbiter writes; the ledger's verify loop cal
 
 @functools.cache
 def durable_rules_version() -> str:
-    """The durable-rules release installed, as every decision record states it: read from the
-    package metadata once a process (it cannot change under a running interpreter)."""
+    """The durable-rules release installed, as every decision record states it: read once a
+    process (it cannot change under a running interpreter) from the Version field of the
+    package's metadata. That file is read straight from the one durable_rules-*.dist-info folder
+    beside the package, as a wheel installs it; importlib.metadata, which finds the same file,
+    costs a one-case command about a tenth of its time to import, so it is asked only where
+    that folder is not there to read."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("durable")
+    found = [] if spec is None or spec.origin is None else \
+        list(Path(spec.origin).parent.parent.glob("durable_rules-*.dist-info/METADATA"))
+    if len(found) == 1 and (version := _metadata_version(found[0])) is not None:
+        return version
     from importlib import metadata
 
     try:
         return metadata.version("durable-rules")
     except metadata.PackageNotFoundError:  # pragma: no cover - installed without metadata
         return "unknown"
+
+
+def _metadata_version(metadata_file: Path) -> str | None:
+    """The Version field of a distribution's METADATA (core metadata: email-style header
+    lines, the headers ending at the first empty line), or None where it has none."""
+    with metadata_file.open(encoding="utf-8") as lines:
+        for line in lines:
+            if not line.strip():
+                return None
+            name, colon, value = line.partition(":")
+            if colon and name == "Version":
+                return value.strip()
+    return None
 
 
 # Fields that say nothing about how a case is graded: reviewed lint exceptions. They are left

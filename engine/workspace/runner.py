@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from ..compiler.compile import compile_criteria, compile_set, write_all
 from ..language.criteria import load_criteria, load_scale
-from .crosscheck import cross_check_misshapen
 from ..inspections.cases import LoadedCase, expectation, load_case, read_case, score
 from ..inspections.explain import render_text
 from ..inspections.graph import Decided, RecordedInput, case_path, decide_graph
@@ -33,12 +32,12 @@ from ..language.models import ID_MAX_LENGTH, NOT_GRADED, id_length_problem
 from ..language.options import option_error
 from ..language.output import write_new_file
 from ..language.validate import file_kind
-from ..oracle import reference
 
 if TYPE_CHECKING:
     from ..appointments.appointments import LoadedEvidence
     from ..appointments.pack import LoadedPack
     from ..language.decision_model import RecordModel
+    from ..oracle import reference
 
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _PATH_ID = re.compile(r"[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*")
@@ -200,7 +199,15 @@ def validate_file(path: Path, catalog: Catalog) -> None:
     except DiagnosticError as error:
         # A shape problem stops the loaders before the cross-reference checks: those run on
         # what did validate of the file, so every problem in it is reported at once.
-        raise DiagnosticError(error.diagnostics + cross_check_misshapen(path, kind, catalog)) from None
+        raise _with_cross_checks(error, path, kind, catalog) from None
+
+
+def _with_cross_checks(error: DiagnosticError, path: Path, kind: str, catalog: Catalog) -> DiagnosticError:
+    """A file's shape problems with its cross-reference problems (crosscheck.py, imported only
+    when a file does not load)."""
+    from .crosscheck import cross_check_misshapen
+
+    return DiagnosticError(error.diagnostics + cross_check_misshapen(path, kind, catalog))
 
 
 def _validate_as(kind: str, path: Path, catalog: Catalog) -> None:
@@ -545,7 +552,7 @@ def _every_problem_at_once(path: Path, kind: str, catalog: Catalog, load: Callab
     try:
         return load(path, catalog)
     except DiagnosticError as error:
-        raise DiagnosticError(error.diagnostics + cross_check_misshapen(path, kind, catalog)) from None
+        raise _with_cross_checks(error, path, kind, catalog) from None
 
 
 def score_paths(paths: list[Path], catalog: Catalog,
@@ -722,6 +729,8 @@ def oracle_disagrees(result: Scored, catalog: Catalog) -> str:
     """'' when the pure-Python oracle reaches the same decisions as durable-rules. The oracle
     reads the criteria files themselves, never what they were compiled to."""
     if result.kind == "case":
+        from ..oracle import reference  # only `arbiter test` asks the oracle
+
         case = result.source.case
         return engines_disagree(result.records[0], reference.evaluate(load_criteria(catalog, case.criteria), case))
     if result.kind == PACK_KIND:
