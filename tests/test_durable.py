@@ -554,3 +554,27 @@ def test_the_limiters_asked_apart_answer_as_those_asked_with_the_decision(catalo
     compiled, evidence = _kent(catalog, area)
     with_decision = evaluate(compiled, evidence, limiters=True)
     assert with_decision.holding and limiters_holding(compiled, evaluate(compiled, evidence)) == with_decision.holding
+
+
+def test_limiters_asked_by_a_host_that_never_ran_the_ruleset_register_it(catalog, monkeypatch):
+    """An evaluation holds no session or handle: a host that has not met its ruleset (a forked
+    worker's, which forgets its parent's) registers the ruleset to ask the limiters."""
+    from engine.runtime.decide import limiters_holding
+
+    compiled, evidence = _kent(catalog, "child-abuse")
+    with_decision = evaluate(compiled, evidence, limiters=True)
+    without = evaluate(compiled, evidence)
+    monkeypatch.setattr(durable, "_HOST", None)  # as a forked child starts
+    try:
+        assert with_decision.holding and limiters_holding(compiled, without) == with_decision.holding
+    finally:
+        durable.host().release()
+
+
+def test_a_limiter_left_unanswered_is_an_engine_error():
+    from engine.runtime.decide import _one_each
+
+    asked = ({"kind": "stage", "limiter": "a"}, {"kind": "stage", "limiter": "b"})
+    with pytest.raises(durable.EngineError, match=r"^expected one firing per limiter, got \['holds:a'\]$"):
+        _one_each(asked, (durable.Firing("holds:a", {}),))
+    assert _one_each(asked[:1], (durable.Firing("holds:a", {}),)) == (durable.Firing("holds:a", {}),)
