@@ -116,6 +116,9 @@ def _stage_rule(extra=None):
     ({"all": [{"m": {"$and": [{"kind": "tally"}, {"v": 1}]}}], "run": "r"}, "exactly one stage event"),
     ({"all": [{"m": {"v": 1}}, {"ev": {"kind": "stage"}}], "run": "r"}, "discriminator"),
     (_stage_rule({"pri": -5}), "0..65535"),
+    (_stage_rule({"pri": 65536}), "0..65535"),
+    (_stage_rule({"pri": True}), "priority True"),  # a bool is an int to Python, never a priority
+    (_stage_rule({"pri": "1"}), "priority '1'"),
     ({"run": "r"}, "exactly one stage event"),  # no patterns at all
     ({"all": [{"a": {"kind": "never"}}, {"n": {"kind": "never"}}], "run": "r"}, "exactly one stage event"),
 ])
@@ -130,8 +133,20 @@ def test_too_many_rules_are_refused():
     """512 sibling tests hang registration forever; the host refuses long before (see
     tests/test_limits.py for every size limit)."""
     rules = {f"r{i}": _stage_rule() for i in range(durable.MAX_RULES + 1)}
-    with pytest.raises(durable.EngineError, match="limit"):
+    with pytest.raises(durable.EngineError, match=f"^ruleset big has {durable.MAX_RULES + 1} rules; the limit is "
+                                                  f"{durable.MAX_RULES}$"):
         durable.check_ruleset_shape("big", rules)
+
+
+def test_a_ruleset_of_as_many_rules_as_the_limit_is_accepted():
+    """MAX_RULES rules, none of the other limits reached: as many stage rules as a kind may
+    have patterns, and observers (a fact and the `never` event) for the rest."""
+    stages = {f"s{i}": _stage_rule() for i in range(durable.MAX_KIND_PATTERNS)}
+    observers = {f"o{i}": {"all": [{"f": {"kind": f"k{i}"}}, {"n": {"kind": "never"}}], "run": "r"}
+                 for i in range(durable.MAX_RULES - durable.MAX_KIND_PATTERNS)}
+    assert len(stages | observers) == durable.MAX_RULES
+    durable.check_ruleset_shape("full", stages | observers)
+    durable.check_ruleset_shape("highest", {"r": _stage_rule({"pri": 65535})})
 
 
 @pytest.mark.parametrize("value", [True, 1.5, 1e-05, None, 2**60])
@@ -378,6 +393,41 @@ def test_asking_after_a_kept_session_does_not_spoil_its_deletion():
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-300:]
     assert done.stdout.splitlines() == ["live: True", "released; live: False"]
+
+
+LIVE_SESSION_THE_HOST_DOES_NOT_HOLD = """
+import os
+from pathlib import Path
+from engine.inspections.cases import load_case
+from engine.language.catalog import Catalog
+from engine.runtime import durable
+from engine.runtime.decide import evaluate
+from engine.runtime.tally import Evidence
+loaded = load_case(Path("cases/kent-2007/missing-persons.yaml"), Catalog(Path(".")))
+compiled = loaded.compiled
+evaluate(compiled, Evidence.from_case(loaded.case, compiled.plan))
+host, name, kept = durable.host(), compiled.durable_name, durable.host().sessions_opened
+host._held.discard(f"{durable.SESSION_PREFIX}{kept}")  # as a session the host had lost track of
+print("live:", host.live_session(name, kept), host.live_session(name, kept + 1), flush=True)
+os._exit(0)  # never deleted: once durable-rules is asked its state, deleting it aborts the process
+"""
+
+
+def test_a_session_the_host_does_not_hold_is_seen_live_in_durable_rules():
+    """What makes every `not live_session(...)` above a proof: a session left in the C core that
+    the host no longer holds is reported live (asked of durable-rules), a sid never opened is
+    not (run apart, in a child process)."""
+    done = subprocess.run([sys.executable, "-c", LIVE_SESSION_THE_HOST_DOES_NOT_HOLD], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-300:]
+    assert done.stdout.splitlines() == ["live: True False"]
+
+
+def test_the_stock_action_loop_is_never_reached():
+    """The host runs every action through Session._drain; durable-rules' own loop, were it to
+    reach a rule, raises rather than running nothing."""
+    with pytest.raises(durable.EngineError, match="^stock action loop reached rule level:fair$"):
+        durable.host()._host.get_action("level:fair")(None)
 
 
 def test_a_forked_process_uses_sessions_of_its_own(catalog):
