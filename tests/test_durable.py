@@ -138,6 +138,22 @@ def test_too_many_rules_are_refused():
         durable.check_ruleset_shape("big", rules)
 
 
+def _joining(patterns: int) -> dict:
+    """A rule joining the stage event and facts of patterns - 1 other kinds."""
+    return {"all": [{"ev": {"kind": "stage"}}] + [{f"f{i}": {"kind": f"k{i}"}} for i in range(1, patterns)], "run": "r"}
+
+
+def test_a_rule_joins_at_most_max_patterns_and_a_kind_has_at_most_max_kind_patterns():
+    durable.check_ruleset_shape("joins", {"r": _joining(durable.MAX_PATTERNS)})
+    with pytest.raises(durable.EngineError, match=f"^rule r joins {durable.MAX_PATTERNS + 1} patterns; the limit is "
+                                                  f"{durable.MAX_PATTERNS}$"):
+        durable.check_ruleset_shape("joins", {"r": _joining(durable.MAX_PATTERNS + 1)})
+    on_stage = {f"r{i}": _stage_rule() for i in range(durable.MAX_KIND_PATTERNS + 1)}
+    with pytest.raises(durable.EngineError, match=f"^ruleset crowded has {durable.MAX_KIND_PATTERNS + 1} patterns on "
+                                                  f"kind 'stage'; the limit is {durable.MAX_KIND_PATTERNS}$"):
+        durable.check_ruleset_shape("crowded", on_stage)
+
+
 def test_a_ruleset_of_as_many_rules_as_the_limit_is_accepted():
     """MAX_RULES rules, none of the other limits reached: as many stage rules as a kind may
     have patterns, and observers (a fact and the `never` event) for the rest."""
