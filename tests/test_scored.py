@@ -229,3 +229,18 @@ def test_a_count_below_none_is_refused_with_its_suggestion():
     [problem] = _problems(_criteria((GradeRule(level="l0", when=(Condition(met=Selection(tier="fair"), below=0),)),)))
     assert (problem.code, problem.message, problem.suggestion) == (
         "E133", "condition can never hold in set 'gen/set': needs fewer than none", "raise the bound")
+
+
+@pytest.mark.parametrize("kind", ["worst_subgrade", "best_subgrade"])
+def test_the_worst_or_best_of_no_counted_sub_area_is_no_grade(kind):
+    """With no sub-area counted (none graded, or every one carried over where that does not
+    count), the worst and best grade are NO_GRADE (-1), which holds no condition; with some,
+    the highest rank number (the worst grade) or the lowest (the best)."""
+    from engine.compiler.plan import Quantity
+    from engine.runtime.tally import NO_GRADE, quantity_value
+
+    quantity = Quantity(id="q", kind=kind, members=("a", "b", "c"), describe=kind.replace("_", " "))
+    none_counted = Evidence(findings={}, factors={}, subgrade_ranks={"other": 0})
+    assert NO_GRADE == -1 and quantity_value(quantity, none_counted) == NO_GRADE
+    some = Evidence(findings={}, factors={}, subgrade_ranks={"a": 1, "c": 3, "other": 0})
+    assert quantity_value(quantity, some) == (3 if kind == "worst_subgrade" else 1)
