@@ -149,6 +149,7 @@ def test_a_rule_joins_at_most_max_patterns_and_a_kind_has_at_most_max_kind_patte
                                                   f"{durable.MAX_PATTERNS}$"):
         durable.check_ruleset_shape("joins", {"r": _joining(durable.MAX_PATTERNS + 1)})
     on_stage = {f"r{i}": _stage_rule() for i in range(durable.MAX_KIND_PATTERNS + 1)}
+    on_stage["z"] = {"all": [{"f": {"kind": "zeta"}}, {"n": {"kind": "never"}}], "run": "r"}  # a kind named later
     with pytest.raises(durable.EngineError, match=f"^ruleset crowded has {durable.MAX_KIND_PATTERNS + 1} patterns on "
                                                   f"kind 'stage'; the limit is {durable.MAX_KIND_PATTERNS}$"):
         durable.check_ruleset_shape("crowded", on_stage)
@@ -587,6 +588,41 @@ def test_every_test_in_one_object_counts():
     with pytest.raises(durable.EngineError) as refused:
         durable.check_ruleset_shape("crowded", _one_pattern({"$and": [crowded]}))
     assert str(refused.value) == "pattern t of rule r has 251 tests; the limit is 250"
+
+
+def test_every_test_and_property_of_an_object_counts_however_it_is_written():
+    """Plain tests after an operator's, two operators' properties, tests before an $and and a
+    plain test whose value is an object each count as the core meets them."""
+    def refusal(test) -> str | None:
+        try:
+            durable.check_ruleset_shape("written", _one_pattern({"$and": [{"kind": "tally"}, test]}))
+        except durable.EngineError as refused:
+            return str(refused)
+        return None
+
+    def operators(count: int) -> dict:
+        """count tests by operators on at most 100 properties (a fact holds at most 118)."""
+        names = ("$gte", "$lte", "$gt")
+        return {names[k]: {f"c{i}": 0 for i in range(min(100, count - 100 * k))} for k in range(-(-count // 100))}
+
+    most = durable.MAX_TESTS - 1  # with the kind's own test
+    operator_then_plain = {**operators(most - 2), "a": 1, "b": 1}
+    assert refusal(operator_then_plain) is None
+    assert refusal({**operator_then_plain, "c": 1}) == "pattern t of rule r has 251 tests; the limit is 250"
+    assert refusal({"a": 1, "$and": [operators(most)]}) == "pattern t of rule r has 251 tests; the limit is 250"
+    owned = durable.MAX_PROPERTIES - 3  # with the kind
+    two_operators = {"$gte": {f"p{i}": 0 for i in range(60)}, "$lte": {f"p{i}": 9 for i in range(60, owned)}}
+    assert refusal(two_operators) is None
+    assert refusal({**two_operators, "$lt": {"q": 1}}) == "pattern t of rule r tests 119 properties; a fact holds at most 118"
+    plain_object = {f"p{i}": 0 for i in range(owned - 1)} | {"x": {"a": 1, "b": 2}}  # one test, one property
+    assert refusal(plain_object) is None
+
+
+def test_an_and_of_no_tests_is_one_level_and_an_empty_ruleset_is_accepted():
+    durable.check_ruleset_shape("empty-and", _one_pattern(_nested(durable.MAX_NESTING - 1, {"$and": []})))
+    with pytest.raises(durable.EngineError, match="nests"):
+        durable.check_ruleset_shape("empty-and", _one_pattern(_nested(durable.MAX_NESTING, {"$and": []})))
+    durable.check_ruleset_shape("none", {})
 
 
 def test_a_rule_with_keys_of_its_own_is_refused_naming_only_those():
