@@ -673,6 +673,21 @@ def test_limiters_asked_by_a_host_that_never_ran_the_ruleset_register_it(catalog
         durable.host().release()
 
 
+def test_an_evaluation_asks_the_limiters_only_when_told(catalog):
+    compiled, evidence = _kent(catalog, "child-abuse")
+    plain, asked = evaluate(compiled, evidence), evaluate(compiled, evidence, limiters=True)
+    assert plain.holding is None and asked.holding
+    assert plain.firings == asked.firings  # the chain's firings, without the limiters'
+
+
+def test_a_stage_left_unanswered_is_an_engine_error(catalog):
+    from engine.runtime.decide import conclude
+
+    compiled, _ = _kent(catalog)
+    with pytest.raises(durable.EngineError, match=r"^expected one firing per stage \['level', 'cap'\], got \[\]$"):
+        conclude(compiled.plan, {}, (), ("level", "cap"))
+
+
 def test_a_limiter_left_unanswered_is_an_engine_error():
     from engine.runtime.decide import _one_each
 

@@ -244,3 +244,11 @@ def test_the_worst_or_best_of_no_counted_sub_area_is_no_grade(kind):
     assert NO_GRADE == -1 and quantity_value(quantity, none_counted) == NO_GRADE
     some = Evidence(findings={}, factors={}, subgrade_ranks={"a": 1, "c": 3, "other": 0})
     assert quantity_value(quantity, some) == (3 if kind == "worst_subgrade" else 1)
+
+
+def test_a_quantity_of_an_unknown_kind_is_refused_by_name():
+    from engine.compiler.plan import Quantity
+    from engine.runtime.tally import quantity_value
+
+    with pytest.raises(ValueError, match="^unknown quantity kind most_of$"):
+        quantity_value(Quantity(id="q", kind="most_of", members=(), describe="q"), Evidence({}, {}, {}))
