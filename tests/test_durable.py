@@ -355,6 +355,36 @@ def test_a_session_left_holding_an_event_is_deleted(catalog):
     assert host.sessions_opened == opened + 1
 
 
+def test_an_event_left_unconsumed_before_one_consumed_still_has_the_session_deleted(catalog):
+    """Every event posted is counted until a rule consumes it: one that waits is not forgotten
+    when a later event is posted and consumed."""
+    from engine.runtime.decide import FIRST_EVENT
+
+    compiled, evidence = _kent(catalog)
+    host = durable.host()
+    before = evaluate(compiled, evidence)
+    opened, taken = host.sessions_opened, _idle_sid_number(host, compiled)
+    with host.session(*_rules(compiled), lambda rule, matched: []) as session:
+        assert session.post({"kind": "never"}) == []  # no fact for the observer to join: it waits
+        assert [f.rule for f in session.post(FIRST_EVENT)] == ["level:undecided"]  # no tallies asserted
+    assert not host.live_session(compiled.durable_name, taken)
+    assert evaluate(compiled, evidence) == before
+    assert host.sessions_opened == opened + 1
+
+
+def test_an_ungraded_areas_evaluation_keeps_its_tallies(catalog):
+    """A set inspected but not graded is decided by its one rule; its evaluation still carries
+    what was tallied, as any other's does (and, having no limiter, no limiter's answer)."""
+    from engine.language.models import NOT_GRADED
+
+    loaded = load_case(ROOT / "cases" / "kent-peel" / "2018" / "q5-specialist-capabilities.yaml", catalog)
+    compiled = loaded.compiled
+    evidence = Evidence.from_case(loaded.case, compiled.plan)
+    evaluation = evaluate(compiled, evidence, limiters=True)
+    assert evaluation.outcome == NOT_GRADED and not compiled.plan.graded
+    assert evaluation.quantities == tally(compiled.plan, evidence) and evaluation.holding is None
+
+
 def test_a_nested_evaluation_gets_a_session_of_its_own(catalog):
     """While one evaluation holds the ruleset's session, another on the same ruleset opens its
     own; both decide alike, and only one session is kept afterwards."""
