@@ -364,9 +364,12 @@ def test_an_event_left_unconsumed_before_one_consumed_still_has_the_session_dele
     host = durable.host()
     before = evaluate(compiled, evidence)
     opened, taken = host.sessions_opened, _idle_sid_number(host, compiled)
-    with host.session(*_rules(compiled), lambda rule, matched: []) as session:
+    def then_cap(rule, matched):  # as the chain does: the grade rule's action posts the next stage's event
+        return [("post", {"kind": "stage", "stage": "cap", "decided": 0})] if rule.startswith("level:") else []
+
+    with host.session(*_rules(compiled), then_cap) as session:
         assert session.post({"kind": "never"}) == []  # no fact for the observer to join: it waits
-        assert [f.rule for f in session.post(FIRST_EVENT)] == ["level:undecided"]  # no tallies asserted
+        assert [f.rule for f in session.post(FIRST_EVENT)] == ["level:undecided", "cap:none"]  # no tallies
     assert not host.live_session(compiled.durable_name, taken)
     assert evaluate(compiled, evidence) == before
     assert host.sessions_opened == opened + 1
@@ -383,6 +386,47 @@ def test_an_ungraded_areas_evaluation_keeps_its_tallies(catalog):
     evaluation = evaluate(compiled, evidence, limiters=True)
     assert evaluation.outcome == NOT_GRADED and not compiled.plan.graded
     assert evaluation.quantities == tally(compiled.plan, evidence) and evaluation.holding is None
+
+
+@pytest.mark.parametrize("by_action", [False, True])
+def test_an_event_no_rule_accepts_is_refused_and_its_session_deleted(catalog, by_action):
+    """Posted, or posted by a rule's action, an event no pattern of the ruleset takes is refused
+    (durable-rules' MessageNotHandled) in words, and the session is never reused."""
+    from engine.runtime.decide import FIRST_EVENT
+
+    compiled, evidence = _kent(catalog)
+    host = durable.host()
+    before = evaluate(compiled, evidence)
+    stray = {"kind": "stage", "stage": "no-such-stage"}
+    first, react = (FIRST_EVENT, lambda rule, matched: [("post", stray)]) if by_action else (stray, _no_effect)
+    with pytest.raises(durable.EngineError, match=r"^no rule accepts this event \(MessageNotHandled\)$"):
+        host.run(*_rules(compiled), [], first, react)
+    assert evaluate(compiled, evidence) == before
+
+
+def test_a_cascade_that_does_not_stop_is_cut_at_max_actions(catalog):
+    """An action that posts the event it fired on again would loop for ever in the C core's
+    action loop; the host stops after MAX_ACTIONS firings from one message and deletes the session."""
+    from engine.runtime.decide import FIRST_EVENT
+
+    compiled, evidence = _kent(catalog)
+    host = durable.host()
+    before = evaluate(compiled, evidence)
+    reactions = []
+
+    def again(rule, matched):  # the same stage's event once more (numbered: the core refuses a repeated message)
+        reactions.append(rule)
+        return [("post", {**FIRST_EVENT, "n": len(reactions)})]
+
+    with pytest.raises(durable.EngineError, match=f"^more than {durable.MAX_ACTIONS} actions from one message: "
+                                                  "a cascade did not stop$"):
+        host.run(*_rules(compiled), [], FIRST_EVENT, again)
+    assert reactions == ["level:undecided"] * durable.MAX_ACTIONS
+    assert evaluate(compiled, evidence) == before
+
+
+def _no_effect(rule, matched):
+    return []
 
 
 def test_a_nested_evaluation_gets_a_session_of_its_own(catalog):
