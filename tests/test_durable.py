@@ -425,6 +425,37 @@ def test_a_cascade_that_does_not_stop_is_cut_at_max_actions(catalog):
     assert evaluate(compiled, evidence) == before
 
 
+def test_a_fact_an_action_asserts_is_retracted_with_the_others_and_the_session_kept(catalog):
+    from engine.runtime.decide import FIRST_EVENT
+
+    compiled, evidence = _kent(catalog)
+    host = durable.host()
+    before = evaluate(compiled, evidence)
+    opened = host.sessions_opened
+    judged = {"kind": "override", "rank": 0}
+    fired = host.run(*_rules(compiled), [], FIRST_EVENT, lambda rule, matched: [("assert", judged)])
+    assert [f.rule for f in fired] == ["level:undecided"]
+    assert evaluate(compiled, evidence) == before and host.sessions_opened == opened  # emptied, and reused
+
+
+@pytest.mark.parametrize("effects,refusal", [
+    ([("assert", {"kind": "override", "rank": 0})] * 2,
+     "this fact was already asserted in the session (MessageObserved)"),
+    ([("retract", {"kind": "override", "rank": 0})],
+     "rule level:undecided: unknown effect 'retract'; an action posts or asserts"),
+    ([("post", {"kind": "verdict"})], "no rule accepts a message of kind 'verdict' in this ruleset"),
+])
+def test_what_an_action_cannot_do_is_refused_in_words(catalog, effects, refusal):
+    from engine.runtime.decide import FIRST_EVENT
+
+    compiled, evidence = _kent(catalog)
+    before = evaluate(compiled, evidence)
+    with pytest.raises(durable.EngineError) as refused:
+        durable.host().run(*_rules(compiled), [], FIRST_EVENT, lambda rule, matched: effects)
+    assert str(refused.value) == refusal
+    assert evaluate(compiled, evidence) == before
+
+
 def _no_effect(rule, matched):
     return []
 
