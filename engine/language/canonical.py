@@ -27,8 +27,8 @@ def durable_rules_version() -> str:
     process (it cannot change under a running interpreter) from the Version field of the
     package's metadata. That file is read straight from the one durable_rules-*.dist-info folder
     beside the package, as a wheel installs it; importlib.metadata, which finds the same file,
-    costs a one-case command about a tenth of its time to import, so it is asked only where
-    that folder is not there to read."""
+    costs a one-case command several milliseconds to import and search with, so it is asked
+    only where that folder is not there to read."""
     import importlib.util
 
     spec = importlib.util.find_spec("durable")
