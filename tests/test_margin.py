@@ -10,6 +10,7 @@ outcome here is decided twice, by durable-rules and by the oracle, which must ag
 
 from __future__ import annotations
 
+import dataclasses
 from itertools import product
 
 from hypothesis import given, settings
@@ -427,3 +428,5 @@ def test_the_largest_sets_are_given_up_when_their_product_passes_the_limit():
     assert largest_sets(Search(classes, ways, (0, 1, 2, 3), True, ("q",))) is None
     alone = largest_sets(Search(classes, ways, (0, 1), True, ("q",)))
     assert alone is not None and len(alone) == 10 and all(sum(counts.values()) == 9 for counts in alone)
+    seven = tuple(dataclasses.replace(c, members=c.members[:7]) for c in classes)  # eight ways each to share 7
+    assert MAX_LARGEST_SETS == 8 * 8 and len(largest_sets(Search(seven, ways, (0, 1, 2, 3), True, ("q",)))) == 64
